@@ -1,0 +1,123 @@
+# ktstr build. Everything lands in build/; see README.md for the targets.
+#
+# Sources are found by wildcard so that adding a module, a test or a
+# scenario never needs an edit here:
+#   lib/**/*.c        -> build/libktstr.a, build/libktstr.so
+#   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness)
+#   tests/progs/*.c   -> build/tests/progs/<name> (helpers the .t files run)
+#   tests/bench/*.c   -> build/bench/<name>
+#   scenarios/*.c     -> build/scenarios/<name>.t
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+VERSION := 0.1.0
+B       := build
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN) $(CFLAGS)
+LDLIBS  := -lpthread -lm
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+TEST_SRC  := $(filter-out tests/unit.c,$(wildcard tests/*.c))
+TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
+PROG_SRC  := $(wildcard tests/progs/*.c)
+PROGS     := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+SCEN_SRC  := $(wildcard scenarios/*.c)
+SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
+HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
+HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
+
+.PHONY: all run check bench install uninstall clean soak
+all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
+
+# Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
+# a gcc build must not link gcc objects with clang's sanitizer runtime).
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LDFLAGS)
+$(B)/.flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+FORCE:
+
+$(B)/obj/%.o: %.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libktstr.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libktstr.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libktstr.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%.t: $(B)/obj/tests/%.o $(B)/obj/tests/unit.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/obj/tests/unit.o $(B)/libktstr.a $(LDLIBS)
+
+$(B)/tests/progs/%: $(B)/obj/tests/progs/%.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+
+$(B)/scenarios/%.t: $(B)/obj/scenarios/%.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+
+# Every public header must compile on its own, as strict C11, for users
+# who include just one of them and build without _GNU_SOURCE.
+$(B)/hdrcheck/%.o: include/%.h $(B)/.flags
+	@mkdir -p $(@D)
+	printf '#include <%s>\ntypedef int kt_hdrcheck_;\n' $(<:include/%=%) | \
+	  $(CC) -std=c11 -Iinclude $(WARN) -Wpedantic -x c -c - -o $@
+
+run: all
+	prove build/scenarios/
+
+check: all
+	prove build/tests/ tests/*.t
+
+bench: all
+	@set -e; for b in $(BENCHES); do echo "# $$b"; $$b; done
+
+N ?= 20
+soak: all
+	@fail=0; for i in $$(seq $(N)); do prove -Q build/scenarios/ >/dev/null 2>&1 || fail=$$((fail+1)); done; \
+	echo "bench: soak.failures $$fail $(N)runs"
+
+$(B)/ktstr.pc: FORCE
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: ktstr' 'Description: C test harness for Linux process schedulers' 'Version: $(VERSION)' \
+	  'Cflags: -I$${includedir} -pthread' 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lktstr' \
+	  'Libs.private: -lpthread -lm' > $@
+
+install: $(B)/libktstr.a $(B)/libktstr.so $(B)/ktstr.pc
+	install -d $(DESTDIR)$(INCDIR)/ktstr $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 include/ktstr.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(wildcard include/ktstr/*.h) $(DESTDIR)$(INCDIR)/ktstr/
+	install -m 644 $(B)/libktstr.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libktstr.so $(DESTDIR)$(LIBDIR)/libktstr.so.$(VERSION)
+	ln -sf libktstr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libktstr.so.0
+	ln -sf libktstr.so.0 $(DESTDIR)$(LIBDIR)/libktstr.so
+	install -m 644 $(B)/ktstr.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+uninstall:
+	rm -rf $(DESTDIR)$(INCDIR)/ktstr $(DESTDIR)$(INCDIR)/ktstr.h $(DESTDIR)$(LIBDIR)/libktstr.* $(DESTDIR)$(LIBDIR)/pkgconfig/ktstr.pc
+
+clean:
+	rm -rf $(B)
+
+.SECONDARY:
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

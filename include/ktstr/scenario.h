@@ -1,0 +1,92 @@
+/*
+ * ktstr/scenario.h - scenarios and the runner that turns them into TAP.
+ *
+ *   #include <ktstr.h>
+ *
+ *   KT_SCENARIO(fair_equal_hogs, .timeout_s = 20, .min_cpus = 2)
+ *   {
+ *       // kt_ctx *ctx and kt_verdict *v are in scope
+ *       CLAIM(v, spread, at_most, 0.15);
+ *   }
+ *
+ *   KT_MAIN()
+ *
+ * Each scenario runs in a forked child in its own process group; the
+ * parent alone writes TAP 13 on stdout (the child's stdout goes to
+ * stderr). Failures travel to the parent as they are recorded, so a crash
+ * or a timeout still reports them. See README.md for the TAP shape.
+ */
+#ifndef KTSTR_SCENARIO_H
+#define KTSTR_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ktstr/verdict.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a scenario body is handed besides its verdict. */
+typedef struct kt_ctx {
+    const char *name;     /* the scenario's name */
+    int ncpus;            /* CPUs this process may run on (its affinity mask) */
+    unsigned timeout_s;   /* the timeout in force */
+    bool verbose;         /* --verbose was given */
+    int wire_fd;          /* private: the runner's pipe (-1 outside the runner) */
+} kt_ctx;
+
+/* Options given as designated initialisers after the name. Unmet
+ * requirements become "# SKIP <reason>" without running the body. */
+typedef struct kt_scenario_opts {
+    int opts_version_;    /* private: lets KT_SCENARIO(name) take no options */
+    unsigned timeout_s;   /* 0: the default, 30 s */
+    int min_cpus;         /* 0: any */
+    bool needs_root;      /* effective uid 0 */
+    bool needs_kvm;       /* /dev/kvm opens and answers KVM_GET_API_VERSION */
+    bool needs_hw_pmu;    /* a hardware cycles counter opens for this thread */
+} kt_scenario_opts;
+
+typedef struct kt_scenario {
+    const char *name;
+    void (*fn)(kt_ctx *ctx, kt_verdict *v);
+    kt_scenario_opts opts;
+    const char *file;
+    int line;
+} kt_scenario;
+
+/* Adds a scenario to the registry (KT_SCENARIO calls it before main). */
+void kt_register(const kt_scenario *s);
+
+/* Runs the registered scenarios as the command line asks (--list,
+ * --filter GLOB, --timeout S, --verbose, --help); returns the exit status:
+ * 0 when no point is "not ok", 1 otherwise, 2 on a usage error. */
+int kt_main(int argc, char **argv);
+
+/* Asks the runner to remove the directory at path (a cgroup, a temp dir)
+ * once the scenario's process group is gone, even after a crash or a
+ * timeout. Returns 0, or -1 when the path could not be sent. */
+int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
+
+/* Options may be omitted: KT_SCENARIO(name) is strict C11 too. */
+#define KT_SCENARIO(...) KT_SCENARIO_(__VA_ARGS__, )
+#define KT_SCENARIO_(sname, ...)                                             \
+    static void kt_body_##sname(kt_ctx *ctx, kt_verdict *v);                 \
+    __attribute__((constructor)) static void kt_reg_##sname(void)            \
+    {                                                                        \
+        static const kt_scenario s = {                                       \
+            #sname, kt_body_##sname, { .opts_version_ = 1, __VA_ARGS__ },    \
+            __FILE__, __LINE__ };                                            \
+        kt_register(&s);                                                     \
+    }                                                                        \
+    static void kt_body_##sname(kt_ctx *ctx __attribute__((unused)),         \
+                                kt_verdict *v __attribute__((unused)))
+
+#define KT_MAIN() \
+    int main(int argc, char **argv) { return kt_main(argc, argv); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,234 @@
+/*
+ * ktstr/verdict.h - claims and the verdict that collects them.
+ *
+ *   kt_verdict v;
+ *   kt_verdict_init(&v);
+ *   CLAIM(&v, ipc, at_least, 1.0);          // label "ipc"
+ *   CLAIM(&v, s.time_running_ns, eq, s.time_enabled_ns);
+ *   CLAIM_AS(&v, "vcpu3.ipc", ipc, between, 0.45, 0.55);
+ *   if (!kt_verdict_passed(&v)) ...
+ *   kt_verdict_fini(&v);
+ *
+ * A claim that fails is recorded with its label, operation, expected bound,
+ * actual value, message and source position; checking goes on, so one
+ * verdict collects every failure. Operations and their messages:
+ *
+ *   eq        {l}: expected {x}, was {v}
+ *   ne        {l}: expected != {x}, was {v}
+ *   lt        {l}: expected less than {x}, was {v}
+ *   gt        {l}: expected greater than {x}, was {v}
+ *   at_least  {l}: expected at least {x}, was {v}
+ *   at_most   {l}: expected at most {x}, was {v}
+ *   between   {l}: expected in [{lo}, {hi}], was {v}        (inclusive)
+ *   near      {l}: expected near {t} (+/-{tol}), was {v}    (|v-t| <= tol, in double)
+ *   is_finite {l}: expected finite, was {v}
+ *
+ * Values are signed, unsigned (exact to UINT64_MAX) or floating point,
+ * chosen by _Generic; an integer compared with a double is compared
+ * exactly, never rounded through double. NaN satisfies no comparison.
+ * Numbers print as kt_format_num() describes.
+ */
+#ifndef KTSTR_VERDICT_H
+#define KTSTR_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- numbers ---------------------------------------------------------- */
+
+typedef enum kt_num_kind { KT_NUM_I64, KT_NUM_U64, KT_NUM_F64 } kt_num_kind;
+
+/* A claim operand: the value keeps the kind it had in the source. */
+typedef struct kt_num {
+    kt_num_kind kind;
+    union {
+        int64_t i;
+        uint64_t u;
+        double f;
+    } v;
+} kt_num;
+
+/* Constructors that _Generic dispatches to (usable directly too). */
+kt_num kt_num_i64(int64_t x);
+kt_num kt_num_u64(uint64_t x);
+kt_num kt_num_f64(double x);
+
+/* Wraps any arithmetic expression in a kt_num, evaluating it once.
+ * long double is narrowed to double. */
+#define KT_NUM(x) _Generic((x),                                         \
+    _Bool: kt_num_u64, char: kt_num_i64, signed char: kt_num_i64,       \
+    short: kt_num_i64, int: kt_num_i64, long: kt_num_i64,               \
+    long long: kt_num_i64, unsigned char: kt_num_u64,                   \
+    unsigned short: kt_num_u64, unsigned int: kt_num_u64,               \
+    unsigned long: kt_num_u64, unsigned long long: kt_num_u64,          \
+    float: kt_num_f64, double: kt_num_f64, long double: kt_num_f64)(x)
+
+/* Buffer size that holds any kt_format_num/kt_format_double result. */
+#define KT_NUM_STR_MAX 40
+
+/* Formats x: integers in exact decimal; doubles with the fewest significant
+ * digits that read back to the same double, positional for magnitudes in
+ * [1e-4, 1e17) and with an exponent outside it ("1e+21", "1e-05"); "nan",
+ * "inf", "-inf", "-0". Always the C locale. Returns buf. */
+char *kt_format_num(char buf[KT_NUM_STR_MAX], kt_num x);
+/* kt_format_num for a double. */
+char *kt_format_double(char buf[KT_NUM_STR_MAX], double x);
+
+/* Exact three-way comparison across kinds: -1, 0 or 1 in *out; returns
+ * false (and leaves *out) when either side is NaN. */
+bool kt_num_cmp(kt_num a, kt_num b, int *out);
+
+/* ---- the verdict ------------------------------------------------------ */
+
+typedef enum kt_outcome { KT_OUTCOME_PASS, KT_OUTCOME_FAIL, KT_OUTCOME_SKIP } kt_outcome;
+
+typedef enum kt_op {
+    KT_OP_EQ, KT_OP_NE, KT_OP_LT, KT_OP_GT, KT_OP_AT_LEAST, KT_OP_AT_MOST,
+    KT_OP_BETWEEN, KT_OP_NEAR, KT_OP_IS_FINITE
+} kt_op;
+
+/* The name of an operation as a user writes it ("at_least"). */
+const char *kt_op_name(kt_op op);
+
+/* One checked claim, as recorded for a failure or streamed to a sink.
+ * Strings are NUL-terminated and owned by the verdict. */
+typedef struct kt_claim_record {
+    const char *label;     /* "ipc", "vcpu3: ipc" after a merge */
+    const char *op;        /* "at_least" */
+    const char *expected;  /* "1", "[0.45, 0.55]", "3.06 (+/-0.3)", "finite" */
+    const char *actual;    /* "0" */
+    const char *message;   /* "ipc: expected at least 1, was 0" */
+    const char *file;      /* "scenarios/fair.c"; "" when unknown */
+    int line;              /* 0 when unknown */
+    bool passed;
+} kt_claim_record;
+
+/* What a sink is told, in order, as it happens. */
+typedef enum kt_event {
+    KT_EVENT_PASS,  /* a claim held (only when the sink asked for passes) */
+    KT_EVENT_FAIL,  /* a claim failed; `claim` is the record */
+    KT_EVENT_NOTE,  /* kt_verdict_note; `text` is the note */
+    KT_EVENT_SKIP,  /* kt_verdict_skip; `text` is the reason */
+    KT_EVENT_DROPPED /* a failure or note was not kept (cap reached); `text` says which */
+} kt_event;
+
+/* Receives events; `claim` is set for PASS/FAIL, `text` for the others. */
+typedef void (*kt_verdict_sink)(void *arg, kt_event ev,
+                                const kt_claim_record *claim, const char *text);
+
+/* Failures and notes a verdict keeps; later ones are counted, not kept. */
+#define KT_VERDICT_MAX_FAILURES 10000
+#define KT_VERDICT_MAX_NOTES 1000
+
+struct kt_verdict_item;
+
+/* The accumulator. Treat the fields as private: use the functions below. */
+typedef struct kt_verdict {
+    uint64_t claims;               /* claims checked */
+    uint64_t failed;               /* claims failed, kept or not */
+    uint64_t notes_dropped;
+    struct kt_verdict_item *failures, *failures_tail;
+    size_t failures_kept;
+    struct kt_verdict_item *notes, *notes_tail;
+    size_t notes_kept;
+    char *skip_reason;             /* NULL unless skipped */
+    kt_verdict_sink sink;
+    void *sink_arg;
+    bool sink_passes;
+} kt_verdict;
+
+/* Prepares an empty verdict (passes, no claims). */
+void kt_verdict_init(kt_verdict *v);
+/* Frees what the verdict holds; it may be initialised again. */
+void kt_verdict_fini(kt_verdict *v);
+
+/* Streams every event from now on to sink (NULL removes it); passes are
+ * streamed only when want_passes is true, so a passing claim costs no
+ * formatting otherwise. */
+void kt_verdict_set_sink(kt_verdict *v, kt_verdict_sink sink, void *arg,
+                         bool want_passes);
+
+/* Records a note: shown in the report, never changes the outcome. */
+void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Marks the verdict skipped with a reason. A skip never hides a failure:
+ * with failures recorded (before or after) the outcome stays FAIL. The
+ * first reason is kept. */
+void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Copies src's failures, notes and claim count into dst, each label and
+ * message prefixed with "<prefix>: ", streaming them to dst's sink. A skip
+ * of src becomes a note "<prefix>: skipped: <reason>" in dst. */
+void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix);
+
+/* True when no failure was recorded (a skip is not a failure). */
+bool kt_verdict_passed(const kt_verdict *v);
+/* FAIL when any failure was recorded, else SKIP when skipped, else PASS. */
+kt_outcome kt_verdict_outcome(const kt_verdict *v);
+/* The skip reason, or NULL. */
+const char *kt_verdict_skip_reason(const kt_verdict *v);
+/* Claims checked, and claims failed (including those not kept). */
+uint64_t kt_verdict_claims(const kt_verdict *v);
+uint64_t kt_verdict_failed(const kt_verdict *v);
+/* Failures kept (at most KT_VERDICT_MAX_FAILURES, plus one "N more
+ * failures not kept" entry with op "dropped" when some were dropped), and
+ * the i-th of them in the order recorded; NULL when out of range. */
+size_t kt_verdict_failure_count(const kt_verdict *v);
+const kt_claim_record *kt_verdict_failure(const kt_verdict *v, size_t i);
+/* Notes kept (plus one "N more notes not kept" when dropped), i-th note. */
+size_t kt_verdict_note_count(const kt_verdict *v);
+const char *kt_verdict_note_text(const kt_verdict *v, size_t i);
+
+/* ---- claims ----------------------------------------------------------- */
+
+/* The functions the CLAIM macros call; `label` is copied. Each returns
+ * true when the claim holds. A caller error (between with lo > hi, near
+ * with a negative or NaN tolerance) fails the claim with the message
+ * "{l}: caller error: interval inverted (lo={lo} > hi={hi})" or
+ * "{l}: caller error: tolerance negative (={tol})". */
+bool kt_claim_cmp(kt_verdict *v, kt_op op, const char *label, kt_num value,
+                  kt_num bound, const char *file, int line);
+bool kt_claim_between(kt_verdict *v, const char *label, kt_num value,
+                      kt_num lo, kt_num hi, const char *file, int line);
+bool kt_claim_near(kt_verdict *v, const char *label, kt_num value,
+                   double target, double tol, const char *file, int line);
+bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
+                        const char *file, int line);
+
+/* CLAIM(v, expr, op, args...): checks expr (evaluated once, labelled with
+ * its source text) against op. Returns true when it holds.
+ * CLAIM_AS(v, label, value, op, args...): the same with a runtime label. */
+#define CLAIM(v, expr, ...) \
+    KT_CLAIM_((v), #expr, KT_NUM(expr), __VA_ARGS__, kt_claim_no_argument_)
+#define CLAIM_AS(v, label, value, ...) \
+    KT_CLAIM_((v), (label), KT_NUM(value), __VA_ARGS__, kt_claim_no_argument_)
+
+/* Internal: dispatch on the operation's name. A missing argument leaves the
+ * sentinel kt_claim_no_argument_ in its place, an undeclared identifier, so
+ * `CLAIM(v, x, at_least)` does not compile. */
+#define KT_CLAIM_(v, l, n, op, ...) KT_CLAIM_OP_##op(v, l, n, __VA_ARGS__)
+#define KT_CLAIM_CMP_(v, l, n, o, x) \
+    kt_claim_cmp(v, o, l, n, KT_NUM(x), __FILE__, __LINE__)
+#define KT_CLAIM_OP_eq(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_EQ, x)
+#define KT_CLAIM_OP_ne(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_NE, x)
+#define KT_CLAIM_OP_lt(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_LT, x)
+#define KT_CLAIM_OP_gt(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_GT, x)
+#define KT_CLAIM_OP_at_least(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_AT_LEAST, x)
+#define KT_CLAIM_OP_at_most(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_AT_MOST, x)
+#define KT_CLAIM_OP_between(v, l, n, lo, hi, ...) \
+    kt_claim_between(v, l, n, KT_NUM(lo), KT_NUM(hi), __FILE__, __LINE__)
+#define KT_CLAIM_OP_near(v, l, n, t, tol, ...) \
+    kt_claim_near(v, l, n, (double)(t), (double)(tol), __FILE__, __LINE__)
+#define KT_CLAIM_OP_is_finite(v, l, n, ...) \
+    kt_claim_is_finite(v, l, n, __FILE__, __LINE__)
+
+#ifdef __cplusplus
+}
+#endif
+#endif
