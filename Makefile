@@ -19,9 +19,10 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN) $(CFLAGS)
 LDLIBS  := -lpthread -lm
+ALL_LDFLAGS := $(LDFLAGS)
 ifeq ($(SAN),1)
-ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS    += -fsanitize=address,undefined
+ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
@@ -42,7 +43,7 @@ all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) 
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
 # a gcc build must not link gcc objects with clang's sanitizer runtime).
-FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LDFLAGS)
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(B)/.flags: FORCE
 	@mkdir -p $(B)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
@@ -57,23 +58,23 @@ $(B)/libktstr.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libktstr.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libktstr.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libktstr.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%.t: $(B)/obj/tests/%.o $(B)/obj/tests/unit.o $(B)/libktstr.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/obj/tests/unit.o $(B)/libktstr.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/unit.o $(B)/libktstr.a $(LDLIBS)
 
 $(B)/tests/progs/%: $(B)/obj/tests/progs/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
 
 $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
 
 $(B)/scenarios/%.t: $(B)/obj/scenarios/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
 
 # Every public header must compile on its own, as strict C11, for users
 # who include just one of them and build without _GNU_SOURCE.
@@ -85,8 +86,11 @@ $(B)/hdrcheck/%.o: include/%.h $(B)/.flags
 run: all
 	prove build/scenarios/
 
+# tests/install.t runs `make install` again: hand it the same variables so
+# nothing is rebuilt under the running tests.
 check: all
-	prove build/tests/ tests/*.t
+	KT_CC='$(CC)' KT_SAN='$(SAN)' KT_CFLAGS='$(CFLAGS)' KT_LDFLAGS='$(LDFLAGS)' \
+	  prove build/tests/ tests/*.t
 
 bench: all
 	@set -e; for b in $(BENCHES); do echo "# $$b"; $$b; done

@@ -1,0 +1,86 @@
+#!/usr/bin/perl
+# `make install` into a temporary prefix, then a scenario file written
+# outside the tree builds with pkg-config and runs under prove, the way a
+# scheduler author uses an installed ktstr.
+use strict;
+use warnings;
+use Cwd qw(getcwd);
+use File::Temp qw(tempdir);
+use Test::More;
+
+plan skip_all => 'pkg-config is not installed'
+    unless system('command -v pkg-config >/dev/null 2>&1') == 0;
+
+my $top    = getcwd();
+my $tmp    = tempdir('ktstr-install-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $prefix = "$tmp/prefix";
+my $cc     = $ENV{KT_CC} || 'cc';
+my @vars   = ("CC=$cc", 'SAN=' . ($ENV{KT_SAN} // ''));
+push @vars, "CFLAGS=$ENV{KT_CFLAGS}"   if defined $ENV{KT_CFLAGS} && $ENV{KT_CFLAGS} ne '';
+push @vars, "LDFLAGS=$ENV{KT_LDFLAGS}" if defined $ENV{KT_LDFLAGS} && $ENV{KT_LDFLAGS} ne '';
+
+sub run_quiet {
+    my (@cmd) = @_;
+    my $out = qx{@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1};
+    return ($? >> 8, $out);
+}
+
+my ($rc, $out) = run_quiet('make', '-s', '-C', $top, 'install', "PREFIX=$prefix", @vars);
+is($rc, 0, 'make install PREFIX=<tmp> succeeds') or diag($out);
+ok(-f "$prefix/include/ktstr.h",              'umbrella header installed');
+ok(-f "$prefix/include/ktstr/verdict.h",      'module headers installed');
+ok(-f "$prefix/lib/libktstr.a",               'static library installed');
+ok(-l "$prefix/lib/libktstr.so",              'shared library link installed');
+ok(-f "$prefix/lib/pkgconfig/ktstr.pc",       'pkg-config file installed');
+
+my $stage = "$tmp/stage";
+($rc, $out) = run_quiet('make', '-s', '-C', $top, 'install', 'PREFIX=/opt/ktstr', "DESTDIR=$stage", @vars);
+is($rc, 0, 'make install DESTDIR=<tmp> succeeds') or diag($out);
+ok(-f "$stage/opt/ktstr/lib/pkgconfig/ktstr.pc", 'DESTDIR stages under the prefix');
+open(my $pc, '<', "$stage/opt/ktstr/lib/pkgconfig/ktstr.pc") or die "ktstr.pc: $!";
+my $pctext = do { local $/; <$pc> };
+close $pc;
+like($pctext, qr{^prefix=/opt/ktstr$}m, 'the .pc names the prefix, not the staging dir');
+
+my $src = "$tmp/my_scenarios.c";
+open(my $fh, '>', $src) or die "$src: $!";
+print $fh <<'C';
+#include <ktstr.h>
+
+KT_SCENARIO(outside_passes)
+{
+    double share = 0.5;
+    CLAIM(v, share, between, 0.45, 0.55);
+    kt_verdict_note(v, "share %.2f", share);
+}
+
+KT_SCENARIO(outside_fails, .timeout_s = 5)
+{
+    int ipc = 0;
+    CLAIM(v, ipc, at_least, 1.0);
+}
+
+KT_MAIN()
+C
+close $fh;
+
+local $ENV{PKG_CONFIG_PATH} = "$prefix/lib/pkgconfig";
+my $flags = qx{pkg-config --cflags --libs ktstr};
+is($?, 0, 'pkg-config knows ktstr');
+chomp $flags;
+my $san = ($ENV{KT_SAN} // '') eq '1' ? '-fsanitize=address,undefined' : '';
+my $bin = "$tmp/my_scenarios.t";
+$out = qx{$cc -std=c11 -Wall -Wextra -Werror $san $src $flags -o $bin 2>&1};
+is($? >> 8, 0, 'a scenario file outside the tree builds with pkg-config') or diag($out);
+
+my $ldd = qx{ldd $bin 2>&1};
+like($ldd, qr{\Q$prefix\E/lib/libktstr\.so}, 'it runs against the installed shared library');
+
+$out = qx{$bin --filter outside_passes 2>&1};
+is($? >> 8, 0, 'the passing scenario exits 0');
+$out = qx{prove $bin 2>&1};
+isnt($? >> 8, 0, 'prove fails the file with a failing scenario');
+like($out, qr{# outside_fails: ipc: expected at least 1, was 0 \(\S*my_scenarios\.c:\d+\)},
+     'plain prove shows the failure line on stderr');
+
+done_testing();
