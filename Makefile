@@ -38,7 +38,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run check bench install uninstall clean soak
+.PHONY: all run check bench install uninstall clean soak FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -95,10 +95,13 @@ check: all
 bench: all
 	@set -e; for b in $(BENCHES); do echo "# $$b"; $$b; done
 
+# Runs the whole catalog N times; a run fails when any point is not ok.
 N ?= 20
 soak: all
-	@fail=0; for i in $$(seq $(N)); do prove -Q build/scenarios/ >/dev/null 2>&1 || fail=$$((fail+1)); done; \
-	echo "bench: soak.failures $$fail $(N)runs"
+	@fail=0; for i in $$(seq $(N)); do \
+	  prove build/scenarios/ >$(B)/soak.$$i.log 2>&1 || { fail=$$((fail+1)); echo "# soak run $$i failed: $(B)/soak.$$i.log"; }; \
+	done; \
+	echo "bench: soak.runs $(N) runs"; echo "bench: soak.failures $$fail runs"
 
 $(B)/ktstr.pc: FORCE
 	@mkdir -p $(@D)
