@@ -53,20 +53,45 @@ typedef struct kt_num {
     } v;
 } kt_num;
 
-/* Constructors that _Generic dispatches to (usable directly too). */
+/* Constructors (usable directly; KT_NUM uses their inline twins below so
+ * a passing claim makes no call). */
 kt_num kt_num_i64(int64_t x);
 kt_num kt_num_u64(uint64_t x);
 kt_num kt_num_f64(double x);
 
+/* Internal: the inline twins of the constructors. */
+static inline kt_num kt_num_of_i64_(int64_t x)
+{
+    kt_num n;
+    n.kind = KT_NUM_I64;
+    n.v.i = x;
+    return n;
+}
+static inline kt_num kt_num_of_u64_(uint64_t x)
+{
+    kt_num n;
+    n.kind = KT_NUM_U64;
+    n.v.u = x;
+    return n;
+}
+static inline kt_num kt_num_of_f64_(double x)
+{
+    kt_num n;
+    n.kind = KT_NUM_F64;
+    n.v.f = x;
+    return n;
+}
+
 /* Wraps any arithmetic expression in a kt_num, evaluating it once.
  * long double is narrowed to double. */
-#define KT_NUM(x) _Generic((x),                                         \
-    _Bool: kt_num_u64, char: kt_num_i64, signed char: kt_num_i64,       \
-    short: kt_num_i64, int: kt_num_i64, long: kt_num_i64,               \
-    long long: kt_num_i64, unsigned char: kt_num_u64,                   \
-    unsigned short: kt_num_u64, unsigned int: kt_num_u64,               \
-    unsigned long: kt_num_u64, unsigned long long: kt_num_u64,          \
-    float: kt_num_f64, double: kt_num_f64, long double: kt_num_f64)(x)
+#define KT_NUM(x) _Generic((x),                                             \
+    _Bool: kt_num_of_u64_, char: kt_num_of_i64_, signed char: kt_num_of_i64_, \
+    short: kt_num_of_i64_, int: kt_num_of_i64_, long: kt_num_of_i64_,       \
+    long long: kt_num_of_i64_, unsigned char: kt_num_of_u64_,               \
+    unsigned short: kt_num_of_u64_, unsigned int: kt_num_of_u64_,           \
+    unsigned long: kt_num_of_u64_, unsigned long long: kt_num_of_u64_,      \
+    float: kt_num_of_f64_, double: kt_num_of_f64_,                          \
+    long double: kt_num_of_f64_)(x)
 
 /* Buffer size that holds any kt_format_num/kt_format_double result. */
 #define KT_NUM_STR_MAX 40
@@ -82,6 +107,8 @@ char *kt_format_double(char buf[KT_NUM_STR_MAX], double x);
 /* Exact three-way comparison across kinds: -1, 0 or 1 in *out; returns
  * false (and leaves *out) when either side is NaN. */
 bool kt_num_cmp(kt_num a, kt_num b, int *out);
+/* x as a double (a u64 or i64 beyond 2^53 rounds to nearest). */
+double kt_num_to_double(kt_num x);
 
 /* ---- the verdict ------------------------------------------------------ */
 
@@ -127,19 +154,26 @@ typedef void (*kt_verdict_sink)(void *arg, kt_event ev,
 
 struct kt_verdict_item;
 
+/* Labels, notes and reasons longer than this many bytes are cut, ending in
+ * "...[cut]", so memory stays bounded whatever a scenario passes. */
+#define KT_VERDICT_STR_MAX 1024
+
 /* The accumulator. Treat the fields as private: use the functions below. */
 typedef struct kt_verdict {
     uint64_t claims;               /* claims checked */
     uint64_t failed;               /* claims failed, kept or not */
+    uint64_t failures_dropped;     /* failed but not kept (cap or memory) */
     uint64_t notes_dropped;
-    struct kt_verdict_item *failures, *failures_tail;
-    size_t failures_kept;
-    struct kt_verdict_item *notes, *notes_tail;
-    size_t notes_kept;
+    struct kt_verdict_item **failures; /* grows by doubling */
+    size_t failures_kept, failures_cap;
+    struct kt_verdict_item *failures_more; /* "N more failures not kept" */
+    struct kt_verdict_item **notes;
+    size_t notes_kept, notes_cap;
+    struct kt_verdict_item *notes_more;
     char *skip_reason;             /* NULL unless skipped */
     kt_verdict_sink sink;
     void *sink_arg;
-    bool sink_passes;
+    bool sink_passes;              /* sink set and asked for passes */
 } kt_verdict;
 
 /* Prepares an empty verdict (passes, no claims). */
@@ -201,6 +235,61 @@ bool kt_claim_near(kt_verdict *v, const char *label, kt_num value,
 bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
                         const char *file, int line);
 
+/* Internal: the inline fast path of kt_claim_cmp and kt_claim_between.
+ * A claim whose operands have the same kind and that holds is counted
+ * here, with no call, formatting or allocation; anything else (a failure,
+ * mixed kinds, a sink that wants passes) goes to the out-of-line function,
+ * which counts it instead. */
+static inline int kt_claim_same_cmp_(kt_num a, kt_num b)
+{
+    /* 2 when unordered (a NaN), else -1, 0 or 1 */
+    if (a.kind == KT_NUM_U64)
+        return (a.v.u > b.v.u) - (a.v.u < b.v.u);
+    if (a.kind == KT_NUM_I64)
+        return (a.v.i > b.v.i) - (a.v.i < b.v.i);
+    if (a.v.f < b.v.f)
+        return -1;
+    if (a.v.f > b.v.f)
+        return 1;
+    return a.v.f == b.v.f ? 0 : 2;
+}
+static inline bool kt_claim_op_holds_(kt_op op, int c)
+{
+    switch (op) {
+    case KT_OP_EQ: return c == 0;
+    case KT_OP_NE: return c == -1 || c == 1;
+    case KT_OP_LT: return c == -1;
+    case KT_OP_GT: return c == 1;
+    case KT_OP_AT_LEAST: return c == 0 || c == 1;
+    case KT_OP_AT_MOST: return c == 0 || c == -1;
+    default: return false;
+    }
+}
+static inline bool kt_claim_cmp_fast_(kt_verdict *v, kt_op op, const char *label,
+                                      kt_num value, kt_num bound,
+                                      const char *file, int line)
+{
+    if (!v->sink_passes && value.kind == bound.kind &&
+        kt_claim_op_holds_(op, kt_claim_same_cmp_(value, bound))) {
+        v->claims++;
+        return true;
+    }
+    return kt_claim_cmp(v, op, label, value, bound, file, line);
+}
+static inline bool kt_claim_between_fast_(kt_verdict *v, const char *label,
+                                          kt_num value, kt_num lo, kt_num hi,
+                                          const char *file, int line)
+{
+    if (!v->sink_passes && value.kind == lo.kind && value.kind == hi.kind) {
+        int a = kt_claim_same_cmp_(value, lo), b = kt_claim_same_cmp_(value, hi);
+        if ((a == 0 || a == 1) && (b == 0 || b == -1)) {
+            v->claims++;
+            return true;
+        }
+    }
+    return kt_claim_between(v, label, value, lo, hi, file, line);
+}
+
 /* CLAIM(v, expr, op, args...): checks expr (evaluated once, labelled with
  * its source text) against op. Returns true when it holds.
  * CLAIM_AS(v, label, value, op, args...): the same with a runtime label. */
@@ -214,7 +303,7 @@ bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
  * `CLAIM(v, x, at_least)` does not compile. */
 #define KT_CLAIM_(v, l, n, op, ...) KT_CLAIM_OP_##op(v, l, n, __VA_ARGS__)
 #define KT_CLAIM_CMP_(v, l, n, o, x) \
-    kt_claim_cmp(v, o, l, n, KT_NUM(x), __FILE__, __LINE__)
+    kt_claim_cmp_fast_(v, o, l, n, KT_NUM(x), __FILE__, __LINE__)
 #define KT_CLAIM_OP_eq(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_EQ, x)
 #define KT_CLAIM_OP_ne(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_NE, x)
 #define KT_CLAIM_OP_lt(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_LT, x)
@@ -222,7 +311,7 @@ bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
 #define KT_CLAIM_OP_at_least(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_AT_LEAST, x)
 #define KT_CLAIM_OP_at_most(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_AT_MOST, x)
 #define KT_CLAIM_OP_between(v, l, n, lo, hi, ...) \
-    kt_claim_between(v, l, n, KT_NUM(lo), KT_NUM(hi), __FILE__, __LINE__)
+    kt_claim_between_fast_(v, l, n, KT_NUM(lo), KT_NUM(hi), __FILE__, __LINE__)
 #define KT_CLAIM_OP_near(v, l, n, t, tol, ...) \
     kt_claim_near(v, l, n, (double)(t), (double)(tol), __FILE__, __LINE__)
 #define KT_CLAIM_OP_is_finite(v, l, n, ...) \

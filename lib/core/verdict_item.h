@@ -1,0 +1,26 @@
+/*
+ * Internal to lib/core: how a verdict stores what it keeps, shared by
+ * verdict.c (storage, notes, merge) and claim.c (checking claims).
+ */
+#ifndef KTSTR_LIB_VERDICT_ITEM_H
+#define KTSTR_LIB_VERDICT_ITEM_H
+
+#include "ktstr/verdict.h"
+
+/* One kept failure or note, its strings in the same allocation. A note
+ * keeps its text in rec.message. */
+struct kt_verdict_item {
+    kt_claim_record rec;
+    char buf[];
+};
+
+/* Records a failed claim (rec's strings are copied, cut to bounded sizes)
+ * and streams it to the sink; counts it in v->failed even when it cannot
+ * be kept. */
+void kt_verdict_add_failure_(kt_verdict *v, const kt_claim_record *rec);
+
+/* Copies s to dst (KT_VERDICT_STR_MAX + 1 bytes), cut as the verdict cuts
+ * its strings. */
+void kt_verdict_cut_(char *dst, const char *s);
+
+#endif
