@@ -188,8 +188,16 @@ static void on_line(void *arg, char *line)
         rec_add(passed ? &r->passes : &r->failures, &m, passed);
         r->claims++;
         r->failed += !passed;
-    } else if ((!strcmp(t, "NOTE") || !strcmp(t, "DROP")) && m.n == 1) {
+    } else if (!strcmp(t, "NOTE") && m.n == 1) {
         str_add(&r->notes, m.field[0], KT_VERDICT_MAX_NOTES);
+    } else if (!strcmp(t, "DROP") && m.n == 1) {
+        /* One per dropped item, each with the running count: keep the last. */
+        char *copy = strdup(m.field[0]);
+
+        if (copy) {
+            free(r->dropped);
+            r->dropped = copy;
+        }
     } else if (!strcmp(t, "SKIP") && m.n == 1) {
         if (!r->skip)
             r->skip = strdup(m.field[0]);
@@ -230,6 +238,7 @@ void kt_result_fini(kt_result *r)
     str_fini(&r->notes);
     str_fini(&r->rmdirs);
     free(r->skip);
+    free(r->dropped);
     memset(r, 0, sizeof(*r));
 }
 

@@ -75,13 +75,20 @@ static void yaml_passes(kt_tap *t, const kt_result *r)
     kt_tap_yaml_close(t);
 }
 
+static bool has_notes(const kt_result *r)
+{
+    return r->notes.n || r->notes.dropped || r->bad_lines || r->dropped;
+}
+
 static void yaml_notes(kt_tap *t, const kt_result *r)
 {
-    if (r->notes.n == 0 && r->notes.dropped == 0 && r->bad_lines == 0)
+    if (!has_notes(r))
         return;
     kt_tap_yaml_list(t, "notes");
     for (size_t i = 0; i < r->notes.n; i++)
         kt_tap_yaml_item_str(t, r->notes.v[i]);
+    if (r->dropped)
+        kt_tap_yaml_item_str(t, r->dropped);
     if (r->notes.dropped) {
         char s[64];
 
@@ -180,7 +187,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
         if (rn->cli->verbose)
             yaml_passes(t, r);
     }
-    if (!ok || rn->cli->verbose || r->notes.n || r->notes.dropped || r->bad_lines) {
+    if (!ok || rn->cli->verbose || has_notes(r)) {
         yaml_notes(t, r);
         kt_tap_yaml_int(t, "duration_ms", r->duration_ms);
     }

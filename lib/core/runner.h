@@ -33,7 +33,7 @@
 #define KT_MAX_SCENARIOS 4096
 
 /* Sorts the registry by file then line and checks it (no overflow, no
- * duplicate or empty names); on success *list/*n are the scenarios. */
+ * duplicate or empty names); on success *list and *n hold the scenarios. */
 int kt_registry_get(const kt_scenario **list, size_t *n, kt_err *err);
 
 /* ---- cli.c ------------------------------------------------------------ */
@@ -126,6 +126,7 @@ typedef struct kt_result {
     kt_rec_list failures, passes;
     kt_str_list notes, rmdirs;
     char *skip;                /* the first skip reason, or NULL */
+    char *dropped;             /* the verdict's last "N more ... not kept" */
     uint64_t bad_lines;        /* malformed or overlong wire lines */
     kt_end end;
     int status;
