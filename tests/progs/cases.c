@@ -199,4 +199,14 @@ KT_SCENARIO(ctx_fields, .timeout_s = 7)
     CLAIM(v, kt_ctx_rmdir_at_exit(ctx, "relative/path"), eq, -1);
 }
 
+/* Loses a block on purpose: proves the valgrind test can see a leak in
+ * a scenario's child. */
+KT_SCENARIO(leaks_on_purpose)
+{
+    char *volatile p = malloc(64);
+
+    CLAIM(v, p != NULL, eq, 1);
+    p = NULL;
+}
+
 KT_MAIN()
