@@ -186,6 +186,20 @@ is(scalar @{ $fl->{failures} }, 10001, 'flood: 10000 failures kept, one summary'
 is_deeply($fl->{failures}[-1], { op => 'dropped', message => '50 more failures not kept' },
           'flood: the summary entry');
 
+# Bytes the wire and YAML escape come back exactly
+$run = run_prog($bin, '--filter', 'odd_strings');
+$tap = parse_tap($run->{out});
+my $odd = $tap->{points}[0]{yaml};
+is($tap->{yamls}, 1, 'odd strings: the block parses');
+is($odd->{failures}[0]{label}, qq{tab\there back\\slash "q"\nnl\x01ctl\x7f #x},
+   'odd strings: label with tab, backslash, quotes, newline, control bytes');
+is($odd->{failures}[0]{message}, qq{tab\there back\\slash "q"\nnl\x01ctl\x7f #x: expected 2, was 1},
+   'odd strings: message');
+is_deeply($odd->{notes}, [qq{cr\rlf\n\ttab \x1b esc \xc3\xa9 utf8}],
+          'odd strings: note with CR, LF, tab, ESC and UTF-8');
+like($run->{err}, qr/^# odd_strings: tab\\there back\\slash "q"\\nnl\\x01ctl\\x7f #x: expected 2, was 1 \(/m,
+     'odd strings: the stderr line stays one line');
+
 # All passing: exit 0
 $run = run_prog('build/tests/progs/passing');
 is($run->{exit}, 0, 'exit status 0 when no point is not ok');

@@ -138,6 +138,23 @@ static const char *cause(const kt_result *r, const kt_ctx *ctx, char *msg, size_
     return NULL;
 }
 
+/* Writes s keeping it on one line: control bytes as C escapes. */
+static void put_oneline(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '\n')
+            fputs("\\n", stderr);
+        else if (c == '\t')
+            fputs("\\t", stderr);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+}
+
 static void stderr_lines(const char *name, const kt_result *r, const char *why)
 {
     if (why)
@@ -145,10 +162,11 @@ static void stderr_lines(const char *name, const kt_result *r, const char *why)
     for (size_t i = 0; i < r->failures.n; i++) {
         const kt_claim_record *c = &r->failures.v[i];
 
+        fprintf(stderr, "# %s: ", name);
+        put_oneline(c->message);
         if (c->file && *c->file)
-            fprintf(stderr, "# %s: %s (%s:%d)\n", name, c->message, c->file, c->line);
-        else
-            fprintf(stderr, "# %s: %s\n", name, c->message);
+            fprintf(stderr, " (%s:%d)", c->file, c->line);
+        fputc('\n', stderr);
     }
     if (r->failed > r->failures.n)
         fprintf(stderr, "# %s: %llu more failures not kept\n", name,

@@ -199,6 +199,13 @@ KT_SCENARIO(ctx_fields, .timeout_s = 7)
     CLAIM(v, kt_ctx_rmdir_at_exit(ctx, "relative/path"), eq, -1);
 }
 
+/* Labels and notes with every byte the wire and YAML must escape. */
+KT_SCENARIO(odd_strings)
+{
+    CLAIM_AS(v, "tab\there back\\slash \"q\"\nnl\x01" "ctl\x7f #x", 1, eq, 2);
+    kt_verdict_note(v, "cr\rlf\n\ttab \x1b esc \xc3\xa9 utf8");
+}
+
 /* Loses a block on purpose: proves the valgrind test can see a leak in
  * a scenario's child. */
 KT_SCENARIO(leaks_on_purpose)
