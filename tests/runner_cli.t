@@ -83,6 +83,13 @@ for my $bad ([ ['--bogus'], qr/unknown option '--bogus'/ ],
 $run = run_prog($bin, '--timeout=5', '--list', '--filter', 'hang');
 is($run->{exit}, 0, '--timeout=S form accepted');
 
+# A broken registry stops the run, for prove too.
+$run = run_prog('build/tests/progs/broken');
+is($run->{exit}, 2, 'duplicate scenario names: exit 2');
+is($run->{out}, "TAP version 13\nBail out! scenario twice defined twice (a.c:3 and b.c:9)\n",
+   'duplicate scenario names: Bail out! naming both places');
+like($run->{err}, qr/scenario twice defined twice/, '... and on stderr');
+
 # prove reads the streams: a passing binary passes, a failing one fails.
 $run = run_prog('prove', 'build/tests/progs/passing');
 is($run->{exit}, 0, 'prove accepts a passing scenario binary');

@@ -8,10 +8,14 @@
 #include "runner.h"
 
 static kt_scenario registry[KT_MAX_SCENARIOS];
-static size_t registered, overflowed;
+static size_t registered, overflowed, null_given;
 
 void kt_register(const kt_scenario *s)
 {
+    if (!s) {
+        null_given++;
+        return;
+    }
     if (registered == KT_MAX_SCENARIOS) {
         overflowed++;   /* reported by kt_registry_get, not here: no stderr yet */
         return;
@@ -35,6 +39,9 @@ int kt_registry_get(const kt_scenario **list, size_t *n, kt_err *err)
     if (overflowed)
         return kt_err_set(err, E2BIG, "too many scenarios: %zu registered, at most %d",
                           registered + overflowed, KT_MAX_SCENARIOS);
+    if (null_given)
+        return kt_err_set(err, EINVAL, "kt_register called with NULL %zu time(s)",
+                          null_given);
     for (size_t i = 0; i < registered; i++)
         if (!registry[i].name || !*registry[i].name || !registry[i].fn)
             return kt_err_set(err, 0, "scenario #%zu (%s:%d) has no name or no body",
