@@ -65,7 +65,7 @@ sub line_of {
 }
 
 my @names = qw(pass_with_note pass_quiet fail_two skip_reason needs_many_cpus
-               needs_pmu stray_stdout crash_segv crash_null crash_abort
+               needs_pmu needs_kvm needs_root stray_stdout crash_segv crash_null crash_abort
                exit_midway ctx_fields);
 my $run = run_prog($bin, map { ('--filter', $_) } reverse @names);
 my $tap = parse_tap($run->{out});
@@ -128,6 +128,34 @@ if ($pt{needs_pmu}{directive}) {
          'no hardware PMU: SKIP naming it and the errno text');
 } else {
     ok($pt{needs_pmu}{ok}, 'hardware PMU present: runs and passes');
+}
+
+if (-c '/dev/kvm' && open(my $kvm, '+<', '/dev/kvm')) {
+    ok($pt{needs_kvm}{ok} && !$pt{needs_kvm}{directive}, 'KVM present: runs and passes');
+} else {
+    like($pt{needs_kvm}{reason}, qr{^needs KVM: /dev/kvm: [A-Z][a-z]},
+         'no KVM: SKIP naming /dev/kvm and the errno text');
+}
+if ($> == 0) {
+    ok($pt{needs_root}{ok} && !$pt{needs_root}{directive}, 'root: runs and passes');
+} else {
+    like($pt{needs_root}{reason}, qr/^needs root: effective uid is $>$/, 'not root: SKIP');
+}
+
+# As an unprivileged user, when we are root and can become one.
+SKIP: {
+    my ($setpriv) = grep { -x "$_/setpriv" } split /:/, $ENV{PATH};
+    skip 'not root, or no setpriv to drop privileges', 3 unless $> == 0 && $setpriv;
+    my $u = run_prog("$setpriv/setpriv", '--reuid=65534', '--regid=65534',
+                     '--clear-groups', $bin, '--filter', 'needs_root', '--filter', 'needs_kvm');
+    my %up = map { $_->{name} => $_ } @{ parse_tap($u->{out})->{points} };
+    is($up{needs_root}{directive}, 'SKIP', 'unprivileged: needs_root skips');
+    is($up{needs_root}{reason}, 'needs root: effective uid is 65534',
+       'unprivileged: the reason names root and the uid');
+    ok($up{needs_kvm}{ok} && (!$up{needs_kvm}{directive}
+       || $up{needs_kvm}{reason} =~ m{^needs KVM: /dev/kvm: [A-Z][a-z]+( [a-z]+)*$}),
+       'unprivileged: KVM runs or skips with the errno text')
+        or diag(explain($up{needs_kvm}));
 }
 
 # stray stdout

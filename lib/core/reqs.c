@@ -50,15 +50,17 @@ static int need_kvm(const kt_scenario_opts *o, int ncpus, kt_err *why)
     (void)ncpus;
     if (!o->needs_kvm)
         return 0;
+    /* kt_err_set, not kt_err_sys: its EACCES hint is about perf. */
     fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0)
-        return kt_err_sys(why, errno, "needs KVM: /dev/kvm");
+        return kt_err_set(why, errno, "needs KVM: /dev/kvm: %s", strerror(errno));
     version = ioctl(fd, KVM_GET_API_VERSION, 0);
     if (version < 0) {
         int e = errno;
 
         close(fd);
-        return kt_err_sys(why, e, "needs KVM: /dev/kvm: KVM_GET_API_VERSION");
+        return kt_err_set(why, e, "needs KVM: /dev/kvm: KVM_GET_API_VERSION: %s",
+                          strerror(e));
     }
     close(fd);
     if (version != KVM_API_VERSION)

@@ -122,6 +122,16 @@ KT_SCENARIO(needs_pmu, .needs_hw_pmu = true)
     CLAIM(v, 1, eq, 1);
 }
 
+KT_SCENARIO(needs_kvm, .needs_kvm = true)
+{
+    CLAIM(v, 1, eq, 1);
+}
+
+KT_SCENARIO(needs_root, .needs_root = true)
+{
+    CLAIM(v, geteuid(), eq, 0);
+}
+
 KT_SCENARIO(stray_stdout)
 {
     printf("not ok 77 - stray line from the body\n1..99\n");
