@@ -100,36 +100,37 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
         errno = EINVAL;  /* the parent's cwd may differ from the child's */
         return -1;
     }
+    if (strlen(path) >= KT_WIRE_FIELD_MAX) {
+        errno = ENAMETOOLONG;   /* the wire would cut it: another path */
+        return -1;
+    }
     return kt_wire_send(ctx->wire_fd, "RMDIR", &path, 1);
 }
 
 /* ---- the parent's record of what arrived ------------------------------ */
 
-static bool grow(void **v, size_t *cap, size_t n, size_t elem)
+/* Returns v with room for element n (perhaps moved), or NULL (v kept). */
+static void *grow(void *v, size_t *cap, size_t n, size_t elem)
 {
     size_t want;
     void *p;
 
     if (n < *cap)
-        return true;
+        return v;
     want = *cap ? *cap * 2 : 8;
-    p = realloc(*v, want * elem);
-    if (!p)
-        return false;
-    *v = p;
-    *cap = want;
-    return true;
+    p = realloc(v, want * elem);
+    if (p)
+        *cap = want;
+    return p;
 }
 
 static void str_add(kt_str_list *l, const char *s, size_t max)
 {
-    char *copy;
+    char **v = l->n < max ? grow(l->v, &l->cap, l->n, sizeof(*l->v)) : NULL;
+    char *copy = v ? strdup(s) : NULL;
 
-    if (l->n >= max || !grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v))) {
-        l->dropped++;
-        return;
-    }
-    copy = strdup(s);
+    if (v)
+        l->v = v;
     if (!copy) {
         l->dropped++;
         return;
@@ -139,15 +140,16 @@ static void str_add(kt_str_list *l, const char *s, size_t max)
 
 static void rec_add(kt_rec_list *l, const kt_wire_msg *m, bool passed)
 {
-    kt_claim_record *c;
+    kt_claim_record *v = l->n < KT_VERDICT_MAX_FAILURES ?
+                         grow(l->v, &l->cap, l->n, sizeof(*l->v)) : NULL;
     char *s[6];
     bool ok = true;
 
-    if (l->n >= KT_VERDICT_MAX_FAILURES ||
-        !grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v))) {
+    if (!v) {
         l->dropped++;
         return;
     }
+    l->v = v;
     for (int i = 0; i < 6; i++)
         ok &= (s[i] = strdup(m->field[i])) != NULL;
     if (!ok) {
@@ -156,9 +158,8 @@ static void rec_add(kt_rec_list *l, const kt_wire_msg *m, bool passed)
         l->dropped++;
         return;
     }
-    c = &l->v[l->n++];
-    *c = (kt_claim_record){ s[0], s[1], s[2], s[3], s[4], s[5],
-                            atoi(m->field[6]), passed };
+    l->v[l->n++] = (kt_claim_record){ s[0], s[1], s[2], s[3], s[4], s[5],
+                                      atoi(m->field[6]), passed };
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
