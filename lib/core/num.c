@@ -84,32 +84,49 @@ static bool reads_back(const char *s, double x)
     return strtod(s, NULL) == x;
 }
 
-/* The shortest digits of a finite non-zero double. For n significant
- * digits the correctly rounded string is tried first, then its two
- * neighbours: at a power of two the rounding interval is lopsided and a
- * neighbour may read back when the nearest does not. */
+/* Writes x correctly rounded to n significant digits as "%e" into s. */
+static void round_e(char s[64], double x, int n)
+{
+    snprintf(s, 64, "%.*e", n - 1, x);
+}
+
+/* The shortest digits of a finite non-zero double. Rounding to more digits
+ * never moves further from x, so the fewest digits whose correct rounding
+ * reads back are found by bisection over 1..17. At a power of two the
+ * rounding interval is lopsided (the gap below is half the gap above), so
+ * a string with fewer digits that is not the nearest may still read back:
+ * there the neighbours of the rounded strings are tried too. */
 static void shortest_digits(double x, decimal *d)
 {
-    char s[64];
-    int n;
+    char s[64], t[64];
+    int lo = 1, hi = 17, e, m;
 
-    for (n = 1; n <= 17; n++) {
-        snprintf(s, sizeof(s), "%.*e", n - 1, x);
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+
+        round_e(s, x, mid);
         if (reads_back(s, x))
-            break;
-        if (n < 17) {
-            char t[64];
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    round_e(s, x, lo);
+    if (frexp(fabs(x), &e) == 0.5) {
+        for (m = lo - 1; m >= 1; m--) {
+            char u[64];
+            bool found = false;
 
-            memcpy(t, s, sizeof(t));
+            round_e(u, x, m);
+            memcpy(t, u, sizeof(t));
             if (step_last_digit(t, 1) && reads_back(t, x)) {
-                memcpy(s, t, sizeof(s));
-                break;
+                found = true;
+            } else {
+                memcpy(t, u, sizeof(t));
+                found = step_last_digit(t, -1) && reads_back(t, x);
             }
-            memcpy(t, s, sizeof(t));
-            if (step_last_digit(t, -1) && reads_back(t, x)) {
-                memcpy(s, t, sizeof(s));
+            if (!found)
                 break;
-            }
+            memcpy(s, t, sizeof(s));
         }
     }
     parse_e(s, d);
