@@ -61,7 +61,10 @@ void kt_register(const kt_scenario *s);
 
 /* Runs the registered scenarios as the command line asks (--list,
  * --filter GLOB, --timeout S, --verbose, --help); returns the exit status:
- * 0 when no point is "not ok", 1 otherwise, 2 on a usage error. */
+ * 0 when no point is "not ok", 1 otherwise, 2 on a usage error, 128 + the
+ * signal after SIGINT/SIGTERM/SIGHUP ("Bail out! interrupted"). Filters
+ * that match nothing give "1..0 # SKIP" and 0. It kills and reaps every
+ * child of the calling process after each scenario (child subreaper). */
 int kt_main(int argc, char **argv);
 
 /* Asks the runner to remove the directory at path (a cgroup, a temp dir)

@@ -1,0 +1,471 @@
+/* A scenario's child process, both sides of it: the child runs the body
+ * and streams its verdict's events up the wire as they happen; the parent
+ * collects them, enforces the deadline, and afterwards kills and reaps
+ * every descendant and removes the directories the child asked for. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+#define KT_DEFAULT_TIMEOUT_S 30
+/* How long the parent keeps retrying an rmdir that says EBUSY (a cgroup
+ * whose killed tasks are still exiting). */
+#define RMDIR_RETRY_MS 500
+/* How long to wait for descendants the parent cannot see in /proc. */
+#define REAP_GIVE_UP_MS 10000
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the child's side ------------------------------------------------- */
+
+static const char *const event_type[] = {
+    [KT_EVENT_PASS] = "PASS", [KT_EVENT_FAIL] = "FAIL", [KT_EVENT_NOTE] = "NOTE",
+    [KT_EVENT_SKIP] = "SKIP", [KT_EVENT_DROPPED] = "DROP",
+};
+
+static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
+                      const char *text)
+{
+    const kt_ctx *ctx = arg;
+
+    if ((unsigned)ev >= sizeof(event_type) / sizeof(event_type[0]))
+        return;
+    if (ev == KT_EVENT_PASS || ev == KT_EVENT_FAIL) {
+        char line[16];
+        const char *f[7] = { c->label, c->op, c->expected, c->actual,
+                             c->message, c->file, line };
+
+        snprintf(line, sizeof(line), "%d", c->line);
+        kt_wire_send(ctx->wire_fd, event_type[ev], f, 7);
+    } else {
+        kt_wire_send(ctx->wire_fd, event_type[ev], &text, 1);
+    }
+}
+
+__attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *ctx,
+                                                 int wire_fd, const sigset_t *mask,
+                                                 pid_t parent)
+{
+    kt_verdict v;
+    char claims[24], failed[24];
+    const char *done[2] = { claims, failed };
+
+    /* Both sides set the group, so neither order of running can race. */
+    setpgid(0, 0);
+    /* A runner killed outright must not leave its scenario running. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent)
+        _exit(127);
+    /* Only the parent writes TAP: a stray printf lands on stderr. */
+    if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        _exit(127);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    ctx->wire_fd = wire_fd;
+    kt_verdict_init(&v);
+    kt_verdict_set_sink(&v, wire_sink, ctx, ctx->verbose);
+    s->fn(ctx, &v);
+    snprintf(claims, sizeof(claims), "%llu", (unsigned long long)kt_verdict_claims(&v));
+    snprintf(failed, sizeof(failed), "%llu", (unsigned long long)kt_verdict_failed(&v));
+    kt_wire_send(wire_fd, "DONE", done, 2);
+    kt_verdict_fini(&v);
+    fflush(NULL);
+    /* _exit: exit() would run the parent's atexit handlers in the child. */
+    _exit(0);
+}
+
+int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
+{
+    if (!ctx || ctx->wire_fd < 0) {
+        errno = EBADF;   /* not under the runner: nobody to ask */
+        return -1;
+    }
+    if (!path || path[0] != '/') {
+        errno = EINVAL;  /* the parent's cwd may differ from the child's */
+        return -1;
+    }
+    if (strlen(path) >= KT_WIRE_FIELD_MAX) {
+        errno = ENAMETOOLONG;   /* the wire would cut it: another path */
+        return -1;
+    }
+    return kt_wire_send(ctx->wire_fd, "RMDIR", &path, 1);
+}
+
+/* ---- the parent's record of what arrived ------------------------------ */
+
+/* Returns v with room for element n (perhaps moved), or NULL (v kept). */
+static void *grow(void *v, size_t *cap, size_t n, size_t elem)
+{
+    size_t want;
+    void *p;
+
+    if (n < *cap)
+        return v;
+    want = *cap ? *cap * 2 : 8;
+    p = realloc(v, want * elem);
+    if (p)
+        *cap = want;
+    return p;
+}
+
+static void str_add(kt_str_list *l, const char *s, size_t max)
+{
+    char **v = l->n < max ? grow(l->v, &l->cap, l->n, sizeof(*l->v)) : NULL;
+    char *copy = v ? strdup(s) : NULL;
+
+    if (v)
+        l->v = v;
+    if (!copy) {
+        l->dropped++;
+        return;
+    }
+    l->v[l->n++] = copy;
+}
+
+static void rec_add(kt_rec_list *l, const kt_wire_msg *m, bool passed)
+{
+    kt_claim_record *v = l->n < KT_VERDICT_MAX_FAILURES ?
+                         grow(l->v, &l->cap, l->n, sizeof(*l->v)) : NULL;
+    char *s[6];
+    bool ok = true;
+
+    if (!v) {
+        l->dropped++;
+        return;
+    }
+    l->v = v;
+    for (int i = 0; i < 6; i++)
+        ok &= (s[i] = strdup(m->field[i])) != NULL;
+    if (!ok) {
+        for (int i = 0; i < 6; i++)
+            free(s[i]);
+        l->dropped++;
+        return;
+    }
+    l->v[l->n++] = (kt_claim_record){ s[0], s[1], s[2], s[3], s[4], s[5],
+                                      atoi(m->field[6]), passed };
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return !*end && errno == 0;
+}
+
+/* Applies one wire line to the result; bad lines are counted, never fatal. */
+static void on_line(void *arg, char *line)
+{
+    kt_result *r = arg;
+    kt_wire_msg m;
+    bool ok = kt_wire_split(line, &m) == 0;
+    const char *t = m.type;
+
+    if (!ok) {
+        r->bad_lines++;
+    } else if ((!strcmp(t, "PASS") || !strcmp(t, "FAIL")) && m.n == 7) {
+        bool passed = t[0] == 'P';
+
+        rec_add(passed ? &r->passes : &r->failures, &m, passed);
+        r->claims++;
+        r->failed += !passed;
+    } else if (!strcmp(t, "NOTE") && m.n == 1) {
+        str_add(&r->notes, m.field[0], KT_VERDICT_MAX_NOTES);
+    } else if (!strcmp(t, "DROP") && m.n == 1) {
+        /* One per dropped item, each with the running count: keep the last. */
+        char *copy = strdup(m.field[0]);
+
+        if (copy) {
+            free(r->dropped);
+            r->dropped = copy;
+        }
+    } else if (!strcmp(t, "SKIP") && m.n == 1) {
+        if (!r->skip)
+            r->skip = strdup(m.field[0]);
+    } else if (!strcmp(t, "RMDIR") && m.n == 1 && m.field[0][0] == '/') {
+        str_add(&r->rmdirs, m.field[0], KT_RESULT_MAX_RMDIRS);
+    } else if (!strcmp(t, "DONE") && m.n == 2 && parse_u64(m.field[0], &r->claims) &&
+               parse_u64(m.field[1], &r->failed)) {
+        r->done = true;
+    } else {
+        r->bad_lines++;
+    }
+}
+
+static void rec_fini(kt_rec_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].label);
+        free((char *)l->v[i].op);
+        free((char *)l->v[i].expected);
+        free((char *)l->v[i].actual);
+        free((char *)l->v[i].message);
+        free((char *)l->v[i].file);
+    }
+    free(l->v);
+}
+
+static void str_fini(kt_str_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+void kt_result_fini(kt_result *r)
+{
+    rec_fini(&r->failures);
+    rec_fini(&r->passes);
+    str_fini(&r->notes);
+    str_fini(&r->rmdirs);
+    free(r->skip);
+    free(r->dropped);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- supervision ------------------------------------------------------ */
+
+/* Waits for the child's exit, the deadline or a signal to the runner,
+ * reading the wire meanwhile. */
+static kt_end watch(pid_t pid, int *pfd, int sigfd, kt_wire_reader *rd,
+                    kt_result *r, int64_t deadline, int *sig)
+{
+    for (;;) {
+        struct pollfd fds[2] = { { sigfd, POLLIN, 0 }, { *pfd, POLLIN, 0 } };
+        int64_t left = deadline - now_ms();
+        int n;
+
+        if (left <= 0)
+            return KT_END_TIMEOUT;
+        n = poll(fds, *pfd >= 0 ? 2 : 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno != EINTR)
+            return KT_END_TIMEOUT;   /* cannot watch: stop it rather than hang */
+        if (n <= 0)
+            continue;
+        if (*pfd >= 0 && fds[1].revents && kt_wire_read(rd, *pfd, on_line, r) != 0) {
+            close(*pfd);   /* end of file: every writer is gone */
+            *pfd = -1;
+        }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si[8];
+            ssize_t got = read(sigfd, si, sizeof(si));
+            siginfo_t info;
+
+            for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++) {
+                if (si[i].ssi_signo != SIGCHLD) {
+                    *sig = (int)si[i].ssi_signo;
+                    return KT_END_INTERRUPTED;
+                }
+            }
+            /* SIGCHLD also comes for reparented grandchildren: ask. */
+            memset(&info, 0, sizeof(info));
+            if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                info.si_pid == pid)
+                return KT_END_EXITED;
+        }
+    }
+}
+
+/* SIGKILLs every process whose parent is this one (orphans the child
+ * subreaper adopted included); returns how many it found. */
+static int kill_children(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t self = getpid();
+    int found = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[512], *rp;
+        ssize_t n;
+        int fd, ppid;
+        char state;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        rp = strrchr(buf, ')');   /* comm may hold spaces and parentheses */
+        if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != self)
+            continue;
+        kill((pid_t)atoi(e->d_name), SIGKILL);
+        found++;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Kills and reaps every remaining descendant. Under the subreaper every
+ * live descendant has a live parent that is ours or is one of our
+ * children, so "no child left" means "no descendant left". */
+static void reap_all(void)
+{
+    int64_t give_up = now_ms() + REAP_GIVE_UP_MS;
+
+    for (;;) {
+        pid_t w = waitpid(-1, NULL, WNOHANG);
+
+        if (w > 0 || (w < 0 && errno == EINTR))
+            continue;
+        if (w < 0)
+            return;   /* ECHILD: nothing left */
+        if (kill_children() > 0) {
+            waitpid(-1, NULL, 0);
+        } else {
+            /* Children we cannot see (another /proc): wait a little. */
+            struct timespec ms = { 0, 1000000 };
+
+            if (now_ms() > give_up)
+                return;
+            nanosleep(&ms, NULL);
+        }
+    }
+}
+
+static int depth(const char *p)
+{
+    int d = 0;
+
+    for (; *p; p++)
+        d += *p == '/';
+    return d;
+}
+
+/* Deepest first; among equals the last asked first (created last). */
+static void rmdir_all(kt_result *r)
+{
+    kt_str_list *l = &r->rmdirs;
+
+    for (size_t done = 0; done < l->n; done++) {
+        size_t best = l->n;
+
+        for (size_t i = l->n; i-- > 0;)
+            if (l->v[i] && (best == l->n || depth(l->v[i]) > depth(l->v[best])))
+                best = i;
+        if (best == l->n)
+            break;
+        int64_t until = now_ms() + RMDIR_RETRY_MS;
+        int rc;
+
+        while ((rc = rmdir(l->v[best])) < 0 && errno == EBUSY && now_ms() < until) {
+            struct timespec ms = { 0, 10000000 };
+
+            nanosleep(&ms, NULL);
+        }
+        if (rc < 0 && errno != ENOENT) {
+            char note[600];
+
+            snprintf(note, sizeof(note), "rmdir %s: %s", l->v[best], strerror(errno));
+            str_add(&r->notes, note, KT_VERDICT_MAX_NOTES + 1);
+        }
+        free(l->v[best]);
+        l->v[best] = NULL;
+    }
+    l->n = 0;
+}
+
+static void start_failed(kt_result *r, int code, const char *what)
+{
+    r->end = KT_END_START_FAILED;
+    kt_err_sys(&r->start_error, code, "%s", what);
+}
+
+void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
+                        const sigset_t *child_mask, kt_result *r)
+{
+    kt_wire_reader rd;
+    int p[2], st = 0, sig = 0;
+    int64_t t0;
+    pid_t pid, self = getpid();
+    kt_end end;
+
+    memset(r, 0, sizeof(*r));
+    if (ctx->timeout_s == 0)
+        ctx->timeout_s = KT_DEFAULT_TIMEOUT_S;
+    if (kt_wire_reader_init(&rd) < 0) {
+        start_failed(r, errno, "runner: wire buffer");
+        return;
+    }
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        start_failed(r, errno, "runner: pipe");
+        kt_wire_reader_fini(&rd);
+        return;
+    }
+    fflush(NULL);   /* or the child would print the parent's buffer again */
+    t0 = now_ms();
+    pid = fork();
+    if (pid < 0) {
+        start_failed(r, errno, "runner: fork");
+        close(p[0]);
+        close(p[1]);
+        kt_wire_reader_fini(&rd);
+        return;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        close(sigfd);
+        child_main(s, ctx, p[1], child_mask, self);
+    }
+    setpgid(pid, pid);   /* may fail once the child has set it: fine */
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+
+    end = watch(pid, &p[0], sigfd, &rd, r, t0 + (int64_t)ctx->timeout_s * 1000, &sig);
+    /* The group first, while the child's zombie still holds its id. */
+    kill(-pid, SIGKILL);
+    if (end != KT_END_EXITED)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (p[0] >= 0 && kt_wire_read(&rd, p[0], on_line, r) != 0) {
+        close(p[0]);
+        p[0] = -1;
+    }
+    reap_all();
+    /* Whatever the killed writers managed to send before dying. */
+    if (p[0] >= 0) {
+        kt_wire_read(&rd, p[0], on_line, r);
+        close(p[0]);
+    }
+    r->bad_lines += rd.overlong;
+    kt_wire_reader_fini(&rd);
+    r->duration_ms = now_ms() - t0;
+
+    r->end = end;
+    if (end == KT_END_INTERRUPTED)
+        r->status = sig;
+    else if (end == KT_END_EXITED && WIFSIGNALED(st))
+        r->end = KT_END_SIGNALED, r->status = WTERMSIG(st);
+    else if (end == KT_END_EXITED)
+        r->status = WEXITSTATUS(st);
+    rmdir_all(r);
+}

@@ -1,0 +1,381 @@
+/* kt_main: picks the scenarios the command line asks for, runs each in
+ * its own child (child.c) and reports every result as one TAP 13 point,
+ * with each failure repeated on stderr for plain prove. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "ktstr/tap.h"
+#include "runner.h"
+
+/* Signals the runner takes through its signalfd instead of dying. */
+static const int watched_signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
+
+/* What the run loop holds, passed down instead of living in globals. */
+typedef struct run {
+    kt_tap tap;
+    const kt_cli *cli;
+    int sigfd;
+    sigset_t child_mask;
+    int ncpus;
+    bool any_not_ok;
+} run;
+
+/* ---- the TAP report --------------------------------------------------- */
+
+static void yaml_claim(kt_tap *t, const kt_claim_record *c, bool with_message)
+{
+    kt_tap_yaml_item_map(t);
+    kt_tap_yaml_str(t, "label", c->label);
+    kt_tap_yaml_str(t, "op", c->op);
+    kt_tap_yaml_str(t, "expected", c->expected);
+    kt_tap_yaml_str(t, "actual", c->actual);
+    if (with_message)
+        kt_tap_yaml_str(t, "message", c->message);
+    if (c->file && *c->file)
+        kt_tap_yaml_strf(t, "at", "%s:%d", c->file, c->line);
+    kt_tap_yaml_close(t);
+}
+
+/* The failures the parent kept, plus one entry for those it could not. */
+static void yaml_failures(kt_tap *t, const kt_result *r)
+{
+    uint64_t shown = r->failures.n;
+
+    if (shown == 0 && r->failed == 0)
+        return;
+    kt_tap_yaml_list(t, "failures");
+    for (size_t i = 0; i < r->failures.n; i++)
+        yaml_claim(t, &r->failures.v[i], true);
+    if (r->failed > shown) {
+        kt_tap_yaml_item_map(t);
+        kt_tap_yaml_str(t, "op", "dropped");
+        kt_tap_yaml_strf(t, "message", "%llu more failures not kept",
+                         (unsigned long long)(r->failed - shown));
+        kt_tap_yaml_close(t);
+    }
+    kt_tap_yaml_close(t);
+}
+
+static void yaml_passes(kt_tap *t, const kt_result *r)
+{
+    kt_tap_yaml_list(t, "passes");
+    for (size_t i = 0; i < r->passes.n; i++)
+        yaml_claim(t, &r->passes.v[i], false);
+    if (r->passes.dropped) {
+        kt_tap_yaml_item_map(t);
+        kt_tap_yaml_str(t, "op", "dropped");
+        kt_tap_yaml_strf(t, "message", "%zu more passes not kept", r->passes.dropped);
+        kt_tap_yaml_close(t);
+    }
+    kt_tap_yaml_close(t);
+}
+
+static bool has_notes(const kt_result *r)
+{
+    return r->notes.n || r->notes.dropped || r->bad_lines || r->dropped;
+}
+
+static void yaml_notes(kt_tap *t, const kt_result *r)
+{
+    if (!has_notes(r))
+        return;
+    kt_tap_yaml_list(t, "notes");
+    for (size_t i = 0; i < r->notes.n; i++)
+        kt_tap_yaml_item_str(t, r->notes.v[i]);
+    if (r->dropped)
+        kt_tap_yaml_item_str(t, r->dropped);
+    if (r->notes.dropped) {
+        char s[64];
+
+        snprintf(s, sizeof(s), "%zu more notes not kept", r->notes.dropped);
+        kt_tap_yaml_item_str(t, s);
+    }
+    if (r->bad_lines) {
+        char s[80];
+
+        snprintf(s, sizeof(s), "%llu malformed lines from the child dropped",
+                 (unsigned long long)r->bad_lines);
+        kt_tap_yaml_item_str(t, s);
+    }
+    kt_tap_yaml_close(t);
+}
+
+/* The cause of a "not ok" other than failed claims, as "severity" and a
+ * message; NULL when the body ran to its end. */
+static const char *cause(const kt_result *r, const kt_ctx *ctx, char *msg, size_t n)
+{
+    switch (r->end) {
+    case KT_END_START_FAILED:
+        snprintf(msg, n, "could not start: %s", r->start_error.msg);
+        return "error";
+    case KT_END_TIMEOUT:
+        snprintf(msg, n, "timed out after %u s", ctx->timeout_s);
+        return "timeout";
+    case KT_END_SIGNALED:
+        snprintf(msg, n, "killed by %s", kt_signal_name(r->status));
+        return "crash";
+    case KT_END_EXITED:
+        if (!r->done) {
+            snprintf(msg, n, "exited with status %d before the scenario returned",
+                     r->status);
+            return "error";
+        }
+        if (r->status != 0) {
+            snprintf(msg, n, "exited with status %d after the scenario returned",
+                     r->status);
+            return "error";
+        }
+        return NULL;
+    case KT_END_INTERRUPTED:
+        snprintf(msg, n, "interrupted by %s", kt_signal_name(r->status));
+        return "error";
+    }
+    return NULL;
+}
+
+/* Writes s keeping it on one line: control bytes as C escapes. */
+static void put_oneline(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '\n')
+            fputs("\\n", stderr);
+        else if (c == '\t')
+            fputs("\\t", stderr);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+}
+
+static void stderr_lines(const char *name, const kt_result *r, const char *why)
+{
+    if (why)
+        fprintf(stderr, "# %s: %s\n", name, why);
+    for (size_t i = 0; i < r->failures.n; i++) {
+        const kt_claim_record *c = &r->failures.v[i];
+
+        fprintf(stderr, "# %s: ", name);
+        put_oneline(c->message);
+        if (c->file && *c->file)
+            fprintf(stderr, " (%s:%d)", c->file, c->line);
+        fputc('\n', stderr);
+    }
+    if (r->failed > r->failures.n)
+        fprintf(stderr, "# %s: %llu more failures not kept\n", name,
+                (unsigned long long)(r->failed - r->failures.n));
+    fflush(stderr);
+}
+
+static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
+{
+    kt_tap *t = &rn->tap;
+    char why[KT_ERR_MSG_MAX + 64];
+    const char *severity = cause(r, ctx, why, sizeof(why));
+    bool ok = !severity && r->failed == 0;
+    bool skipped = ok && r->skip;
+
+    if (!severity && r->failed)
+        severity = "fail";
+    kt_tap_point(t, ok, n, ctx->name, skipped ? KT_TAP_SKIP : KT_TAP_NONE, r->skip);
+    if (!ok) {
+        if (strcmp(severity, "fail") == 0)
+            snprintf(why, sizeof(why), "%llu of %llu claims failed",
+                     (unsigned long long)r->failed, (unsigned long long)r->claims);
+        kt_tap_yaml_str(t, "message", why);
+        kt_tap_yaml_str(t, "severity", severity);
+        if (r->end == KT_END_SIGNALED)
+            kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
+        if (r->end == KT_END_TIMEOUT)
+            kt_tap_yaml_int(t, "timeout_s", ctx->timeout_s);
+        if (r->end == KT_END_EXITED && strcmp(severity, "error") == 0)
+            kt_tap_yaml_int(t, "exit_status", r->status);
+    }
+    if (!ok || rn->cli->verbose) {
+        if (r->done || rn->cli->verbose)
+            kt_tap_yaml_int(t, "claims", (int64_t)r->claims);
+        yaml_failures(t, r);
+        if (rn->cli->verbose)
+            yaml_passes(t, r);
+    }
+    if (!ok || rn->cli->verbose || has_notes(r)) {
+        yaml_notes(t, r);
+        kt_tap_yaml_int(t, "duration_ms", r->duration_ms);
+    }
+    kt_tap_end(t);
+    if (!ok) {
+        rn->any_not_ok = true;
+        stderr_lines(ctx->name, r, strcmp(severity, "fail") ? why : NULL);
+    }
+}
+
+/* ---- the run loop ----------------------------------------------------- */
+
+/* Any INT/TERM/HUP waiting on the signalfd (SIGCHLDs are dropped). */
+static int pending_interrupt(int sigfd)
+{
+    struct signalfd_siginfo si[8];
+    ssize_t got;
+    int sig = 0;
+
+    while ((got = read(sigfd, si, sizeof(si))) > 0)
+        for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++)
+            if (si[i].ssi_signo != SIGCHLD && !sig)
+                sig = (int)si[i].ssi_signo;
+    return sig;
+}
+
+static void bail_out(run *rn, int sig)
+{
+    fprintf(stderr, "# interrupted by %s: the running scenario was stopped\n",
+            kt_signal_name(sig));
+    kt_tap_bail_out(&rn->tap, "interrupted");
+}
+
+/* Runs the selected scenarios; returns the exit status. */
+static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
+{
+    kt_tap_version(&rn->tap);
+    kt_tap_plan(&rn->tap, (unsigned)nsel);
+    for (size_t i = 0; i < nsel; i++) {
+        const kt_scenario *s = sel[i];
+        kt_ctx ctx = { s->name, rn->ncpus, s->opts.timeout_s, rn->cli->verbose, -1 };
+        kt_result r;
+        kt_err why = { 0, "" };
+
+        if (rn->cli->timeout_s)
+            ctx.timeout_s = rn->cli->timeout_s;
+        if (kt_reqs_check(&s->opts, rn->ncpus, &why) < 0) {
+            kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
+            kt_tap_end(&rn->tap);
+            continue;
+        }
+        kt_child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, &r);
+        if (r.end == KT_END_INTERRUPTED) {
+            int sig = r.status;
+
+            kt_result_fini(&r);
+            bail_out(rn, sig);
+            return 128 + sig;
+        }
+        report(rn, (unsigned)i + 1, &ctx, &r);
+        kt_result_fini(&r);
+    }
+    return rn->any_not_ok ? 1 : 0;
+}
+
+/* Sets up signals and the subreaper around run_all, and undoes them. */
+static int run_supervised(run *rn, const kt_scenario *const *sel, size_t nsel)
+{
+    sigset_t watch;
+    struct sigaction dfl, old_chld;
+    int old_reaper = 0, rc, sig;
+
+    sigemptyset(&watch);
+    for (size_t i = 0; i < sizeof(watched_signals) / sizeof(watched_signals[0]); i++)
+        sigaddset(&watch, watched_signals[i]);
+    /* SIGCHLD ignored would reap children behind our back. */
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    if (sigaction(SIGCHLD, &dfl, &old_chld) < 0 ||
+        sigprocmask(SIG_BLOCK, &watch, &rn->child_mask) < 0) {
+        fprintf(stderr, "# runner: signals: %s\n", strerror(errno));
+        return 1;
+    }
+    rn->sigfd = signalfd(-1, &watch, SFD_CLOEXEC | SFD_NONBLOCK);
+    prctl(PR_GET_CHILD_SUBREAPER, &old_reaper, 0, 0, 0);
+    if (rn->sigfd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+        fprintf(stderr, "# runner: %s: %s\n", rn->sigfd < 0 ? "signalfd" : "subreaper",
+                strerror(errno));
+        rc = 1;
+    } else {
+        rc = run_all(rn, sel, nsel);
+        /* A Ctrl-C after the last scenario still means "interrupted". */
+        if (rc < 128 && (sig = pending_interrupt(rn->sigfd)) != 0) {
+            bail_out(rn, sig);
+            rc = 128 + sig;
+        }
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, old_reaper, 0, 0, 0);
+    if (rn->sigfd >= 0)
+        close(rn->sigfd);
+    sigprocmask(SIG_SETMASK, &rn->child_mask, NULL);
+    sigaction(SIGCHLD, &old_chld, NULL);
+    return rc;
+}
+
+int kt_main(int argc, char **argv)
+{
+    const char *prog = argc > 0 && argv[0] ? argv[0] : "ktstr";
+    const kt_scenario *all;
+    const kt_scenario **sel = NULL;
+    size_t nall, nsel = 0;
+    kt_cli cli;
+    kt_err err = { 0, "" };
+    run rn;
+    int rc;
+
+    if (kt_cli_parse(&cli, argc, argv, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        kt_cli_usage(stderr, prog);
+        kt_cli_fini(&cli);
+        return 2;
+    }
+    if (cli.help) {
+        kt_cli_usage(stdout, prog);
+        kt_cli_fini(&cli);
+        return 0;
+    }
+    memset(&rn, 0, sizeof(rn));
+    rn.cli = &cli;
+    kt_tap_init_file(&rn.tap, stdout);
+    if (kt_registry_get(&all, &nall, &err) < 0) {
+        /* A broken program, not a failing scenario: stop prove as well. */
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        kt_tap_version(&rn.tap);
+        kt_tap_bail_out(&rn.tap, err.msg);
+        rc = 2;
+        goto out;
+    }
+    sel = calloc(nall ? nall : 1, sizeof(*sel));
+    if (!sel) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < nall; i++)
+        if (kt_cli_selects(&cli, all[i].name))
+            sel[nsel++] = &all[i];
+    if (cli.list) {
+        for (size_t i = 0; i < nsel; i++)
+            printf("%s\n", sel[i]->name);
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        goto out;
+    }
+    if (nsel == 0) {
+        /* A filter that matches nothing is a visible skip, not an error:
+         * `prove dir/ :: --filter X` passes the same filter to every file. */
+        const char *why = nall ? "no scenario matches --filter" : "no scenarios registered";
+
+        fprintf(stderr, "# %s: %s\n", prog, why);
+        kt_tap_version(&rn.tap);
+        kt_tap_plan_skip_all(&rn.tap, why);
+        rc = 0;
+        goto out;
+    }
+    rn.ncpus = kt_affinity_cpus();
+    rc = run_supervised(&rn, sel, nsel);
+out:
+    free(sel);
+    kt_tap_fini(&rn.tap);
+    kt_cli_fini(&cli);
+    return rc;
+}

@@ -1,0 +1,147 @@
+/*
+ * lib/core/runner.h - private interfaces between the runner's files.
+ *
+ *   registry.c  KT_SCENARIO's registry, sorted into source order
+ *   cli.c       the command line
+ *   reqs.c      scenario requirements (root, KVM, hardware PMU, CPUs)
+ *   wire.c      the child-to-parent line protocol
+ *   child.c     a scenario's child process: its side and its supervision
+ *   runner.c    kt_main: selection, the run loop and the TAP report
+ *
+ * Wire protocol: one event per line, fields separated by tabs, each field
+ * escaped (\\ \t \n \r, other control bytes as \xNN), so a line crosses a
+ * pipe or a serial port unchanged:
+ *   PASS|FAIL <label> <op> <expected> <actual> <message> <file> <line>
+ *   NOTE <text>     SKIP <reason>     DROP <text>     RMDIR <path>
+ *   DONE <claims> <failed>            (the body returned)
+ */
+#ifndef KTSTR_LIB_RUNNER_H
+#define KTSTR_LIB_RUNNER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ktstr/error.h"
+#include "ktstr/scenario.h"
+
+/* ---- registry.c ------------------------------------------------------- */
+
+/* Scenarios one program may register. */
+#define KT_MAX_SCENARIOS 4096
+
+/* Sorts the registry by file then line and checks it (no overflow, no
+ * duplicate or empty names); on success *list and *n hold the scenarios. */
+int kt_registry_get(const kt_scenario **list, size_t *n, kt_err *err);
+
+/* ---- cli.c ------------------------------------------------------------ */
+
+typedef struct kt_cli {
+    bool list, verbose, help;
+    unsigned timeout_s;        /* 0: not given */
+    const char **filters;      /* point into argv */
+    size_t nfilters;
+} kt_cli;
+
+/* Parses argv; -1 with a message naming the bad option on a usage error. */
+int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err);
+void kt_cli_fini(kt_cli *c);
+/* True when no filter was given or name matches one of them. */
+bool kt_cli_selects(const kt_cli *c, const char *name);
+/* The usage text. */
+void kt_cli_usage(FILE *fp, const char *prog);
+
+/* ---- reqs.c ----------------------------------------------------------- */
+
+/* CPUs in this process's affinity mask (at least 1). */
+int kt_affinity_cpus(void);
+/* 0 when every requirement in o holds, else -1 with the reason
+ * ("needs KVM: /dev/kvm: No such file or directory ..."). */
+int kt_reqs_check(const kt_scenario_opts *o, int ncpus, kt_err *why);
+
+/* ---- wire.c ----------------------------------------------------------- */
+
+#define KT_WIRE_MAX_FIELDS 8
+/* Longest field sent; longer ones are cut (bounds every line). */
+#define KT_WIRE_FIELD_MAX 2048
+/* Longest line the reader keeps; longer ones are dropped and counted. */
+#define KT_WIRE_LINE_MAX (KT_WIRE_MAX_FIELDS * (4 * KT_WIRE_FIELD_MAX + 1) + 16)
+
+/* Sends one line "type\tf0\tf1..." with one write(); 0 or -1 with errno. */
+int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n);
+
+typedef struct kt_wire_msg {
+    const char *type;
+    const char *field[KT_WIRE_MAX_FIELDS];
+    size_t n;
+} kt_wire_msg;
+
+/* Splits a received line (without its newline) in place and unescapes
+ * its fields; -1 when it is not a well-formed line. */
+int kt_wire_split(char *line, kt_wire_msg *m);
+
+typedef struct kt_wire_reader {
+    char *buf;                 /* KT_WIRE_LINE_MAX + 1 bytes */
+    size_t len;
+    bool discarding;           /* inside an overlong line */
+    uint64_t overlong;         /* lines dropped: too long, or cut */
+} kt_wire_reader;
+
+int kt_wire_reader_init(kt_wire_reader *r);
+void kt_wire_reader_fini(kt_wire_reader *r);
+/* Reads what fd has (non-blocking) and calls fn for each whole line.
+ * Returns 1 at end of file, 0 when more may come, -1 on a read error. */
+int kt_wire_read(kt_wire_reader *r, int fd, void (*fn)(void *arg, char *line),
+                 void *arg);
+
+/* ---- child.c ---------------------------------------------------------- */
+
+/* Items of one kind a result keeps; later ones are counted. */
+#define KT_RESULT_MAX_RMDIRS 256
+
+typedef enum kt_end {
+    KT_END_EXITED,       /* status is the exit status */
+    KT_END_SIGNALED,     /* status is the signal */
+    KT_END_TIMEOUT,      /* killed at the deadline */
+    KT_END_INTERRUPTED,  /* the runner got status (a signal) */
+    KT_END_START_FAILED  /* could not start: start_error says why */
+} kt_end;
+
+typedef struct kt_rec_list {
+    kt_claim_record *v;
+    size_t n, cap, dropped;
+} kt_rec_list;
+
+typedef struct kt_str_list {
+    char **v;
+    size_t n, cap, dropped;
+} kt_str_list;
+
+/* What the parent learnt about one scenario run. */
+typedef struct kt_result {
+    bool done;                 /* DONE arrived: the body returned */
+    uint64_t claims, failed;   /* from DONE; else what was streamed */
+    kt_rec_list failures, passes;
+    kt_str_list notes, rmdirs;
+    char *skip;                /* the first skip reason, or NULL */
+    char *dropped;             /* the verdict's last "N more ... not kept" */
+    uint64_t bad_lines;        /* malformed or overlong wire lines */
+    kt_end end;
+    int status;
+    int64_t duration_ms;
+    kt_err start_error;
+} kt_result;
+
+void kt_result_fini(kt_result *r);
+
+/* Runs s in a forked child in its own process group and fills r; the
+ * child's events arrive as they happen. sigfd is a signalfd for SIGCHLD,
+ * SIGINT, SIGTERM and SIGHUP (blocked); child_mask is the mask the child
+ * restores. Kills and reaps every descendant and removes the RMDIR paths
+ * before returning. */
+void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
+                        const sigset_t *child_mask, kt_result *r);
+
+#endif

@@ -1,0 +1,216 @@
+/* The child-to-parent line protocol (see runner.h): plain text, one event
+ * per line, so it can cross a pipe today and a serial port tomorrow. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+/* Escaped form of one byte, or NULL to copy it as is. */
+static const char *wire_escape(unsigned char c, char tmp[5])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    switch (c) {
+    case '\\': return "\\\\";
+    case '\t': return "\\t";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+        tmp[0] = '\\';
+        tmp[1] = 'x';
+        tmp[2] = hex[c >> 4];
+        tmp[3] = hex[c & 15];
+        tmp[4] = '\0';
+        return tmp;
+    }
+    return NULL;
+}
+
+/* Appends field f (cut at KT_WIRE_FIELD_MAX bytes) to out, or only
+ * measures it when out is NULL; returns the bytes it takes. */
+static size_t put_field(char *out, const char *f)
+{
+    size_t len = 0;
+    char tmp[5];
+
+    for (size_t i = 0; f[i] && i < KT_WIRE_FIELD_MAX; i++) {
+        const char *e = wire_escape((unsigned char)f[i], tmp);
+        size_t elen = e ? strlen(e) : 1;
+
+        if (out)
+            memcpy(out + len, e ? e : &f[i], elen);
+        len += elen;
+    }
+    return len;
+}
+
+int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n)
+{
+    size_t len = strlen(type) + 1, off;
+    char *line;
+    int rc = 0;
+
+    if (n > KT_WIRE_MAX_FIELDS) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        len += 1 + put_field(NULL, fields[i] ? fields[i] : "");
+    line = malloc(len);
+    if (!line)
+        return -1;
+    off = strlen(type);
+    memcpy(line, type, off);
+    for (size_t i = 0; i < n; i++) {
+        line[off++] = '\t';
+        off += put_field(line + off, fields[i] ? fields[i] : "");
+    }
+    line[off++] = '\n';
+    /* One write: lines up to PIPE_BUF arrive whole even with several writers. */
+    for (size_t done = 0; done < off;) {
+        ssize_t w = write(fd, line + done, off - done);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -1;
+            break;
+        }
+        done += (size_t)w;
+    }
+    free(line);
+    return rc;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Unescapes s in place; -1 on a malformed escape. */
+static int unescape(char *s)
+{
+    char *w = s;
+
+    for (char *r = s; *r; r++) {
+        if (*r != '\\') {
+            *w++ = *r;
+            continue;
+        }
+        r++;
+        switch (*r) {
+        case '\\': *w++ = '\\'; break;
+        case 't': *w++ = '\t'; break;
+        case 'n': *w++ = '\n'; break;
+        case 'r': *w++ = '\r'; break;
+        case 'x': {
+            int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
+
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1;   /* \x00 would cut the field short */
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+            break;
+        }
+        default:
+            return -1;
+        }
+    }
+    *w = '\0';
+    return 0;
+}
+
+int kt_wire_split(char *line, kt_wire_msg *m)
+{
+    char *p = line;
+
+    memset(m, 0, sizeof(*m));
+    m->type = p;
+    p = strchr(p, '\t');
+    while (p) {
+        *p++ = '\0';
+        if (m->n == KT_WIRE_MAX_FIELDS)
+            return -1;
+        m->field[m->n++] = p;
+        p = strchr(p, '\t');
+    }
+    if (!*m->type)
+        return -1;
+    for (size_t i = 0; i < m->n; i++)
+        if (unescape((char *)m->field[i]) < 0)
+            return -1;
+    return 0;
+}
+
+int kt_wire_reader_init(kt_wire_reader *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->buf = malloc(KT_WIRE_LINE_MAX + 1);
+    return r->buf ? 0 : -1;
+}
+
+void kt_wire_reader_fini(kt_wire_reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+/* Hands every complete line in the buffer to fn; keeps the rest. */
+static void dispatch(kt_wire_reader *r, void (*fn)(void *, char *), void *arg)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i < r->len; i++) {
+        if (r->buf[i] != '\n')
+            continue;
+        r->buf[i] = '\0';
+        if (r->discarding)
+            r->discarding = false;   /* the tail of an overlong line */
+        else
+            fn(arg, r->buf + start);
+        start = i + 1;
+    }
+    memmove(r->buf, r->buf + start, r->len - start);
+    r->len -= start;
+    if (r->len == KT_WIRE_LINE_MAX) {
+        /* Full and no newline: drop it and skip to the next one. */
+        if (!r->discarding)
+            r->overlong++;
+        r->discarding = true;
+        r->len = 0;
+    }
+}
+
+int kt_wire_read(kt_wire_reader *r, int fd, void (*fn)(void *arg, char *line),
+                 void *arg)
+{
+    for (;;) {
+        ssize_t got = read(fd, r->buf + r->len, KT_WIRE_LINE_MAX - r->len);
+
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN ? 0 : -1;
+        }
+        if (got == 0) {
+            /* A last line without its newline was cut by a death: drop it. */
+            if (r->len && !r->discarding)
+                r->overlong++;
+            r->len = 0;
+            return 1;
+        }
+        r->len += (size_t)got;
+        dispatch(r, fn, arg);
+    }
+}

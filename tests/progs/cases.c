@@ -1,0 +1,237 @@
+/* Scenarios that exercise every outcome the runner reports; the Perl tests
+ * pick them with --filter and check the TAP, stderr and what is left.
+ * KT_TEST_DIR names a scratch directory for files the tests inspect. */
+#include <ktstr.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Under SAN=1, ASan would turn SIGSEGV into exit(1): these scenarios
+ * test how the runner reports a real death by signal. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "handle_segv=0";
+}
+
+/* A path under $KT_TEST_DIR (or /tmp when unset). */
+static void test_path(char *out, size_t n, const char *name)
+{
+    const char *dir = getenv("KT_TEST_DIR");
+
+    snprintf(out, n, "%s/%s", dir && *dir ? dir : "/tmp", name);
+}
+
+/* Appends "pid\n" to $KT_TEST_DIR/pids so a test can check it is gone. */
+static void record_pid(void)
+{
+    char path[512];
+    FILE *f;
+
+    test_path(path, sizeof(path), "pids");
+    f = fopen(path, "a");
+    if (!f)
+        return;
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+}
+
+static void sleep_forever(void)
+{
+    for (;;)
+        pause();
+}
+
+/* Starts a workload in the scenario's process group and one that escapes
+ * it with setsid(), both sleeping until killed. */
+static void start_sleepers(void)
+{
+    pid_t a = fork();
+
+    if (a == 0) {
+        record_pid();
+        sleep_forever();
+    }
+    pid_t b = fork();
+    if (b == 0) {
+        setsid();
+        record_pid();
+        sleep_forever();
+    }
+    /* Let both write their pid before the scenario goes on. */
+    for (int i = 0; i < 200; i++) {
+        char path[512];
+        FILE *f;
+        int lines = 0, c;
+
+        test_path(path, sizeof(path), "pids");
+        f = fopen(path, "r");
+        if (f) {
+            while ((c = fgetc(f)) != EOF)
+                lines += c == '\n';
+            fclose(f);
+        }
+        if (lines >= 2)
+            break;
+        usleep(10000);
+    }
+}
+
+KT_SCENARIO(pass_with_note)
+{
+    int answer = 42;
+
+    CLAIM(v, answer, eq, 42);
+    CLAIM(v, answer, between, 40, 50);
+    kt_verdict_note(v, "answer is %d", answer);
+}
+
+KT_SCENARIO(pass_quiet)
+{
+    CLAIM(v, 1.5, near, 1.0, 0.5);
+}
+
+KT_SCENARIO(fail_two)
+{
+    int ipc = 0;
+    double share = 0.7;
+
+    CLAIM(v, ipc, at_least, 1);
+    CLAIM(v, 2 + 2, eq, 4);
+    CLAIM(v, share, between, 0.45, 0.55);
+    kt_verdict_note(v, "a note with \"quotes\", a \\ and a\nnewline");
+}
+
+KT_SCENARIO(skip_reason)
+{
+    kt_verdict_note(v, "checked the widget");
+    kt_verdict_skip(v, "no widget # here");
+}
+
+KT_SCENARIO(needs_many_cpus, .min_cpus = 4096)
+{
+    CLAIM(v, 0, eq, 1);   /* never runs: the requirement is unmet */
+}
+
+KT_SCENARIO(needs_pmu, .needs_hw_pmu = true)
+{
+    CLAIM(v, 1, eq, 1);
+}
+
+KT_SCENARIO(needs_kvm, .needs_kvm = true)
+{
+    CLAIM(v, 1, eq, 1);
+}
+
+KT_SCENARIO(needs_root, .needs_root = true)
+{
+    CLAIM(v, geteuid(), eq, 0);
+}
+
+KT_SCENARIO(stray_stdout)
+{
+    printf("not ok 77 - stray line from the body\n1..99\n");
+    CLAIM(v, 1, eq, 1);
+}
+
+KT_SCENARIO(crash_segv)
+{
+    int before = 3;
+
+    CLAIM(v, before, lt, 2);
+    raise(SIGSEGV);
+}
+
+KT_SCENARIO(crash_null)
+{
+    volatile int *p = NULL;
+
+    CLAIM(v, 1, eq, 0);
+    *p = 1;
+}
+
+KT_SCENARIO(crash_abort)
+{
+    kt_verdict_note(v, "about to abort");
+    abort();
+}
+
+KT_SCENARIO(exit_midway)
+{
+    CLAIM(v, 5, at_most, 4);
+    exit(3);
+}
+
+KT_SCENARIO(rmdir_after_crash)
+{
+    char top[512], sub[600];
+
+    test_path(top, sizeof(top), "rmdir_top");
+    snprintf(sub, sizeof(sub), "%s/sub", top);
+    if (mkdir(top, 0700) != 0 || mkdir(sub, 0700) != 0) {
+        kt_verdict_skip(v, "mkdir %s: failed", top);
+        return;
+    }
+    /* Parent first: the runner must still remove the deeper one first. */
+    kt_ctx_rmdir_at_exit(ctx, top);
+    kt_ctx_rmdir_at_exit(ctx, sub);
+    raise(SIGSEGV);
+}
+
+KT_SCENARIO(timeout_group, .timeout_s = 1)
+{
+    start_sleepers();
+    kt_verdict_note(v, "sleepers started");
+    CLAIM(v, 1, eq, 2);
+    sleep_forever();
+}
+
+KT_SCENARIO(hang, .timeout_s = 60)
+{
+    char path[512];
+    FILE *f;
+
+    start_sleepers();
+    test_path(path, sizeof(path), "hang_started");
+    f = fopen(path, "w");
+    if (f)
+        fclose(f);
+    sleep_forever();
+}
+
+KT_SCENARIO(flood)
+{
+    for (int i = 0; i < KT_VERDICT_MAX_FAILURES + 50; i++)
+        CLAIM(v, i, lt, 0);
+}
+
+KT_SCENARIO(ctx_fields, .timeout_s = 7)
+{
+    CLAIM(v, ctx->ncpus, at_least, 1);
+    CLAIM(v, ctx->timeout_s, eq, 7);
+    CLAIM(v, strcmp(ctx->name, "ctx_fields"), eq, 0);
+    CLAIM(v, kt_ctx_rmdir_at_exit(ctx, "relative/path"), eq, -1);
+}
+
+/* Labels and notes with every byte the wire and YAML must escape. */
+KT_SCENARIO(odd_strings)
+{
+    CLAIM_AS(v, "tab\there back\\slash \"q\"\nnl\x01" "ctl\x7f #x", 1, eq, 2);
+    kt_verdict_note(v, "cr\rlf\n\ttab \x1b esc \xc3\xa9 utf8");
+}
+
+/* Loses a block on purpose: proves the valgrind test can see a leak in
+ * a scenario's child. */
+KT_SCENARIO(leaks_on_purpose)
+{
+    char *volatile p = malloc(64);
+
+    CLAIM(v, p != NULL, eq, 1);
+    p = NULL;
+}
+
+KT_MAIN()
