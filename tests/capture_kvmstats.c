@@ -77,8 +77,10 @@ static void t_parse_valid(void)
     kt_kvmstats s;
     kt_err err = { 0 };
     int i;
+    int rc;
 
-    if (!check_int(kt_kvmstats_parse(&s, buf, len, &err), ==, 0)) {
+    rc = kt_kvmstats_parse(&s, buf, len, &err);
+    if (!check_int(rc, ==, 0)) {
         test_msg("%s", err.msg);
         return;
     }
@@ -121,9 +123,11 @@ static void expect_reject(const char *want, void (*mutate)(unsigned char *, size
     size_t len = build(buf, sizeof(buf), good, NGOOD);
     kt_kvmstats s;
     kt_err err = { 0 };
+    int rc;
 
     mutate(buf, &len);
-    check_int(kt_kvmstats_parse(&s, buf, len, &err), ==, -1);
+    rc = kt_kvmstats_parse(&s, buf, len, &err);
+    check_int(rc, ==, -1);
     check_int(err.code, ==, EINVAL);
     check_contains(err.msg, want);
     check(s.image == NULL && s.desc == NULL);
@@ -181,6 +185,7 @@ static void t_real_vcpu(void)
     kt_kvmstats s;
     kt_err err = { 0 };
     int kvm, vm = -1, vcpu = -1, sfd, exits;
+    int rc;
 
     kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0) {
@@ -202,7 +207,8 @@ static void t_real_vcpu(void)
         test_skip("%s", err.msg);
         goto out;
     }
-    if (!check_int(kt_kvmstats_open(&s, sfd, &err), ==, 0)) {
+    rc = kt_kvmstats_open(&s, sfd, &err);
+    if (!check_int(rc, ==, 0)) {
         test_msg("%s", err.msg);
         goto out;
     }

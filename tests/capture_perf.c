@@ -203,6 +203,7 @@ static void t_errors(void)
     kt_err err = { 0 };
     pthread_t th;
     int tid = 0;
+    int rc;
 
     check_int(kt_perf_group_open(&g, KT_PERF_SW, -1, -1, 0, &err), ==, -1);
     check_contains(err.msg, "not both or neither");
@@ -210,7 +211,8 @@ static void t_errors(void)
     check_int(kt_perf_group_open(&g, (kt_perf_kind)9, 5, -1, 0, &err), ==, -1);
     check_contains(err.msg, "unknown kind");
 
-    check_int(pthread_create(&th, NULL, short_thread, &tid), ==, 0);
+    rc = pthread_create(&th, NULL, short_thread, &tid);
+    check_int(rc, ==, 0);
     pthread_join(th, NULL);
     check_int(kt_perf_group_open(&g, KT_PERF_SW, tid, -1, 0, &err), ==, -1);
     check_int(err.code, ==, ESRCH);

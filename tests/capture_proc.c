@@ -132,8 +132,10 @@ static void t_procstat_live(void)
     kt_err err = { 0 };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t da = 0;
+    int rc;
 
-    if (!check_int(kt_procstat_open(&ps, &err), ==, 0))
+    rc = kt_procstat_open(&ps, &err);
+    if (!check_int(rc, ==, 0))
         return;
     check_int(kt_procstat_read(&ps, a, 64, &err), >=, ncpu < 64 ? ncpu : 1);
     usleep(100000);
@@ -157,8 +159,10 @@ static void t_schedstat_live(void)
     kt_err err = { 0 };
     struct timespec t0, t1;
     int tid = (int)syscall(SYS_gettid);
+    int rc;
 
-    if (!check_int(kt_schedstat_open(&s, 0, tid, &err), ==, 0))
+    rc = kt_schedstat_open(&s, 0, tid, &err);
+    if (!check_int(rc, ==, 0))
         return;
     check_int(kt_schedstat_read(&s, &a, &err), ==, 0);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
@@ -169,7 +173,8 @@ static void t_schedstat_live(void)
     check_uint(b.run_ns - a.run_ns, >=, 20000000);
     check_uint(b.timeslices, >=, a.timeslices);
     kt_schedstat_close(&s);
-    check_int(kt_schedstat_open(&s, getpid(), tid, &err), ==, 0);
+    rc = kt_schedstat_open(&s, getpid(), tid, &err);
+    check_int(rc, ==, 0);
     kt_schedstat_close(&s);
     usleep(1000);
     check_int(kt_sched_read(0, tid, &c, &err), ==, 0);
@@ -201,11 +206,14 @@ static void t_thread_gone(void)
     kt_err err = { 0 };
     pthread_t th;
     volatile int tid = 0;
+    int rc;
 
-    check_int(pthread_create(&th, NULL, waiting_thread, (void *)&tid), ==, 0);
+    rc = pthread_create(&th, NULL, waiting_thread, (void *)&tid);
+    check_int(rc, ==, 0);
     while (!tid)
         usleep(1000);
-    if (check_int(kt_schedstat_open(&s, 0, tid, &err), ==, 0)) {
+    rc = kt_schedstat_open(&s, 0, tid, &err);
+    if (check_int(rc, ==, 0)) {
         check_int(kt_schedstat_read(&s, &x, &err), ==, 0);
         release = 1;
         pthread_join(th, NULL);
@@ -217,9 +225,11 @@ static void t_thread_gone(void)
     }
 
     tid = 0;
-    check_int(pthread_create(&th, NULL, short_thread, (void *)&tid), ==, 0);
+    rc = pthread_create(&th, NULL, short_thread, (void *)&tid);
+    check_int(rc, ==, 0);
     pthread_join(th, NULL);
-    check_int(kt_schedstat_open(&s, 0, tid, &err), ==, -1);
+    rc = kt_schedstat_open(&s, 0, tid, &err);
+    check_int(rc, ==, -1);
     check_int(err.code, ==, ENOENT);
     check_contains(err.msg, "/schedstat");
     check_int(kt_sched_read(0, tid, &c, &err), ==, -1);
