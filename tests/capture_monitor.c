@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -302,6 +303,17 @@ static void t_monitor_full(void)
     kt_monitor_free(m);
 }
 
+/* pthread_join returns when the kernel clears the thread's tid, a moment
+ * before /proc stops showing it: wait (bounded) until it is really gone. */
+static void wait_reaped(int tid)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+    for (int i = 0; i < 2000 && access(path, F_OK) == 0; i++)
+        usleep(1000);
+}
+
 static void *quick(void *arg)
 {
     *(int *)arg = (int)syscall(SYS_gettid);
@@ -343,6 +355,7 @@ static void t_monitor_errors(void)
     rc = pthread_create(&th, NULL, quick, &gone);
     check_int(rc, ==, 0);
     pthread_join(th, NULL);
+    wait_reaped(gone);
     tg = (kt_target){ .kind = KT_TARGET_THREAD, .tid = gone,
                       .sources = KT_SRC_PERF_SW | KT_SRC_SCHEDSTAT };
     check(kt_monitor_start(&tg, 1, NULL, &err) == NULL);

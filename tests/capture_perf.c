@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -191,6 +192,17 @@ static void t_software_group_cpu(void)
     kt_perf_group_close(&g);
 }
 
+/* pthread_join returns when the kernel clears the thread's tid, a moment
+ * before /proc stops showing it: wait (bounded) until it is really gone. */
+static void wait_reaped(int tid)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+    for (int i = 0; i < 2000 && access(path, F_OK) == 0; i++)
+        usleep(1000);
+}
+
 static void *short_thread(void *arg)
 {
     *(int *)arg = (int)syscall(SYS_gettid);
@@ -214,6 +226,7 @@ static void t_errors(void)
     rc = pthread_create(&th, NULL, short_thread, &tid);
     check_int(rc, ==, 0);
     pthread_join(th, NULL);
+    wait_reaped(tid);
     check_int(kt_perf_group_open(&g, KT_PERF_SW, tid, -1, 0, &err), ==, -1);
     check_int(err.code, ==, ESRCH);
     check_contains(err.msg, "thread gone");

@@ -182,6 +182,17 @@ static void t_schedstat_live(void)
     check_uint(c.nr_switches, ==, c.nr_voluntary_switches + c.nr_involuntary_switches);
 }
 
+/* pthread_join returns when the kernel clears the thread's tid, a moment
+ * before /proc stops showing it: wait (bounded) until it is really gone. */
+static void wait_reaped(int tid)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+    for (int i = 0; i < 2000 && access(path, F_OK) == 0; i++)
+        usleep(1000);
+}
+
 static void *short_thread(void *arg)
 {
     *(int *)arg = (int)syscall(SYS_gettid);
@@ -217,7 +228,9 @@ static void t_thread_gone(void)
         check_int(kt_schedstat_read(&s, &x, &err), ==, 0);
         release = 1;
         pthread_join(th, NULL);
-        check_int(kt_schedstat_read(&s, &x, &err), ==, -1);
+        wait_reaped(tid);
+        rc = kt_schedstat_read(&s, &x, &err);
+        check_int(rc, ==, -1);
         check_int(err.code, ==, ESRCH);
         check_contains(err.msg, "schedstat (tid ");
         check_contains(err.msg, "thread gone");
@@ -228,6 +241,7 @@ static void t_thread_gone(void)
     rc = pthread_create(&th, NULL, short_thread, (void *)&tid);
     check_int(rc, ==, 0);
     pthread_join(th, NULL);
+    wait_reaped(tid);
     rc = kt_schedstat_open(&s, 0, tid, &err);
     check_int(rc, ==, -1);
     check_int(err.code, ==, ENOENT);
