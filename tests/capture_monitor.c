@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,7 +193,9 @@ static void t_monitor_live(void)
     const kt_timeline *tl;
     size_t ticks, gone_at;
     uint64_t total, wall;
-    double spin, sleep, spin_tc;
+    double spin, sleep, spin_tc, truth;
+    struct timespec c0, c1, w0, w1;
+    clockid_t spin_clock;
     int code, rc;
 
     for (int i = 0; i < 3; i++) {
@@ -215,6 +218,14 @@ static void t_monitor_live(void)
                          .sources = KT_SRC_PROCSTAT | KT_SRC_PERF_SW };
     tg[4] = (kt_target){ .kind = KT_TARGET_THREAD, .tid = (int)syscall(SYS_gettid),
                          .sources = KT_SRC_SCHEDSTAT };
+    /* The spinner shares 2 CPUs with other developers' builds and this
+     * test's threads; a higher weight (root only, else ignored) keeps its
+     * share near 1 so that "spinning" stays far from "sleeping". */
+    if (setpriority(PRIO_PROCESS, (id_t)w[0].tid, -10) < 0)
+        test_msg("spinner keeps nice 0: %s", strerror(errno));
+    pthread_getcpuclockid(th[0], &spin_clock);
+    clock_gettime(spin_clock, &c0);
+    clock_gettime(CLOCK_MONOTONIC, &w0);
     m = kt_monitor_start(tg, 5, &cfg, &err);
     if (!check(m != NULL)) {
         test_msg("%s", err.msg);
@@ -222,6 +233,10 @@ static void t_monitor_live(void)
     }
     usleep(600000);
     kt_monitor_stop(m);
+    clock_gettime(spin_clock, &c1);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    truth = ((c1.tv_sec - c0.tv_sec) * 1e9 + (c1.tv_nsec - c0.tv_nsec)) /
+            ((w1.tv_sec - w0.tv_sec) * 1e9 + (w1.tv_nsec - w0.tv_nsec));
     tl = kt_monitor_timeline(m);
     ticks = kt_timeline_ticks(tl);
     test_msg("%zu ticks in 600 ms at 100 Hz, %llu deadlines missed, monitor cpu %.2f ms",
@@ -236,7 +251,9 @@ static void t_monitor_live(void)
      * drop towards 0.5 or below; 0.3 still separates it from a sleeper. */
     spin = kt_timeline_cpu_share(tl, 0, 0, KT_TICK_END);
     sleep = kt_timeline_cpu_share(tl, 1, 0, KT_TICK_END);
-    test_msg("cpu share: spinner %.3f, sleeper %.4f", spin, sleep);
+    test_msg("cpu share: spinner %.3f (its own CPU clock says %.3f), sleeper %.4f",
+             spin, truth, sleep);
+    check_dbl(fabs(spin - truth), <=, 0.1);  /* the monitor measures what happened */
     check_dbl(spin, >=, 0.3);
     check_dbl(spin, <=, 1.05);
     check_dbl(sleep, <=, 0.05);
