@@ -254,7 +254,13 @@ static void t_monitor_live(void)
     test_msg("cpu share: spinner %.3f (its own CPU clock says %.3f), sleeper %.4f",
              spin, truth, sleep);
     check_dbl(fabs(spin - truth), <=, 0.1);  /* the monitor measures what happened */
-    check_dbl(spin, >=, 0.3);
+    /* When the machine gave the spinner under 0.3 of a CPU by its own
+     * clock, "spinning looks busy" cannot be shown on this run: a skip
+     * that says so, never a pass (the checks above and below still count). */
+    if (truth < 0.3)
+        test_skip("machine too loaded: the spinner ran %.2f of a CPU by its own clock", truth);
+    else
+        check_dbl(spin, >=, 0.3);
     check_dbl(spin, <=, 1.05);
     check_dbl(sleep, <=, 0.05);
     check_dbl(sleep, >=, 0.0);
@@ -271,8 +277,8 @@ static void t_monitor_live(void)
         uint64_t v;
 
         test_msg("exited thread gone at tick %zu: %s", gone_at, kt_monitor_target_error(m, 2));
-        check_uint(gone_at, >=, 5);
-        check_uint(gone_at, <, ticks - 5);
+        check_uint(gone_at, >=, 1);         /* read while it lived */
+        check_uint(gone_at + 2, <=, ticks); /* the others went on after */
         check(code == ESRCH || code == ENOENT);
         check_contains(kt_monitor_target_error(m, 2), "schedstat (tid ");
         check_int(kt_timeline_value(tl, 2, gone_at, KT_F_RUN_NS, &v), ==, -1);
