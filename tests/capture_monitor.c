@@ -3,11 +3,14 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -389,6 +392,60 @@ static void t_monitor_errors(void)
     check_contains(err.msg, "kvm stats");
 }
 
+/* A vCPU target reading KVM stats through the monitor: a real vCPU that
+ * is created but never run, so its exit counters stay 0. */
+static void t_monitor_kvm(void)
+{
+    kt_monitor_config cfg = { .hz = 200, .capacity = 100 };
+    kt_target tg = { .kind = KT_TARGET_VCPU, .tid = (int)syscall(SYS_gettid),
+                     .sources = KT_SRC_KVM | KT_SRC_SCHEDSTAT };
+    kt_err err = { 0 };
+    kt_monitor *m;
+    const kt_timeline *tl;
+    int kvm, vm = -1, vcpu = -1;
+    uint64_t v;
+
+    kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm < 0) {
+        kt_err_sys(&err, errno, "open /dev/kvm");
+        test_skip("%s", err.msg);
+        return;
+    }
+    vm = ioctl(kvm, KVM_CREATE_VM, 0);
+    if (vm >= 0)
+        vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+    if (vcpu >= 0)
+        tg.kvm_stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, 0);
+    if (vcpu < 0 || tg.kvm_stats_fd < 0) {
+        kt_err_sys(&err, errno, "/dev/kvm: creating a vCPU and its stats fd");
+        test_skip("%s", err.msg);
+        goto out;
+    }
+    m = kt_monitor_start(&tg, 1, &cfg, &err);
+    if (!check(m != NULL)) {
+        test_msg("%s", err.msg);
+        goto out;
+    }
+    close(tg.kvm_stats_fd);  /* the monitor keeps its own copy */
+    usleep(50000);
+    kt_monitor_stop(m);
+    tl = kt_monitor_timeline(m);
+    check_uint(kt_timeline_ticks(tl), >=, 2);
+    check(!kt_timeline_gone(tl, 0, NULL, NULL));
+    check_int(kt_timeline_value(tl, 0, 1, KT_F_KVM_EXITS, &v), ==, 0);
+    check_uint(v, ==, 0);
+    check_int(kt_timeline_value(tl, 0, 1, KT_F_KVM_HALT_EXITS, &v), ==, 0);
+    check_int(kt_timeline_value(tl, 0, 1, KT_F_RUN_NS, &v), ==, 0);
+    check_uint(v, >, 0);
+    kt_monitor_free(m);
+out:
+    if (vcpu >= 0)
+        close(vcpu);
+    if (vm >= 0)
+        close(vm);
+    close(kvm);
+}
+
 int main(void)
 {
     TEST(t_delta(), "counter deltas: growth, reset, 32-bit wrap");
@@ -396,6 +453,7 @@ int main(void)
     TEST(t_timeline_full_and_bad_input(), "timeline: full, bad input");
     TEST(t_monitor_live(), "monitor on live threads: spinner, sleeper, exiting thread, CPU");
     TEST(t_monitor_full(), "monitor stops and says so when the timeline is full");
+    TEST(t_monitor_kvm(), "monitor reads a real vCPU's KVM stats");
     TEST(t_monitor_errors(), "monitor start errors name the source and target");
     return test_done();
 }

@@ -61,7 +61,9 @@ int kt_kvmstats_parse(kt_kvmstats *s, const void *buf, size_t len,
                       kt_err *err);
 
 /* Reads the whole file behind stats_fd once and parses it; s owns the fd
- * from then on (closed by kt_kvmstats_close, also on failure). */
+ * from then on (closed by kt_kvmstats_close, also on failure). A negative
+ * stats_fd, straight from a failed KVM_GET_STATS_FD, is reported with the
+ * current errno. */
 int kt_kvmstats_open(kt_kvmstats *s, int stats_fd, kt_err *err);
 
 /* One pread of the data block into s->data. */
