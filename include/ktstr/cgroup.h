@@ -81,7 +81,7 @@ const char *kt_cg_file(kt_cg_version v, kt_cg_knob knob);
 uint64_t kt_cg_shares_to_weight(uint64_t shares);
 
 /* The smallest shares value that kt_cg_shares_to_weight() maps to weight
- * (weight clamped to [1, 10000]): weight 100 -> shares 2597. */
+ * (weight clamped to [1, 10000]): weight 100 -> shares 2598. */
 uint64_t kt_cg_weight_to_shares(uint64_t weight);
 
 /* Reads a /proc/self/mountinfo text into out. Returns 0, or -1 with err
