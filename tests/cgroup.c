@@ -254,6 +254,9 @@ static void t_live(void)
     if (!check_int(rc, ==, 0))
         test_msg("%s", err.msg);
     check_int(stat(dir, &st), ==, -1);
+    /* ...and goes on running where it was moved (the root). */
+    for (int k = 0; k < 200 && kt_work_iterations(w, 0) == 0; k++)
+        usleep(10000);
     check_uint(kt_work_iterations(w, 0), >, 0);
     kt_work_free(w);
     check_int(leftovers(lay.cpu_root), ==, 0);
