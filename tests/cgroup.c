@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -249,6 +250,44 @@ static void t_live(void)
             check(CPU_ISSET(0, &got));
         }
     }
+    /* The affinity knob survives the cpuset move (which, before 6.2,
+     * reset it: hence the move comes first);
+     * an RT worker in a v1 group without RT runtime is refused, clearly. */
+    if (lay.version == KT_CG_V1 && sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+        kt_work_spec s = { .kind = KT_WORK_TIMER, .count = 1, .period_us = 1000, .cgroup = g,
+                           .cpus = "1" };
+        kt_work_spec rt = { .kind = KT_WORK_TIMER, .count = 1, .period_us = 1000, .cgroup = g,
+                            .policy = KT_POLICY_FIFO, .rt_prio = 1 };
+        kt_work *w2 = kt_work_new(1, &err);
+        kt_work_result r2;
+        cpu_set_t got;
+
+        rc = kt_cgroup_set_cpus(g, "0-1", &err);
+        check_int(rc, ==, 0);
+        rc = kt_work_add(w2, &s, &err);
+        if (rc == 0)
+            rc = kt_work_start(w2, &err);
+        if (!check_int(rc, ==, 0))
+            test_msg("%s", err.msg);
+        kt_work_get(w2, 0, &r2, &err);
+        check_int(sched_getaffinity(r2.tid, sizeof(got), &got), ==, 0);
+        check_int(CPU_COUNT(&got), ==, 1);
+        check(CPU_ISSET(1, &got));
+        kt_work_free(w2);
+
+        w2 = kt_work_new(1, &err);
+        rc = kt_work_add(w2, &rt, &err);
+        if (rc == 0)
+            rc = kt_work_start(w2, &err);
+        if (rc == 0) {
+            test_msg("FIFO accepted in a v1 group (no RT group scheduling here)");
+        } else {
+            check_int(err.code, ==, EPERM);
+            check_contains(err.msg, "ktw1");
+            check_contains(err.msg, "cpu.rt_runtime_us");
+        }
+        kt_work_free(w2);
+    }
     /* Destroy with the worker still inside: it is moved out first. */
     rc = kt_cgroup_destroy(g, &err);
     if (!check_int(rc, ==, 0))
@@ -293,6 +332,64 @@ static void t_not_root(void)
     check_int(WEXITSTATUS(status), ==, 0);
 }
 
+/* Runs in a private mount namespace where /sys/fs/cgroup is this hybrid
+ * machine's cgroup2 mount: detection must say v2 (statfs magic), and with
+ * cpu and cpuset bound to v1 the group must fail naming the controller.
+ * Exit status: 0 all held, 2 no namespace (skip), else the failed check. */
+static int v2_child(void)
+{
+    kt_cg_layout lay;
+    kt_err err = { 0 };
+    kt_cgroup *g;
+
+    if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+        mount("/sys/fs/cgroup/unified", "/sys/fs/cgroup", NULL, MS_BIND, NULL))
+        return 2;
+    if (kt_cg_detect(&lay, &err) || lay.version != KT_CG_V2)
+        return 10;
+    if (strcmp(lay.cpu_root, "/sys/fs/cgroup"))
+        return 11;
+    g = kt_cgroup_create(NULL, "v2", &err);
+    fprintf(stderr, "# v2 child: %s\n", g ? "created" : err.msg);
+    if (g) {
+        /* A v2 machine with the controllers: thread workers are refused. */
+        kt_work *w = kt_work_new(0, &err);
+        kt_work_spec s = { .kind = KT_WORK_SPIN, .count = 1, .cgroup = g };
+        int rc = kt_work_add(w, &s, &err);
+
+        kt_work_free(w);
+        kt_cgroup_destroy(g, NULL);
+        return rc == -1 && strstr(err.msg, ".process = true") ? 0 : 12;
+    }
+    if (err.code != ENOENT || !strstr(err.msg, "cgroup v2: controller cpu not in"))
+        return 13;
+    return 0;
+}
+
+static void t_v2_namespace(void)
+{
+    struct stat st;
+    pid_t pid, got;
+    int status;
+
+    if (geteuid() != 0 || stat("/sys/fs/cgroup/unified/cgroup.procs", &st)) {
+        test_skip("needs root and a hybrid host with /sys/fs/cgroup/unified");
+        return;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0)
+        _exit(v2_child());
+    got = waitpid(pid, &status, 0);
+    check_int(got, ==, pid);
+    check(WIFEXITED(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        test_skip("no private mount namespace: %s", strerror(EPERM));
+        return;
+    }
+    check_int(WEXITSTATUS(status), ==, 0);
+}
+
 static void t_bad_args(void)
 {
     kt_err err = { 0 };
@@ -319,6 +416,7 @@ int main(void)
     TEST(t_mountinfo(), "mountinfo: hybrid, co-mounted v1, pure v2, neither");
     TEST(t_names(), "unique names and bad names");
     TEST(t_live(), "create, weight, cpus, move a worker, read back, remove");
+    TEST(t_v2_namespace(), "v2 detected by statfs magic; a missing v2 controller is named");
     TEST(t_not_root(), "not root: EPERM with the reason");
     TEST(t_bad_args(), "NULL groups and bad names are refused");
     return test_done();

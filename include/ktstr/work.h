@@ -27,13 +27,20 @@
  * one ends when the worker sees the stop flag. Gaps include the worker's
  * own sleeps and waits (DUTY sleep, a PINGPONG side waiting its turn).
  *
+ * Stopping: spinning kinds see the flag within one iteration, blocked
+ * ones are woken at once; a TIMER finishes its current period and a DUTY
+ * worker its current sleep first.
+ *
  * Latencies (kt_hist, ns): PINGPONG and FANOUT wakees record wakee's
  * CLOCK_MONOTONIC after waking minus the waker's stamp taken just before
  * the wake; TIMER records lateness = wake time - deadline.
  *
  * Knobs are applied by each worker to itself before the start barrier
- * (name, affinity, cgroup, policy + RT priority, nice, in that order: a
- * v1 cpu cgroup may refuse RT tasks, so the move comes first). If any
+ * (name, cgroup, affinity, policy + RT priority, nice, in that order: a
+ * v1 cpuset move resets the affinity before Linux 6.2, and a v1 cpu
+ * cgroup refuses RT
+ * tasks unless its cpu.rt_runtime_us is set, so the move comes first and
+ * an RT worker in a fresh v1 group fails with EPERM, said so). If any
  * knob fails, no worker runs: kt_work_start() returns -1 with the first
  * failure, e.g. "ktw0 (tid 812): sched_setscheduler(SCHED_FIFO, 10):
  * Operation not permitted (EPERM: ...)", ready to be a skip reason.

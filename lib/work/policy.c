@@ -1,5 +1,5 @@
 /* The knobs a worker applies to itself before the start barrier:
- * affinity, cgroup, policy with RT priority, nice. */
+ * cgroup, affinity, policy with RT priority, nice (in that order). */
 #include "work_int.h"
 
 #include <errno.h>
@@ -51,6 +51,11 @@ static int apply_policy(const kt_work_spec *s, unsigned index, int tid, kt_err *
     if (sched_setscheduler(0, policy_table[s->policy].sched, &sp) == 0)
         return 0;
     e = errno;
+    if (s->cgroup && policy_table[s->policy].rt && e == EPERM)
+        return kt_err_sys(err, e, "ktw%u (tid %d): sched_setscheduler(%s, %d) in cgroup %s: "
+                          "the group has no RT runtime (cpu.rt_runtime_us 0)", index, tid,
+                          policy_table[s->policy].name, s->rt_prio,
+                          kt_cgroup_path(s->cgroup, KT_CG_WEIGHT));
     if (s->policy == KT_POLICY_EXT && e == EINVAL)
         return kt_err_sys(err, e, "ktw%u (tid %d): sched_setscheduler(SCHED_EXT): kernel without sched_ext",
                           index, tid);
@@ -63,6 +68,16 @@ int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
 {
     const kt_work_spec *s = &ws->spec;
 
+    /* The cgroup first: a v1 cpuset move resets the affinity (kernels
+     * before 6.2 do not keep the user-requested mask), and a v1
+     * cpu group refuses an RT task without RT runtime while an RT task
+     * already inside keeps running. */
+    if (s->cgroup) {
+        kt_err e = { 0 };
+
+        if (kt_cgroup_add(s->cgroup, tid, &e))
+            return kt_err_set(err, e.code, "ktw%u (tid %d): %s", index, tid, e.msg);
+    }
     if (ws->ncpus) {
         cpu_set_t one, *mask = (cpu_set_t *)&ws->mask;
 
@@ -75,10 +90,6 @@ int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
             return kt_err_sys(err, errno, "ktw%u (tid %d): sched_setaffinity(%s%s)", index,
                               tid, s->cpus, s->pin_each ? ", pinned" : "");
     }
-    /* The cgroup first: a v1 cpu group without RT runtime refuses an RT
-     * task, while an RT task already inside keeps running. */
-    if (s->cgroup && kt_cgroup_add(s->cgroup, tid, err))
-        return -1;
     if (apply_policy(s, index, tid, err))
         return -1;
     if (s->set_nice && setpriority(PRIO_PROCESS, (id_t)tid, s->nice))

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_WORKERS 4096
+#define MAX_WORKERS 1024         /* x 35 KiB of histogram each */
 #define READY_TIMEOUT_MS 10000
 
 enum { SET_NEW, SET_RUNNING, SET_STOPPED };
@@ -74,6 +74,8 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
         return kt_err_set(err, EINVAL, "work spec (duty): run_us 0");
     if (s->kind == KT_WORK_TIMER && s->period_us == 0)
         return kt_err_set(err, EINVAL, "work spec (timer): period_us 0");
+    if (s->pin_each && !s->cpus)
+        return kt_err_set(err, EINVAL, "work spec (%s): pin_each without a cpus list", k->name);
     if ((unsigned)s->wake > KT_WAKE_PIPE)
         return kt_err_set(err, EINVAL, "work spec (%s): wake %d unknown", k->name,
                           (int)s->wake);
