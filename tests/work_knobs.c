@@ -304,6 +304,9 @@ static void t_bad_specs(void)
     expect_add_error(&(kt_work_spec){ .kind = KT_WORK_TIMER, .count = 1 }, "period_us 0");
     expect_add_error(&(kt_work_spec){ .kind = KT_WORK_FANOUT, .count = 1 }, "fanout 0");
     expect_add_error(&(kt_work_spec){ .kind = KT_WORK_SPIN, .count = 100000 }, "more than");
+    expect_add_error(&(kt_work_spec){ .kind = KT_WORK_FANOUT, .count = 600, .fanout = 1 }, "more than");
+    expect_add_error(&(kt_work_spec){ .kind = KT_WORK_SPIN, .count = 1, .pin_each = true }, "pin_each without a cpus list");
+    expect_add_error(&(kt_work_spec){ .kind = KT_WORK_PINGPONG, .count = 1, .wake = (kt_wake)7 }, "wake 7");
     rc = kt_work_add(NULL, &(kt_work_spec){ .kind = KT_WORK_SPIN, .count = 1 }, &err);
     check_int(rc, ==, -1);
     {
