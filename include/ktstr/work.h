@@ -21,8 +21,9 @@
  * Every worker names itself ktw<N> (N = first_index + its position in the
  * set, in the order added), counts iterations (relaxed atomic), stamps
  * its last progress (CLOCK_MONOTONIC ns) and keeps its longest gap between
- * consecutive stamps: one clock read per iteration (a SPIN chunk is about
- * a microsecond, so gaps resolve to about 1 us; see tests/bench/work.c).
+ * consecutive stamps: one clock read per iteration. Measured here
+ * (tests/bench/work.c): a clock read 27 ns, a SPIN iteration 0.68 us, so
+ * stamping every iteration costs about 4 % and gaps resolve to ~1 us.
  * The first gap starts at the release from the start barrier, the last
  * one ends when the worker sees the stop flag. Gaps include the worker's
  * own sleeps and waits (DUTY sleep, a PINGPONG side waiting its turn).
