@@ -342,8 +342,8 @@ static int v2_child(void)
     kt_err err = { 0 };
     kt_cgroup *g;
 
-    if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-        mount("/sys/fs/cgroup/unified", "/sys/fs/cgroup", NULL, MS_BIND, NULL))
+    if (unshare(CLONE_NEWNS) || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+        mount("/sys/fs/cgroup/unified", "/sys/fs/cgroup", "none", MS_BIND, NULL))
         return 2;
     if (kt_cg_detect(&lay, &err) || lay.version != KT_CG_V2)
         return 10;

@@ -197,11 +197,12 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static void process_main(kt_work *w, size_t i)
+static void process_main(kt_work *w, size_t i, pid_t creator)
 {
-    /* Never outlive the creator, even if it dies without stopping us. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() == 1)
+    /* Never outlive the creator, even if it dies without stopping us;
+     * it may have died before the request (a subreaper adopts us then,
+     * so compare with the creator rather than with 1). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid() != creator)
         _exit(1);
     worker_main(w, i);
     _exit(0);
@@ -298,7 +299,7 @@ static int spawn(kt_work *w, size_t i, kt_err *err)
 {
     const kt_work_spec *s = &w->specs[w->cfg[i].spec].spec;
     unsigned index = w->first_index + (unsigned)i;
-    pid_t pid;
+    pid_t pid, creator;
     int rc;
 
     if (!s->process) {
@@ -309,11 +310,12 @@ static int spawn(kt_work *w, size_t i, kt_err *err)
         return 0;
     }
     fflush(NULL);              /* a child's buffers must not be flushed twice */
+    creator = getpid();
     pid = fork();
     if (pid < 0)
         return kt_err_sys(err, errno, "ktw%u: fork", index);
     if (pid == 0)
-        process_main(w, i);
+        process_main(w, i, creator);
     w->pids[i] = pid;
     return 0;
 }
