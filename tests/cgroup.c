@@ -224,31 +224,40 @@ static void t_live(void)
     check_int(rc, ==, -1);
     check_contains(err.msg, "cpuset.cpus");
 
-    /* A worker moves itself in before the barrier. */
+    /* Workers move themselves in before the barrier: a thread (v1 only)
+     * and a process (both versions). */
     {
-        kt_work_spec s = { .kind = KT_WORK_SPIN, .count = 1, .cgroup = g,
-                           .process = lay.version == KT_CG_V2 };
+        kt_work_spec s[2] = {
+            { .kind = KT_WORK_SPIN, .count = 1, .cgroup = g, .process = true },
+            { .kind = KT_WORK_SPIN, .count = 1, .cgroup = g },
+        };
+        size_t nspecs = lay.version == KT_CG_V1 ? 2 : 1;
 
         w = kt_work_new(0, &err);
-        rc = kt_work_add(w, &s, &err);
+        rc = 0;
+        for (size_t k = 0; k < nspecs && rc == 0; k++)
+            rc = kt_work_add(w, &s[k], &err);
         if (rc == 0)
             rc = kt_work_start(w, &err);
         if (!check_int(rc, ==, 0))
             test_msg("%s", err.msg);
-        kt_work_get(w, 0, &r, &err);
-        snprintf(tasks, sizeof(tasks), "%s/%s", kt_cgroup_path(g, KT_CG_WEIGHT),
-                 kt_cg_file(lay.version, KT_CG_PROCS));
-        check(file_has_line(tasks, r.tid));
-        snprintf(tasks, sizeof(tasks), "%s/%s", kt_cgroup_path(g, KT_CG_CPUS),
-                 kt_cg_file(lay.version, KT_CG_PROCS));
-        check(file_has_line(tasks, r.tid));
-        {
+        check_uint(kt_work_count(w), ==, nspecs);
+        for (size_t k = 0; k < kt_work_count(w); k++) {
             cpu_set_t got;
 
+            kt_work_get(w, k, &r, &err);
+            snprintf(tasks, sizeof(tasks), "%s/%s", kt_cgroup_path(g, KT_CG_WEIGHT),
+                     kt_cg_file(lay.version, KT_CG_PROCS));
+            check(file_has_line(tasks, r.tid));
+            snprintf(tasks, sizeof(tasks), "%s/%s", kt_cgroup_path(g, KT_CG_CPUS),
+                     kt_cg_file(lay.version, KT_CG_PROCS));
+            check(file_has_line(tasks, r.tid));
             check_int(sched_getaffinity(r.tid, sizeof(got), &got), ==, 0);
             check_int(CPU_COUNT(&got), ==, 1);
             check(CPU_ISSET(0, &got));
         }
+        /* Not the creator: it stays where it was. */
+        check(!file_has_line(tasks, (long)getpid()));
     }
     /* The affinity knob survives the cpuset move (which, before 6.2,
      * reset it: hence the move comes first);
@@ -294,9 +303,11 @@ static void t_live(void)
         test_msg("%s", err.msg);
     check_int(stat(dir, &st), ==, -1);
     /* ...and goes on running where it was moved (the root). */
-    for (int k = 0; k < 200 && kt_work_iterations(w, 0) == 0; k++)
-        usleep(10000);
-    check_uint(kt_work_iterations(w, 0), >, 0);
+    for (size_t k = 0; k < kt_work_count(w); k++) {
+        for (int t = 0; t < 200 && kt_work_iterations(w, k) == 0; t++)
+            usleep(10000);
+        check_uint(kt_work_iterations(w, k), >, 0);
+    }
     kt_work_free(w);
     check_int(leftovers(lay.cpu_root), ==, 0);
     check_int(leftovers(lay.cpuset_root), ==, 0);
