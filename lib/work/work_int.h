@@ -1,0 +1,117 @@
+/* Private to lib/work: the shared worker state and the helpers the kind
+ * loops, the knob code and the set lifecycle share. */
+#ifndef KTSTR_WORK_INT_H
+#define KTSTR_WORK_INT_H
+
+#include "ktstr/work.h"
+
+#include <sched.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#define KT_SCHED_EXT 7          /* not in glibc 2.36's headers */
+#define KT_WAIT_SLICE_MS 100    /* every blocking wait rechecks stop this often */
+
+enum { SLOT_STARTING, SLOT_READY, SLOT_FAILED, SLOT_DONE };
+enum { GO_WAIT, GO_RUN, GO_ABORT };
+
+/* One worker's state, in memory shared with process workers. Written by
+ * the worker alone, except the sync words of a pair/group leader. */
+typedef struct kt_wslot {
+    alignas(64) _Atomic uint64_t iterations;
+    _Atomic uint64_t last_ns;
+    _Atomic uint64_t max_gap_ns;
+    _Atomic uint32_t word;      /* leader: PINGPONG turn, FANOUT generation */
+    _Atomic uint32_t acks;      /* FANOUT leader: wakees done this round */
+    _Atomic uint64_t stamp;     /* leader: the waker's stamp for futex wakes */
+    _Atomic int32_t tid;
+    _Atomic int32_t state;
+    uint64_t stall_ns;
+    uint64_t cpu_ns, run_ns;
+    kt_err err;
+    kt_hist lat;
+} kt_wslot;
+
+typedef struct kt_wshared {
+    _Atomic uint32_t ready;     /* workers that applied their knobs */
+    _Atomic uint32_t go;        /* GO_WAIT, GO_RUN, GO_ABORT */
+    _Atomic uint32_t stop;
+    kt_wslot slots[];
+} kt_wshared;
+
+/* A spec as added, with its cpu list parsed. */
+typedef struct kt_wspec {
+    kt_work_spec spec;
+    cpu_set_t mask;
+    int cpu_order[CPU_SETSIZE]; /* the list's CPUs in the order written */
+    int ncpus;                  /* 0: no affinity */
+} kt_wspec;
+
+/* Where a worker sits in the set. */
+typedef struct kt_wcfg {
+    size_t spec;                /* index into the set's specs */
+    unsigned nth;               /* position among the spec's workers */
+    unsigned role;
+    size_t leader;              /* slot of the pair's or group's first worker */
+} kt_wcfg;
+
+/* What a kind's loop is handed. */
+typedef struct kt_wrun {
+    kt_wslot *self, *leader;
+    const kt_work_spec *spec;
+    _Atomic uint32_t *stop;
+    unsigned role;
+    size_t i, leader_i;
+    int (*pipes)[2];            /* inbound pipe per worker, or NULL */
+} kt_wrun;
+
+/* The kind table (kinds.c). */
+typedef struct kt_kind_info {
+    const char *name;
+    unsigned (*threads)(const kt_work_spec *s);   /* workers per spec */
+    void (*run)(kt_wrun *r);
+    bool has_lat;
+    bool uses_pipes;
+} kt_kind_info;
+const kt_kind_info *kt__kind(kt_work_kind k);
+
+/* cpulist.c: parses "0-3,6"; fills mask and order; -1 with err. */
+int kt__cpulist_parse(const char *s, cpu_set_t *mask, int *order, int *n,
+                      kt_err *err);
+
+/* policy.c */
+int kt__policy_check(const kt_work_spec *s, kt_err *err);
+int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
+                    int tid, kt_err *err);
+
+/* sync.c */
+void kt__futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms);
+void kt__futex_wake(_Atomic uint32_t *word, int n);
+void kt__sleep_ns(uint64_t ns);
+uint64_t kt__thread_cpu_ns(void);
+
+/* One unit of progress at time now: count it and keep the longest gap.
+ * Single writer, so plain load + store (no locked instruction). */
+static inline void kt__progress(kt_wslot *s, uint64_t now)
+{
+    uint64_t gap = now - atomic_load_explicit(&s->last_ns, memory_order_relaxed);
+
+    if (gap > atomic_load_explicit(&s->max_gap_ns, memory_order_relaxed))
+        atomic_store_explicit(&s->max_gap_ns, gap, memory_order_relaxed);
+    atomic_store_explicit(&s->last_ns, now, memory_order_relaxed);
+    atomic_store_explicit(&s->iterations,
+                          atomic_load_explicit(&s->iterations, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (s->stall_ns) {
+        kt__sleep_ns(s->stall_ns);
+        s->stall_ns = 0;
+    }
+}
+
+static inline bool kt__stopped(const kt_wrun *r)
+{
+    return atomic_load_explicit(r->stop, memory_order_relaxed) != 0;
+}
+
+#endif
