@@ -6,5 +6,14 @@
 #include "ktstr/verdict.h"
 #include "ktstr/stats.h"
 #include "ktstr/scenario.h"
+#include "ktstr/perf.h"
+#include "ktstr/schedstat.h"
+#include "ktstr/procstat.h"
+#include "ktstr/kvmstats.h"
+#include "ktstr/discover.h"
+#include "ktstr/monitor.h"
+#include "ktstr/hist.h"
+#include "ktstr/work.h"
+#include "ktstr/cgroup.h"
 
 #endif

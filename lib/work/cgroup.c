@@ -15,10 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The runner defines it (another module); tests link without the runner,
- * where a NULL ctx never calls it. Weak, so this file links alone. */
-#pragma weak kt_ctx_rmdir_at_exit
-
 #define CG_ROOT "/sys/fs/cgroup"
 #define MAX_NAME_TRIES 1000
 #define RMDIR_TRIES 100          /* x 10 ms: exiting tasks may linger a moment */
