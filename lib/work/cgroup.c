@@ -383,7 +383,7 @@ kt_cgroup *kt_cgroup_create(kt_ctx *ctx, const char *name, kt_err *err)
     }
     if (make_dirs(g, name, err))
         goto fail;
-    if (ctx && kt_ctx_rmdir_at_exit) {
+    if (ctx) {
         kt_ctx_rmdir_at_exit(ctx, g->cpu_dir);
         if (strcmp(g->cpuset_dir, g->cpu_dir))
             kt_ctx_rmdir_at_exit(ctx, g->cpuset_dir);
