@@ -38,7 +38,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run check bench install uninstall clean soak FORCE
+.PHONY: all run check bench install uninstall clean soak calibrate FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -102,6 +102,10 @@ soak: all
 	  prove build/scenarios/ >$(B)/soak.$$i.log 2>&1 || { fail=$$((fail+1)); echo "# soak run $$i failed: $(B)/soak.$$i.log"; }; \
 	done; \
 	echo "bench: soak.runs $(N) runs"; echo "bench: soak.failures $$fail runs"
+
+# Threshold calibration: N idle and N loaded runs of the catalog (README).
+calibrate: all
+	perl tests/calibrate.pl --runs $(N)
 
 $(B)/ktstr.pc: FORCE
 	@mkdir -p $(@D)
