@@ -101,9 +101,11 @@ uint64_t kt_vm_vcpu_progress(const kt_vm *vm, int i);
 
 /* Reads the KVM statistic called name (e.g. "exits", "halt_exits",
  * "halt_wait_ns") of vCPU i into *value: the first element for a
- * histogram. Walks the descriptors on each call: meant for occasional
- * reads, not sampling loops. -1 with err when there is no stats fd or no
- * such statistic. */
+ * histogram. Parses the stats file on each call (ktstr/kvmstats.h does the
+ * work): meant for occasional reads, not sampling loops. -1 with err when
+ * there is no stats fd or no such statistic. Note that KVM adds to
+ * halt_wait_ns when a halt ends, so a vCPU halted since its last wake-up
+ * shows none of its current halt. */
 int kt_vm_vcpu_stat(const kt_vm *vm, int i, const char *name,
                     uint64_t *value, kt_err *err);
 
