@@ -7,7 +7,7 @@
  * Points that need KVM skip with the reason when /dev/kvm refuses; once it
  * opens, a kt_vm_create failure is a failure, not a skip.
  */
-#include "unit.h"
+#include "vm_helpers.h"
 
 #include <ktstr/vm.h>
 
@@ -25,70 +25,6 @@
 /* Long enough to see shares on a loaded 2-CPU machine, short enough that
  * the whole file stays a few seconds. */
 #define WINDOW_MS 600
-
-static char kvm_refusal[256];
-
-/* Whether KVM can be used here; sets kvm_refusal to why not. */
-static bool kvm_usable(void)
-{
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    int ver;
-
-    if (fd < 0) {
-        snprintf(kvm_refusal, sizeof(kvm_refusal), "/dev/kvm: %s",
-                 strerror(errno));
-        return false;
-    }
-    ver = ioctl(fd, KVM_GET_API_VERSION, 0);
-    close(fd);
-    if (ver != KVM_API_VERSION) {
-        snprintf(kvm_refusal, sizeof(kvm_refusal),
-                 "/dev/kvm: API version %d, need %d", ver, KVM_API_VERSION);
-        return false;
-    }
-    return true;
-}
-
-/* Creates and starts a VM; NULL after a skip (no KVM) or a failed check. */
-static kt_vm *vm_up(const kt_vm_config *cfg)
-{
-    kt_err err = { 0 };
-    kt_vm *vm;
-    int rc;
-
-    if (!kvm_usable()) {
-        test_skip("%s", kvm_refusal);
-        return NULL;
-    }
-    vm = kt_vm_create(cfg, &err);
-    if (!check(vm != NULL)) {
-        test_msg("kt_vm_create: %s", err.msg);
-        return NULL;
-    }
-    rc = kt_vm_start(vm, &err);
-    if (!check_int(rc, ==, 0)) {
-        test_msg("kt_vm_start: %s", err.msg);
-        kt_vm_destroy(vm);
-        return NULL;
-    }
-    return vm;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* The thread's time on a CPU, in seconds; -1 when it cannot be read. */
 static double thread_cpu_s(pid_t tid)
@@ -475,10 +411,8 @@ static void t_no_fd_leak(void)
 {
     int before = count_dir("/proc/self/fd"), after;
 
-    if (!kvm_usable()) {
-        test_skip("%s", kvm_refusal);
+    if (!kvm_usable_or_skip())
         return;
-    }
     for (int k = 0; k < 20; k++) {
         kt_vm_config c = { .nr_vcpus = 1 + k % 3, .prog = (kt_guest_prog)(k % 4),
                            .duty_run_us = 500, .duty_halt_us = 500,
@@ -509,10 +443,8 @@ static void t_stats_before_run(void)
     kt_vm *vm;
     int rc;
 
-    if (!kvm_usable()) {
-        test_skip("%s", kvm_refusal);
+    if (!kvm_usable_or_skip())
         return;
-    }
     vm = kt_vm_create(&c, &err);
     if (!check(vm != NULL)) {
         test_msg("%s", err.msg);
@@ -567,10 +499,8 @@ static void t_start_rules(void)
     kt_vm *vm;
     int rc;
 
-    if (!kvm_usable()) {
-        test_skip("%s", kvm_refusal);
+    if (!kvm_usable_or_skip())
         return;
-    }
     vm = kt_vm_create(&c, &err);
     if (!check(vm != NULL))
         return;
@@ -593,10 +523,8 @@ static void t_failed_start(void)
     int null_fd, rc;
     kt_vm *vm;
 
-    if (!kvm_usable()) {
-        test_skip("%s", kvm_refusal);
+    if (!kvm_usable_or_skip())
         return;
-    }
     vm = kt_vm_create(&c, &err);
     if (!check(vm != NULL))
         return;

@@ -4,7 +4,7 @@
  * from kept-open schedstat fds (schedstat.h), and their KVM statistics
  * from the stats fds kt_vm opened (kvmstats.h, on duplicates).
  */
-#include "unit.h"
+#include "vm_helpers.h"
 
 #include <ktstr/discover.h>
 #include <ktstr/kvmstats.h>
@@ -19,68 +19,6 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-
-static char kvm_refusal[256];
-
-static bool kvm_usable(void)
-{
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    int ver;
-
-    if (fd < 0) {
-        snprintf(kvm_refusal, sizeof(kvm_refusal), "/dev/kvm: %s",
-                 strerror(errno));
-        return false;
-    }
-    ver = ioctl(fd, KVM_GET_API_VERSION, 0);
-    close(fd);
-    if (ver != KVM_API_VERSION) {
-        snprintf(kvm_refusal, sizeof(kvm_refusal),
-                 "/dev/kvm: API version %d, need %d", ver, KVM_API_VERSION);
-        return false;
-    }
-    return true;
-}
-
-static kt_vm *vm_up(const kt_vm_config *cfg)
-{
-    kt_err err = { 0 };
-    kt_vm *vm;
-    int rc;
-
-    if (!kvm_usable()) {
-        test_skip("%s", kvm_refusal);
-        return NULL;
-    }
-    vm = kt_vm_create(cfg, &err);
-    if (!check(vm != NULL)) {
-        test_msg("kt_vm_create: %s", err.msg);
-        return NULL;
-    }
-    rc = kt_vm_start(vm, &err);
-    if (!check_int(rc, ==, 0)) {
-        test_msg("kt_vm_start: %s", err.msg);
-        kt_vm_destroy(vm);
-        return NULL;
-    }
-    return vm;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 static void t_discovered_as_qemu(void)
 {
