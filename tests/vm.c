@@ -282,6 +282,81 @@ static void t_duty(void)
     kt_vm_destroy(vm);
 }
 
+/* Without an in-kernel irqchip HLT comes back to userspace and the thread
+ * sleeps there: idle all the same, but KVM never counts halt_wait_ns. */
+static void t_userspace_halt(void)
+{
+    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_HALT,
+                       .halt_wake_ms = 50, .no_irqchip = true };
+    kt_vm *vm = vm_up(&c);
+    window w;
+
+    if (!vm)
+        return;
+    w = measure(vm, 0);
+    check_dbl(w.share, <=, 0.1);
+    check_uint(w.progress, >=, 3);
+    check_uint(w.progress, <=, 2 * WINDOW_MS / 50 + 5);
+    check_uint(w.exits, >=, 3);
+    check_uint(w.halt_wait_ns, ==, 0);
+    kt_vm_destroy(vm);
+}
+
+static void t_userspace_duty(void)
+{
+    kt_vm_config c = { .nr_vcpus = 2, .prog = KT_GUEST_DUTY, .no_irqchip = true,
+                       .duty_run_us = 5000, .duty_halt_us = 5000 };
+    kt_vm *vm = vm_up(&c);
+    window w;
+    uint64_t p1;
+
+    if (!vm)
+        return;
+    w = measure(vm, 0);
+    p1 = kt_vm_vcpu_progress(vm, 1);
+    check_uint(w.progress, >, 0);
+    check_uint(p1, >, 0);
+    check_uint(w.exits, >=, 5);
+    check_dbl(w.share, >=, 0.05);
+    check_dbl(w.share, <=, 0.9);
+    kt_vm_destroy(vm);
+}
+
+/* A vCPU whose fd stops being a vCPU (swapped for /dev/null while it
+ * runs) ends its thread with the reason; the rest of the VM is unharmed
+ * and stop and destroy stay safe. */
+static void t_run_error(void)
+{
+    kt_vm_config c = { .nr_vcpus = 2, .prog = KT_GUEST_DUTY,
+                       .duty_run_us = 1000, .duty_halt_us = 1000 };
+    kt_vm *vm = vm_up(&c);
+    const kt_err *e = NULL;
+    int null_fd;
+    pid_t tid;
+
+    if (!vm)
+        return;
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    check(null_fd >= 0);
+    check(dup2(null_fd, kt_vm_vcpu_fd(vm, 0)) >= 0);
+    close(null_fd);
+    for (int k = 0; k < 200 && !(e = kt_vm_vcpu_error(vm, 0)); k++)
+        sleep_ms(10);
+    if (check(e != NULL)) {
+        test_msg("%s", e->msg);
+        check_contains(e->msg, "vCPU 0");
+        check_contains(e->msg, "Inappropriate ioctl");
+    }
+    for (int k = 0; k < 200 && kt_vm_vcpu_tid(vm, 0) != -1; k++)
+        sleep_ms(10);
+    tid = kt_vm_vcpu_tid(vm, 0);
+    check_int(tid, ==, -1);
+    check(kt_vm_vcpu_error(vm, 1) == NULL);
+    check_int(kt_vm_vcpu_tid(vm, 1), >, 0);
+    kt_vm_stop(vm);
+    kt_vm_destroy(vm);
+}
+
 /* Walks this process's threads: the tid of the one whose comm is name
  * (as a vCPU discovery by name does for QEMU; -1 when none), and in *nr_vcpu
  * how many are named like vCPUs ("CPU <n>/KVM"). KVM may add threads of
@@ -556,6 +631,9 @@ int main(void)
     TEST(t_halt_idle(), "a halt vCPU thread is idle and halt_wait_ns grows");
     TEST(t_halt_never_woken(), "a halt vCPU never woken stays asleep");
     TEST(t_duty(), "a duty vCPU alternates compute and halt");
+    TEST(t_userspace_halt(), "without an irqchip a halt vCPU sleeps in userspace");
+    TEST(t_userspace_duty(), "without an irqchip duty still alternates");
+    TEST(t_run_error(), "a vCPU that fails says why and its thread ends");
     TEST(t_found_by_name(), "vCPU threads are found by comm \"CPU n/KVM\"");
     TEST(t_stop_prompt(), "stop is prompt for every program");
     TEST(t_destroy_without_stop(), "destroy without stop joins the threads");

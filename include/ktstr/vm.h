@@ -9,9 +9,10 @@
  *
  * Halting is done in the kernel (an in-kernel irqchip is created), so a
  * halted vCPU thread sleeps inside KVM_RUN: the host sees an idle thread
- * and the vCPU's halt_wait_ns statistic grows. Where the kernel offers no
- * irqchip, HLT exits to userspace and the thread sleeps there instead
- * (idle all the same, but halt_wait_ns stays 0).
+ * and the vCPU's halt_wait_ns statistic grows (KVM adds to it when a halt
+ * ends). Where the kernel offers no irqchip (or no_irqchip is set), HLT
+ * exits to userspace (KVM_EXIT_HLT) and the thread sleeps there, in
+ * sigwaitinfo, instead: idle all the same, but halt_wait_ns stays 0.
  *
  * Host-side kicks: each vCPU thread keeps the kick signal (see
  * kt_vm_kick_signal) blocked except inside KVM_RUN, so a kick takes it out
@@ -57,6 +58,7 @@ typedef struct kt_vm_config {
     unsigned halt_wake_ms;     /* HALT only: wake every this often; 0 = never */
     const char *kvm_path;      /* NULL = "/dev/kvm" */
     bool no_stats_fd;          /* act as a kernel without KVM_GET_STATS_FD */
+    bool no_irqchip;           /* act as a KVM without an in-kernel irqchip */
 } kt_vm_config;
 
 typedef struct kt_vm kt_vm;

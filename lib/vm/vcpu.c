@@ -19,7 +19,11 @@
  *         kernel. When the halt phase ends the host clears the request
  *         and makes the vCPU runnable. Phases are timed from the host's
  *         decision, so the halt phase includes the (short) wait for the
- *         guest to reach HLT.
+ *         guest to reach HLT; when the thread is held off a CPU for longer
+ *         than a phase, a phase may slip by one, never hang.
+ * Without an in-kernel irqchip, HLT comes back as KVM_EXIT_HLT and the
+ * thread waits for the next kick in sigwaitinfo, then re-enters the guest
+ * past the HLT.
  */
 #include "vm_internal.h"
 
@@ -180,9 +184,32 @@ static int on_timer(struct kt_vm_vcpu *c, pacer *p)
     return -1;
 }
 
+/* The exits a guest of ours can end in when something is wrong, named so
+ * the error says more than a number. */
+static const struct {
+    unsigned reason;
+    const char *name;
+} exit_names[] = {
+    { KVM_EXIT_UNKNOWN, "KVM_EXIT_UNKNOWN" },
+    { KVM_EXIT_EXCEPTION, "KVM_EXIT_EXCEPTION" },
+    { KVM_EXIT_IO, "KVM_EXIT_IO" },
+    { KVM_EXIT_MMIO, "KVM_EXIT_MMIO" },
+    { KVM_EXIT_SHUTDOWN, "KVM_EXIT_SHUTDOWN (triple fault)" },
+    { KVM_EXIT_FAIL_ENTRY, "KVM_EXIT_FAIL_ENTRY" },
+    { KVM_EXIT_INTERNAL_ERROR, "KVM_EXIT_INTERNAL_ERROR" },
+};
+
+static const char *exit_name(unsigned reason)
+{
+    for (size_t i = 0; i < sizeof(exit_names) / sizeof(exit_names[0]); i++)
+        if (exit_names[i].reason == reason)
+            return exit_names[i].name;
+    return "unlisted";
+}
+
 static void run_loop(struct kt_vm_vcpu *c, pacer *p)
 {
-    char what[64];
+    char what[96];
 
     while (!atomic_load(&c->stop)) {
         bool halted_here = false;
@@ -196,8 +223,8 @@ static void run_loop(struct kt_vm_vcpu *c, pacer *p)
             /* No in-kernel irqchip: sleep here until a kick. */
             halted_here = true;
         } else if (c->run->exit_reason != KVM_EXIT_INTR) {
-            snprintf(what, sizeof(what), "unexpected exit reason %u",
-                     c->run->exit_reason);
+            snprintf(what, sizeof(what), "unexpected exit reason %u (%s)",
+                     c->run->exit_reason, exit_name(c->run->exit_reason));
             run_failed(c, 0, what);
             return;
         }

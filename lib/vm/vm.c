@@ -116,7 +116,8 @@ static int open_kvm(kt_vm *vm, const char *path, kt_err *err)
                               "kvm (%s): KVM_GET_VCPU_MMAP_SIZE", path);
         vm->run_size = (size_t)sz;
     }
-    vm->kernel_halt = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0;
+    vm->kernel_halt = !vm->cfg.no_irqchip &&
+                      ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0;
     return 0;
 }
 
@@ -178,7 +179,7 @@ static int set_entry_state(struct kt_vm_vcpu *c, kt_err *err)
     /* With an in-kernel irqchip every vCPU but 0 is an application
      * processor waiting for INIT/SIPI; there is no guest BIOS to send
      * them, so they are made runnable here. */
-    if (ioctl(c->fd, KVM_SET_MP_STATE, &mp) < 0)
+    if (c->vm->kernel_halt && ioctl(c->fd, KVM_SET_MP_STATE, &mp) < 0)
         return kt_err_sys(err, errno, "kvm (vCPU %d): KVM_SET_MP_STATE",
                           c->index);
     return 0;
