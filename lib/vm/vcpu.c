@@ -64,9 +64,9 @@ static void run_failed(struct kt_vm_vcpu *c, int code, const char *what)
  * sigset is 8 bytes on every 64-bit arch, the first 8 of glibc's. */
 static int set_kvm_sigmask(struct kt_vm_vcpu *c, kt_err *err)
 {
-    struct {
+    union {
         struct kvm_signal_mask head;
-        uint8_t bits[8];
+        uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
     } km;
     sigset_t cur;
 
@@ -74,8 +74,8 @@ static int set_kvm_sigmask(struct kt_vm_vcpu *c, kt_err *err)
         return kt_err_set(err, EINVAL, "kt_vm (vCPU %d): pthread_sigmask",
                           c->index);
     sigdelset(&cur, kt_vm_kick_signal());
-    km.head.len = sizeof(km.bits);
-    memcpy(km.bits, &cur, sizeof(km.bits));
+    km.head.len = 8;
+    memcpy(km.head.sigset, &cur, 8);
     if (ioctl(c->fd, KVM_SET_SIGNAL_MASK, &km) < 0)
         return kt_err_sys(err, errno, "kt_vm (vCPU %d): KVM_SET_SIGNAL_MASK",
                           c->index);
