@@ -303,6 +303,36 @@ static void t_duty(void)
     kt_vm_destroy(vm);
 }
 
+/* The phases are honoured: a vCPU computing 8 ms of every 10 is runnable
+ * (on a CPU or queued for one: the load cannot move that) far more of the
+ * time than one computing 2 ms of every 10. */
+static void t_duty_ratio(void)
+{
+    kt_vm_config heavy = { .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
+                           .duty_run_us = 8000, .duty_halt_us = 2000 };
+    kt_vm_config light = { .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
+                           .duty_run_us = 2000, .duty_halt_us = 8000 };
+    kt_vm *vm = vm_up(&heavy);
+    window wh, wl;
+    double rh, rl;
+
+    if (!vm)
+        return;
+    wh = measure(vm, 0);
+    kt_vm_destroy(vm);
+    vm = vm_up(&light);
+    if (!vm)
+        return;
+    wl = measure(vm, 0);
+    kt_vm_destroy(vm);
+    rh = wh.share + wh.queued;
+    rl = wl.share + wl.queued;
+    test_msg("runnable: 8/2 ms %.3f, 2/8 ms %.3f", rh, rl);
+    check_dbl(rh, >=, 0.5);
+    check_dbl(rl, <=, 0.5);
+    check_dbl(rh - rl, >=, 0.3);
+}
+
 /* Without an in-kernel irqchip HLT comes back to userspace and the thread
  * sleeps there: idle all the same, but KVM never counts halt_wait_ns. */
 static void t_userspace_halt(void)
@@ -652,6 +682,7 @@ int main(void)
     TEST(t_halt_idle(), "a halt vCPU thread is idle and halt_wait_ns grows");
     TEST(t_halt_never_woken(), "a halt vCPU never woken stays asleep");
     TEST(t_duty(), "a duty vCPU alternates compute and halt");
+    TEST(t_duty_ratio(), "duty phases set how much of the time a vCPU runs");
     TEST(t_userspace_halt(), "without an irqchip a halt vCPU sleeps in userspace");
     TEST(t_userspace_duty(), "without an irqchip duty still alternates");
     TEST(t_run_error(), "a vCPU that fails says why and its thread ends");

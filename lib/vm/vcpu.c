@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #ifndef sigev_notify_thread_id
-#define sigev_notify_thread_id _sigev_un._tid /* glibc before 2.38 */
+#define sigev_notify_thread_id _sigev_un._tid /* older glibc lacks the name */
 #endif
 
 typedef struct pacer {
