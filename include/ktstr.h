@@ -15,5 +15,6 @@
 #include "ktstr/hist.h"
 #include "ktstr/work.h"
 #include "ktstr/cgroup.h"
+#include "ktstr/vm.h"
 
 #endif

@@ -93,32 +93,58 @@ int unit_check(int ok, const char *expr, const char *file, int line)
     return ok ? 1 : fail_at(file, line, expr);
 }
 
-int unit_check_int(int ok, const char *expr, intmax_t a, intmax_t b,
-                   const char *file, int line)
+/* The comparison named by op, from -1/0/1; -2 for an unknown op. */
+static int holds(const char *op, int c)
 {
+    static const struct { const char *op; int lt, eq, gt; } ops[] = {
+        { "==", 0, 1, 0 }, { "!=", 1, 0, 1 }, { "<", 1, 0, 0 },
+        { ">", 0, 0, 1 },  { "<=", 1, 1, 0 }, { ">=", 0, 1, 1 },
+    };
+
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(ops[i].op, op) == 0)
+            return c < 0 ? ops[i].lt : c > 0 ? ops[i].gt : ops[i].eq;
+    return -2;
+}
+
+static int judged(int ok, const char *op, const char *expr, const char *file, int line)
+{
+    if (ok == -2) {
+        fprintf(stderr, "unit: unknown comparison '%s' at %s:%d\n", op, file, line);
+        abort();
+    }
     if (ok)
         return 1;
     fail_at(file, line, expr);
+    return 0;
+}
+
+int unit_check_int(intmax_t a, const char *op, intmax_t b, const char *expr,
+                   const char *file, int line)
+{
+    if (judged(holds(op, (a > b) - (a < b)), op, expr, file, line))
+        return 1;
     fprintf(stderr, "#    left: %" PRIdMAX "\n#   right: %" PRIdMAX "\n", a, b);
     return 0;
 }
 
-int unit_check_uint(int ok, const char *expr, uintmax_t a, uintmax_t b,
+int unit_check_uint(uintmax_t a, const char *op, uintmax_t b, const char *expr,
                     const char *file, int line)
 {
-    if (ok)
+    if (judged(holds(op, (a > b) - (a < b)), op, expr, file, line))
         return 1;
-    fail_at(file, line, expr);
     fprintf(stderr, "#    left: %" PRIuMAX "\n#   right: %" PRIuMAX "\n", a, b);
     return 0;
 }
 
-int unit_check_dbl(int ok, const char *expr, double a, double b,
+/* NaN compares unordered: only != holds. */
+int unit_check_dbl(double a, const char *op, double b, const char *expr,
                    const char *file, int line)
 {
-    if (ok)
+    int ok = (a != a || b != b) ? (strcmp(op, "!=") == 0) : holds(op, (a > b) - (a < b));
+
+    if (judged(ok, op, expr, file, line))
         return 1;
-    fail_at(file, line, expr);
     fprintf(stderr, "#    left: %.17g\n#   right: %.17g\n", a, b);
     return 0;
 }

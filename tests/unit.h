@@ -25,15 +25,13 @@
     } while (0)
 
 #define check(x) unit_check(!!(x), #x, __FILE__, __LINE__)
-#define check_int(a, op, b)                                                \
-    unit_check_int((intmax_t)(a) op (intmax_t)(b), #a " " #op " " #b,       \
-                   (intmax_t)(a), (intmax_t)(b), __FILE__, __LINE__)
-#define check_uint(a, op, b)                                               \
-    unit_check_uint((uintmax_t)(a) op (uintmax_t)(b), #a " " #op " " #b,    \
-                    (uintmax_t)(a), (uintmax_t)(b), __FILE__, __LINE__)
-#define check_dbl(a, op, b)                                                \
-    unit_check_dbl((double)(a) op (double)(b), #a " " #op " " #b,           \
-                   (double)(a), (double)(b), __FILE__, __LINE__)
+/* Each operand is evaluated once; op is one of == != < > <= >=. */
+#define check_int(a, op, b) \
+    unit_check_int((intmax_t)(a), #op, (intmax_t)(b), #a " " #op " " #b, __FILE__, __LINE__)
+#define check_uint(a, op, b) \
+    unit_check_uint((uintmax_t)(a), #op, (uintmax_t)(b), #a " " #op " " #b, __FILE__, __LINE__)
+#define check_dbl(a, op, b) \
+    unit_check_dbl((double)(a), #op, (double)(b), #a " " #op " " #b, __FILE__, __LINE__)
 #define check_str(a, b) unit_check_str((a), (b), #a, #b, __FILE__, __LINE__)
 /* Substring check: `hay` contains `needle`. */
 #define check_contains(hay, needle) \
@@ -51,11 +49,11 @@ void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int test_done(void);
 
 int unit_check(int ok, const char *expr, const char *file, int line);
-int unit_check_int(int ok, const char *expr, intmax_t a, intmax_t b,
+int unit_check_int(intmax_t a, const char *op, intmax_t b, const char *expr,
                    const char *file, int line);
-int unit_check_uint(int ok, const char *expr, uintmax_t a, uintmax_t b,
+int unit_check_uint(uintmax_t a, const char *op, uintmax_t b, const char *expr,
                     const char *file, int line);
-int unit_check_dbl(int ok, const char *expr, double a, double b,
+int unit_check_dbl(double a, const char *op, double b, const char *expr,
                    const char *file, int line);
 int unit_check_str(const char *a, const char *b, const char *ea,
                    const char *eb, const char *file, int line);

@@ -36,6 +36,7 @@ static const struct {
     { ENXIO, "ENXIO", NULL },
     { E2BIG, "E2BIG", NULL },
     { ETIMEDOUT, "ETIMEDOUT", NULL },
+    { ENOTTY, "ENOTTY", "ioctl not known to this kernel" },
 };
 
 static const struct {
