@@ -12,6 +12,7 @@ plan skip_all => "$bin is not built (run make)" unless -x $bin;
 
 my $dir = tempdir(CLEANUP => 1);
 $ENV{KT_TEST_DIR} = $dir;
+delete @ENV{qw(KTSTR_FILTER KTSTR_TIMEOUT KTSTR_VERBOSE)};
 
 sub slurp {
     my ($f) = @_;
@@ -100,5 +101,28 @@ $run = run_prog('prove', $bin, '::', '--filter', 'fail_two');
 isnt($run->{exit}, 0, 'prove fails a binary with a failing point');
 like($run->{err} . $run->{out}, qr/# fail_two: ipc: expected at least 1, was 0/,
      'plain prove shows the failure line');
+
+# The environment gives defaults for runs under prove; options override it.
+{
+    local $ENV{KTSTR_FILTER} = 'crash_segv, pass_quiet';
+    $run = run_prog($bin, '--list');
+    is($run->{out}, "pass_quiet\ncrash_segv\n", 'KTSTR_FILTER: globs split on spaces and commas');
+    $run = run_prog($bin, '--list', '--filter', 'crash_abort');
+    is($run->{out}, "crash_abort\n", '--filter replaces KTSTR_FILTER');
+}
+{
+    local $ENV{KTSTR_VERBOSE} = '1';
+    $run = run_prog($bin, '--filter', 'pass_quiet');
+    like($run->{out}, qr/^  passes:/m, 'KTSTR_VERBOSE=1 lists passing claims');
+}
+for my $bad (['KTSTR_TIMEOUT', 'abc', qr/KTSTR_TIMEOUT 'abc': not a whole number/],
+             ['KTSTR_TIMEOUT', '0', qr/KTSTR_TIMEOUT '0': must be 1 to/],
+             ['KTSTR_VERBOSE', 'yes', qr/KTSTR_VERBOSE 'yes': must be 0 or 1/],
+             ['KTSTR_FILTER', ' , ', qr/KTSTR_FILTER ' , ': no GLOB/]) {
+    local $ENV{ $bad->[0] } = $bad->[1];
+    $run = run_prog($bin, '--list');
+    is($run->{exit}, 2, "$bad->[0]='$bad->[1]': usage error, exit 2");
+    like($run->{err}, $bad->[2], "... naming the variable and the value");
+}
 
 done_testing();

@@ -41,11 +41,15 @@ int kt_registry_get(const kt_scenario **list, size_t *n, kt_err *err);
 typedef struct kt_cli {
     bool list, verbose, help;
     unsigned timeout_s;        /* 0: not given */
-    const char **filters;      /* point into argv */
+    const char **filters;      /* point into argv or env_filters */
     size_t nfilters;
+    char *env_filters;         /* a split copy of KTSTR_FILTER */
 } kt_cli;
 
-/* Parses argv; -1 with a message naming the bad option on a usage error. */
+/* Parses the KTSTR_FILTER, KTSTR_TIMEOUT and KTSTR_VERBOSE environment
+ * variables (defaults, for runs under prove), then argv, which overrides
+ * them (any --filter replaces KTSTR_FILTER); -1 with a message naming the
+ * bad option or variable on a usage error. */
 int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err);
 void kt_cli_fini(kt_cli *c);
 /* True when no filter was given or name matches one of them. */
