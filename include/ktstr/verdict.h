@@ -141,10 +141,16 @@ typedef enum kt_event {
     KT_EVENT_FAIL,  /* a claim failed; `claim` is the record */
     KT_EVENT_NOTE,  /* kt_verdict_note; `text` is the note */
     KT_EVENT_SKIP,  /* kt_verdict_skip; `text` is the reason */
-    KT_EVENT_DROPPED /* a failure or note was not kept (cap reached); `text` says which */
+    KT_EVENT_DROPPED /* a failure or note was not kept (cap reached, or no
+                        memory); `text` is the updated summary entry, e.g.
+                        "3 more failures not kept": a receiver keeps the last */
 } kt_event;
 
-/* Receives events; `claim` is set for PASS/FAIL, `text` for the others. */
+/* Receives events; `claim` is set for PASS/FAIL, `text` for the others.
+ * It is called synchronously, before the claim or note call returns, so
+ * what a crashing process recorded has already been streamed. The pointers
+ * are valid only during the call. A passing claim's record carries the
+ * same message a failure would ("x: expected 5, was 5"). */
 typedef void (*kt_verdict_sink)(void *arg, kt_event ev,
                                 const kt_claim_record *claim, const char *text);
 
@@ -158,7 +164,8 @@ struct kt_verdict_item;
  * "...[cut]", so memory stays bounded whatever a scenario passes. */
 #define KT_VERDICT_STR_MAX 1024
 
-/* The accumulator. Treat the fields as private: use the functions below. */
+/* The accumulator. Treat the fields as private: use the functions below.
+ * A verdict has no lock: claim into it from one thread at a time. */
 typedef struct kt_verdict {
     uint64_t claims;               /* claims checked */
     uint64_t failed;               /* claims failed, kept or not */
@@ -192,13 +199,15 @@ void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Marks the verdict skipped with a reason. A skip never hides a failure:
  * with failures recorded (before or after) the outcome stays FAIL. The
- * first reason is kept. */
+ * first reason is kept; every call is streamed to the sink. */
 void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Copies src's failures, notes and claim count into dst, each label and
  * message prefixed with "<prefix>: ", streaming them to dst's sink. A skip
- * of src becomes a note "<prefix>: skipped: <reason>" in dst. */
+ * of src becomes a note "<prefix>: skipped: <reason>" in dst. Failures
+ * and notes src did not keep are added to dst's "N more" counts. prefix
+ * NULL or "" copies without one; dst may be src. */
 void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix);
 
 /* True when no failure was recorded (a skip is not a failure). */
