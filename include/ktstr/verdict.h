@@ -260,7 +260,7 @@ static inline int kt_claim_same_cmp_(kt_num a, kt_num b)
         return -1;
     if (a.v.f > b.v.f)
         return 1;
-    return a.v.f == b.v.f ? 0 : 2;
+    return a.v.f >= b.v.f ? 0 : 2; /* neither less nor greater: equal or NaN */
 }
 static inline bool kt_claim_op_holds_(kt_op op, int c)
 {
