@@ -71,6 +71,8 @@ static const struct {
     { KT_OP_AT_MOST, INFINITY, 1e300, false, "v: expected at most 1e+300, was inf", "1e+300" },
     { KT_OP_AT_LEAST, INFINITY, 1e300, true, NULL, NULL },
     { KT_OP_EQ, -0.0, 0.0, true, NULL, NULL },
+    { KT_OP_LT, -0.0, 0.0, false, "v: expected less than 0, was -0", "0" },
+    { KT_OP_GT, 1e-05, 1e21, false, "v: expected greater than 1e+21, was 1e-05", "1e+21" },
     { KT_OP_EQ, 0.30000000000000004, 0.3, false,
       "v: expected 0.3, was 0.30000000000000004", "0.3" },
 };

@@ -87,6 +87,17 @@ static void t_format_integers(void)
     check_str(kt_format_num(buf, KT_NUM((short)-3)), "-3");
     check_str(kt_format_num(buf, KT_NUM(1.5f)), "1.5");
     check_str(kt_format_num(buf, KT_NUM(true)), "1");
+    check_str(kt_format_num(buf, KT_NUM(0.1L)), "0.1"); /* narrowed to double */
+}
+
+static void t_to_double(void)
+{
+    check_dbl(kt_num_to_double(kt_num_i64(-3)), ==, -3);
+    check_dbl(kt_num_to_double(kt_num_u64(UINT64_MAX)), ==, 18446744073709551616.0);
+    check_dbl(kt_num_to_double(kt_num_f64(0.25)), ==, 0.25);
+    check_int(KT_NUM(1.5f).kind, ==, KT_NUM_F64);
+    check_int(KT_NUM((char)1).kind, ==, KT_NUM_I64);
+    check_int(KT_NUM(1ul).kind, ==, KT_NUM_U64);
 }
 
 /* The exact decimal expansion of a positive x cut to n significant digits
@@ -312,6 +323,7 @@ int main(void)
     TEST(t_format_table(), "doubles print shortest, positional in [1e-4, 1e17)");
     TEST(t_format_special(), "nan (never -nan), inf, -inf");
     TEST(t_format_integers(), "integers print in exact decimal");
+    TEST(t_to_double(), "KT_NUM picks the kind; kt_num_to_double");
     TEST(t_round_trip_random(), "random doubles read back and are shortest");
     TEST(t_round_trip_powers_of_two(), "powers of two read back and are shortest");
     TEST(t_locale_comma(), "a ',' decimal-point locale does not change the output");

@@ -141,10 +141,16 @@ typedef enum kt_event {
     KT_EVENT_FAIL,  /* a claim failed; `claim` is the record */
     KT_EVENT_NOTE,  /* kt_verdict_note; `text` is the note */
     KT_EVENT_SKIP,  /* kt_verdict_skip; `text` is the reason */
-    KT_EVENT_DROPPED /* a failure or note was not kept (cap reached); `text` says which */
+    KT_EVENT_DROPPED /* a failure or note was not kept (cap reached, or no
+                        memory); `text` is the updated summary entry, e.g.
+                        "3 more failures not kept": a receiver keeps the last */
 } kt_event;
 
-/* Receives events; `claim` is set for PASS/FAIL, `text` for the others. */
+/* Receives events; `claim` is set for PASS/FAIL, `text` for the others.
+ * It is called synchronously, before the claim or note call returns, so
+ * what a crashing process recorded has already been streamed. The pointers
+ * are valid only during the call. A passing claim's record carries the
+ * same message a failure would ("x: expected 5, was 5"). */
 typedef void (*kt_verdict_sink)(void *arg, kt_event ev,
                                 const kt_claim_record *claim, const char *text);
 
@@ -158,7 +164,8 @@ struct kt_verdict_item;
  * "...[cut]", so memory stays bounded whatever a scenario passes. */
 #define KT_VERDICT_STR_MAX 1024
 
-/* The accumulator. Treat the fields as private: use the functions below. */
+/* The accumulator. Treat the fields as private: use the functions below.
+ * A verdict has no lock: claim into it from one thread at a time. */
 typedef struct kt_verdict {
     uint64_t claims;               /* claims checked */
     uint64_t failed;               /* claims failed, kept or not */
@@ -192,13 +199,15 @@ void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Marks the verdict skipped with a reason. A skip never hides a failure:
  * with failures recorded (before or after) the outcome stays FAIL. The
- * first reason is kept. */
+ * first reason is kept; every call is streamed to the sink. */
 void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Copies src's failures, notes and claim count into dst, each label and
  * message prefixed with "<prefix>: ", streaming them to dst's sink. A skip
- * of src becomes a note "<prefix>: skipped: <reason>" in dst. */
+ * of src becomes a note "<prefix>: skipped: <reason>" in dst. Failures
+ * and notes src did not keep are added to dst's "N more" counts. prefix
+ * NULL or "" copies without one; dst may be src. */
 void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix);
 
 /* True when no failure was recorded (a skip is not a failure). */
@@ -242,35 +251,49 @@ bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
  * which counts it instead. */
 static inline int kt_claim_same_cmp_(kt_num a, kt_num b)
 {
-    /* 2 when unordered (a NaN), else -1, 0 or 1 */
+    /* for integers: -1, 0 or 1 */
     if (a.kind == KT_NUM_U64)
         return (a.v.u > b.v.u) - (a.v.u < b.v.u);
-    if (a.kind == KT_NUM_I64)
-        return (a.v.i > b.v.i) - (a.v.i < b.v.i);
-    if (a.v.f < b.v.f)
-        return -1;
-    if (a.v.f > b.v.f)
-        return 1;
-    return a.v.f == b.v.f ? 0 : 2;
+    return (a.v.i > b.v.i) - (a.v.i < b.v.i);
 }
 static inline bool kt_claim_op_holds_(kt_op op, int c)
 {
     switch (op) {
     case KT_OP_EQ: return c == 0;
-    case KT_OP_NE: return c == -1 || c == 1;
-    case KT_OP_LT: return c == -1;
-    case KT_OP_GT: return c == 1;
-    case KT_OP_AT_LEAST: return c == 0 || c == 1;
-    case KT_OP_AT_MOST: return c == 0 || c == -1;
+    case KT_OP_NE: return c != 0;
+    case KT_OP_LT: return c < 0;
+    case KT_OP_GT: return c > 0;
+    case KT_OP_AT_LEAST: return c >= 0;
+    case KT_OP_AT_MOST: return c <= 0;
     default: return false;
     }
+}
+/* Doubles compared directly, so a constant op folds to one comparison;
+ * every comparison with a NaN is false, as a claim needs. */
+static inline bool kt_claim_f64_holds_(kt_op op, double a, double b)
+{
+    switch (op) {
+    case KT_OP_EQ: return a >= b && a <= b;
+    case KT_OP_NE: return a < b || a > b;
+    case KT_OP_LT: return a < b;
+    case KT_OP_GT: return a > b;
+    case KT_OP_AT_LEAST: return a >= b;
+    case KT_OP_AT_MOST: return a <= b;
+    default: return false;
+    }
+}
+static inline bool kt_claim_same_holds_(kt_op op, kt_num a, kt_num b)
+{
+    if (a.kind == KT_NUM_F64)
+        return kt_claim_f64_holds_(op, a.v.f, b.v.f);
+    return kt_claim_op_holds_(op, kt_claim_same_cmp_(a, b));
 }
 static inline bool kt_claim_cmp_fast_(kt_verdict *v, kt_op op, const char *label,
                                       kt_num value, kt_num bound,
                                       const char *file, int line)
 {
     if (!v->sink_passes && value.kind == bound.kind &&
-        kt_claim_op_holds_(op, kt_claim_same_cmp_(value, bound))) {
+        kt_claim_same_holds_(op, value, bound)) {
         v->claims++;
         return true;
     }
@@ -280,12 +303,11 @@ static inline bool kt_claim_between_fast_(kt_verdict *v, const char *label,
                                           kt_num value, kt_num lo, kt_num hi,
                                           const char *file, int line)
 {
-    if (!v->sink_passes && value.kind == lo.kind && value.kind == hi.kind) {
-        int a = kt_claim_same_cmp_(value, lo), b = kt_claim_same_cmp_(value, hi);
-        if ((a == 0 || a == 1) && (b == 0 || b == -1)) {
-            v->claims++;
-            return true;
-        }
+    if (!v->sink_passes && value.kind == lo.kind && value.kind == hi.kind &&
+        kt_claim_same_holds_(KT_OP_AT_LEAST, value, lo) &&
+        kt_claim_same_holds_(KT_OP_AT_MOST, value, hi)) {
+        v->claims++;
+        return true;
     }
     return kt_claim_between(v, label, value, lo, hi, file, line);
 }

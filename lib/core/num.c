@@ -147,6 +147,12 @@ char *kt_format_double(char buf[KT_NUM_STR_MAX], double x)
     if (x == 0)
         return strcpy(buf, signbit(x) ? "-0" : "0");
 
+    if (fabs(x) < 9007199254740992.0 && x == trunc(x)) {
+        /* below 2^53 doubles are at most 1 apart: an integral one's own
+         * digits are its shortest form (the common case of a bound) */
+        snprintf(buf, KT_NUM_STR_MAX, "%lld", (long long)x);
+        return buf;
+    }
     shortest_digits(x, &d);
     if (x < 0)
         *p++ = '-';

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define REPS 9
-#define PASS_N 4000000
+#define REPS 21
+#define PASS_N 1000000
 #define FAIL_N KT_VERDICT_MAX_FAILURES
 #define VALS 1024
 
