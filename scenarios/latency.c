@@ -1,0 +1,317 @@
+/* Latency: how long the scheduler takes to run a thread once it is woken,
+ * by another thread (ping-pong, one-to-many fan-out) or by a timer. Each
+ * scenario measures for WINDOW_MS and judges the wake latencies the
+ * workers recorded (kt_hist, ns; reported here in microseconds).
+ *
+ * Closed-loop workers record one sample per wake, so a thread starved for
+ * a second leaves one huge sample among thousands of small ones: p50 and
+ * p99 describe the common case, and only the max (or the spread of the
+ * per-wakee means) sees a stall. Hence every scenario claims the max too. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define WINDOW_MS 1500
+
+/* Thresholds, all in microseconds unless named otherwise. The kernel's
+ * own figure behind the max bounds: with RT throttling (or the fair
+ * server) at sched_rt_runtime_us 950000 of sched_rt_period_us 1000000, a
+ * SCHED_FIFO hog leaves a CFS thread on its CPU 50 ms per second, i.e. a
+ * stall of about 950 ms, far above every max bound below. */
+
+/* calibration: wake_p50_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 500 (provisional) */
+#define IDLE_P50_US 500.0
+/* calibration: wake_p99_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 5000 (provisional) */
+#define IDLE_P99_US 5000.0
+/* calibration: wake_max_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 200000 (provisional) */
+#define IDLE_MAX_US 200000.0
+/* calibration: wakeups; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 1000 (provisional) */
+#define IDLE_MIN_WAKEUPS 1000
+
+/* calibration: wake_p50_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 5000 (provisional) */
+#define LOADED_P50_US 5000.0
+/* calibration: wake_p99_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 30000 (provisional) */
+#define LOADED_P99_US 30000.0
+/* calibration: wake_max_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 300000 (provisional) */
+#define LOADED_MAX_US 300000.0
+/* calibration: wakeups; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 100 (provisional) */
+#define LOADED_MIN_WAKEUPS 100
+
+#define TIMER_PERIOD_US 1000
+/* calibration: late_p99_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 5000 (provisional) */
+#define TIMER_P99_US 5000.0
+/* calibration: late_max_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 200000 (provisional) */
+#define TIMER_MAX_US 200000.0
+/* calibration: ticks; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 500 (provisional) */
+#define TIMER_MIN_TICKS 500
+
+#define FANOUT_PAUSE_US 500
+/* calibration: wake_p99_us_worst; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 10000 (provisional) */
+#define FANOUT_P99_US 10000.0
+/* calibration: wake_max_us_worst; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 200000 (provisional) */
+#define FANOUT_MAX_US 200000.0
+/* calibration: wake_mean_spread_us; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 300 (provisional) */
+#define FANOUT_MEAN_SPREAD_US 300.0
+/* calibration: rounds; idle n=0 min 0 p50 0 max 0; loaded n=0 min 0 p50 0 max 0; threshold 200 (provisional) */
+#define FANOUT_MIN_ROUNDS 200
+
+/* Bounds of one ping-pong scenario: a row of data, not a branch. */
+typedef struct wake_bounds {
+    double p50_us, p99_us, max_us;
+    uint64_t min_wakeups;
+} wake_bounds;
+
+static const wake_bounds idle_bounds = { IDLE_P50_US, IDLE_P99_US, IDLE_MAX_US, IDLE_MIN_WAKEUPS };
+static const wake_bounds loaded_bounds = { LOADED_P50_US, LOADED_P99_US, LOADED_MAX_US,
+                                           LOADED_MIN_WAKEUPS };
+
+static double us(uint64_t ns)
+{
+    return (double)ns / 1000.0;
+}
+
+/* The CPUs this process may run on as a cpu list ("0,1,3"), so that a
+ * run under taskset pins workers only to CPUs it was given. Returns how
+ * many, 0 on failure (err set). */
+static int allowed_cpus(char *buf, size_t n, kt_err *err)
+{
+    cpu_set_t set;
+    size_t used = 0;
+    int count = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+        kt_err_sys(err, errno, "latency (self): sched_getaffinity");
+        return 0;
+    }
+    buf[0] = '\0';
+    for (int c = 0; c < CPU_SETSIZE && used + 8 < n; c++) {
+        if (!CPU_ISSET(c, &set))
+            continue;
+        used += (size_t)snprintf(buf + used, n - used, "%s%d", count ? "," : "", c);
+        count++;
+    }
+    return count;
+}
+
+/* The RT throttling figures behind the max bounds, when the kernel has them. */
+static void note_rt_throttle(kt_verdict *v)
+{
+    long runtime = -2, period = -2;
+    FILE *f;
+
+    if ((f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r"))) {
+        if (fscanf(f, "%ld", &runtime) != 1)
+            runtime = -2;
+        fclose(f);
+    }
+    if ((f = fopen("/proc/sys/kernel/sched_rt_period_us", "r"))) {
+        if (fscanf(f, "%ld", &period) != 1)
+            period = -2;
+        fclose(f);
+    }
+    if (runtime == -2 || period == -2)
+        kt_verdict_note(v, "RT throttling figures not readable in /proc/sys/kernel");
+    else
+        kt_verdict_note(v, "sched_rt_runtime_us %ld of sched_rt_period_us %ld", runtime, period);
+}
+
+static void note_hist(kt_verdict *v, const char *what, const kt_hist_summary *s)
+{
+    kt_verdict_note(v, "%s: n=%" PRIu64 " p50 %.1f us, p90 %.1f us, p99 %.1f us, "
+                    "p99.9 %.1f us, max %.1f us, mean %.1f us", what, s->count,
+                    us(s->p50), us(s->p90), us(s->p99), us(s->p999), us(s->max), s->mean / 1000.0);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Adds the specs, runs them for the window and stops them; false (and a
+ * skip with the library's reason) when they could not start. */
+static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, size_t n)
+{
+    kt_err err;
+
+    for (size_t i = 0; i < n; i++) {
+        if (kt_work_add(w, &specs[i], &err) < 0) {
+            kt_verdict_skip(v, "%s", err.msg);
+            return false;
+        }
+    }
+    if (kt_work_start(w, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return false;
+    }
+    sleep_ms(WINDOW_MS);
+    kt_work_stop(w);
+    return true;
+}
+
+/* One ping-pong pair (ktw0, ktw1), unpinned so the scheduler places it,
+ * optionally beside one spinner per allowed CPU (ktw2...). */
+static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_bounds *b)
+{
+    char cpus[4096];
+    kt_err err;
+    kt_work *w;
+    kt_hist lat;
+    kt_hist_summary s;
+    int ncpu = allowed_cpus(cpus, sizeof(cpus), &err);
+    kt_work_spec specs[2] = {
+        { .kind = KT_WORK_PINGPONG, .count = 1, .wake = KT_WAKE_FUTEX },
+        { .kind = KT_WORK_SPIN, .count = (unsigned)ctx->ncpus, .cpus = cpus, .pin_each = true },
+    };
+
+    if (ncpu == 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    specs[1].count = (unsigned)ncpu;
+    if (!(w = kt_work_new(0, &err))) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (run_window(v, w, specs, loaded ? 2 : 1)) {
+        kt_work_latency(w, KT_WORK_PINGPONG, &lat);
+        kt_hist_summarize(&lat, &s);
+        if (loaded)
+            kt_verdict_note(v, "one spinner pinned to each of CPUs %s", cpus);
+        note_hist(v, "futex ping-pong wake latency", &s);
+        note_rt_throttle(v);
+        CLAIM_AS(v, "wakeups", s.count, at_least, b->min_wakeups);
+        CLAIM_AS(v, "wake_p50_us", us(s.p50), at_most, b->p50_us);
+        CLAIM_AS(v, "wake_p99_us", us(s.p99), at_most, b->p99_us);
+        CLAIM_AS(v, "wake_max_us", us(s.max), at_most, b->max_us);
+    }
+    kt_work_free(w);
+}
+
+/* A ping-pong pair on an otherwise idle machine. */
+KT_SCENARIO(lat_wakeup_idle, .timeout_s = 20)
+{
+    wakeup_scenario(ctx, v, false, &idle_bounds);
+}
+
+/* The same pair while one spinner per CPU keeps every CPU busy: the
+ * woken thread has to preempt (or wait for) a spinner each time. */
+KT_SCENARIO(lat_wakeup_loaded, .timeout_s = 20)
+{
+    wakeup_scenario(ctx, v, true, &loaded_bounds);
+}
+
+/* A cyclictest-style thread (ktw0) sleeping to absolute deadlines one
+ * period apart; lateness = wake time - deadline. */
+KT_SCENARIO(lat_timer_periodic, .timeout_s = 20)
+{
+    kt_work_spec spec = { .kind = KT_WORK_TIMER, .count = 1, .period_us = TIMER_PERIOD_US };
+    kt_err err;
+    kt_work *w = kt_work_new(0, &err);
+    kt_hist lat;
+    kt_hist_summary s;
+
+    if (!w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (run_window(v, w, &spec, 1)) {
+        kt_work_latency(w, KT_WORK_TIMER, &lat);
+        kt_hist_summarize(&lat, &s);
+        kt_verdict_note(v, "period %d us over %d ms", TIMER_PERIOD_US, WINDOW_MS);
+        note_hist(v, "timer lateness", &s);
+        note_rt_throttle(v);
+        CLAIM_AS(v, "ticks", s.count, at_least, TIMER_MIN_TICKS);
+        CLAIM_AS(v, "late_p99_us", us(s.p99), at_most, TIMER_P99_US);
+        CLAIM_AS(v, "late_max_us", us(s.max), at_most, TIMER_MAX_US);
+    }
+    kt_work_free(w);
+}
+
+/* Wakees per waker: two per CPU, so some always wait behind others and
+ * the order the scheduler runs them in shows in the spread. */
+static unsigned fanout_wakees(int ncpus)
+{
+    unsigned n = 2u * (unsigned)ncpus;
+
+    return n < 2 ? 2 : n > 16 ? 16 : n;
+}
+
+/* One waker (ktw0) wakes N wakees (ktw1..ktwN) with one FUTEX_WAKE per
+ * round and waits until all of them ran. The waker counts a round only
+ * after every wakee acknowledged it, so each wakee's wakeups are the
+ * rounds, or one more when the stop came mid-round; fewer is a lost wake. */
+KT_SCENARIO(wake_fanout, .timeout_s = 20)
+{
+    unsigned n = fanout_wakees(ctx->ncpus);
+    kt_work_spec spec = { .kind = KT_WORK_FANOUT, .count = 1, .fanout = n,
+                          .sleep_us = FANOUT_PAUSE_US, .wake = KT_WAKE_FUTEX };
+    kt_err err;
+    kt_work *w = kt_work_new(0, &err);
+    kt_work_result waker, r;
+    kt_hist_summary s;
+    double p99_worst = 0, max_worst = 0, mean_lo = 0, mean_hi = 0;
+    int64_t missed_worst = INT64_MIN;
+    char label[64];
+
+    if (!w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (!run_window(v, w, &spec, 1)) {
+        kt_work_free(w);
+        return;
+    }
+    if (kt_work_get(w, 0, &waker, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_work_free(w);
+        return;
+    }
+    kt_verdict_note(v, "1 waker, %u wakees, %" PRIu64 " rounds, %d us pause between rounds",
+                    n, waker.iterations, FANOUT_PAUSE_US);
+    CLAIM_AS(v, "rounds", waker.iterations, at_least, FANOUT_MIN_ROUNDS);
+    for (unsigned i = 1; i <= n; i++) {
+        int64_t missed;
+        double mean;
+
+        if (kt_work_get(w, i, &r, &err) < 0) {
+            kt_verdict_skip(v, "%s", err.msg);
+            break;
+        }
+        kt_hist_summarize(r.lat, &s);
+        mean = s.mean / 1000.0;
+        missed = (int64_t)waker.iterations - (int64_t)r.iterations;
+        snprintf(label, sizeof(label), "ktw%u wake latency", r.index);
+        note_hist(v, label, &s);
+        snprintf(label, sizeof(label), "ktw%u.wakeups", r.index);
+        CLAIM_AS(v, label, r.iterations, between, waker.iterations, waker.iterations + 1);
+        snprintf(label, sizeof(label), "ktw%u.wake_p99_us", r.index);
+        CLAIM_AS(v, label, us(s.p99), at_most, FANOUT_P99_US);
+        if (missed > missed_worst)
+            missed_worst = missed;
+        if (us(s.p99) > p99_worst)
+            p99_worst = us(s.p99);
+        if (us(s.max) > max_worst)
+            max_worst = us(s.max);
+        if (i == 1 || mean < mean_lo)
+            mean_lo = mean;
+        if (i == 1 || mean > mean_hi)
+            mean_hi = mean;
+    }
+    kt_verdict_note(v, "per-wakee mean latency from %.1f us to %.1f us", mean_lo, mean_hi);
+    note_rt_throttle(v);
+    CLAIM_AS(v, "wakeups_missed_worst", missed_worst, at_most, 0);
+    CLAIM_AS(v, "wake_p99_us_worst", p99_worst, at_most, FANOUT_P99_US);
+    CLAIM_AS(v, "wake_max_us_worst", max_worst, at_most, FANOUT_MAX_US);
+    CLAIM_AS(v, "wake_mean_spread_us", mean_hi - mean_lo, at_most, FANOUT_MEAN_SPREAD_US);
+    kt_work_free(w);
+}
+
+KT_MAIN()
