@@ -66,6 +66,10 @@ my @cases = (
       faults => [ [ 'pin', 'ktw1', $cpu ], [ '--hold-ms', 1800, 'hog', $cpu, 50 ] ] },
 );
 
+# The names are contract: users and the calibration tool filter on them.
+is_deeply([ split /\n/, `$bin --list` ], [ map { $_->{name} } @cases ],
+          'the latency scenarios, in source order, are the ones faulted here');
+
 # Starts the scenario in the background with stdout and stderr in files.
 sub start_scenario {
     my ($name) = @_;
