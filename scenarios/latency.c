@@ -1,0 +1,333 @@
+/* Latency: how long the scheduler takes to run a thread once it is woken,
+ * by another thread (ping-pong, one-to-many fan-out) or by a timer. Each
+ * scenario measures for WINDOW_MS and judges the wake latencies the
+ * workers recorded (kt_hist, ns; reported here in microseconds).
+ *
+ * Closed-loop workers record one sample per wake, so a thread starved for
+ * a second leaves one huge sample among thousands of small ones: p50 and
+ * p99 describe the common case, and only the max (or the spread of the
+ * per-wakee means) sees a stall. Hence every scenario claims the max too. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define WINDOW_MS 2000
+
+/* Thresholds, all in microseconds unless named otherwise. The kernel's
+ * own figure behind the max bounds: with RT throttling (or the fair
+ * server) at sched_rt_runtime_us 950000 of sched_rt_period_us 1000000, a
+ * SCHED_FIFO hog leaves a CFS thread on its CPU 50 ms per second, i.e. a
+ * stall of about 950 ms, far above every max bound below. */
+
+/* Measured here (2 CPUs, shared with other developers' builds and fault
+ * tests, so the max figures include their SCHED_FIFO hogs): 10 runs of the
+ * file idle and 10 with `taskset -c 0` spinning, 2 s windows. An earlier
+ * series with 1.5 s windows saw worse tails, given in the margins. */
+
+/* calibration: wake_p50_us; idle n=10 min 0.975 p50 1.039 max 4.255; loaded n=10 min 1.047 p50 1.111 max 1.223; threshold 20 (4.7x the worst seen) */
+#define IDLE_P50_US 20.0
+/* calibration: wake_p99_us; idle n=10 min 1.455 p50 1.503 max 6.079; loaded n=10 min 1.463 p50 1.879 max 8.383; threshold 50 (6x the worst seen) */
+#define IDLE_P99_US 50.0
+/* calibration: wake_max_us; idle n=10 min 449.352 p50 7759.592 max 48313.248; loaded n=10 min 6977.079 p50 12002.68 max 147827.126; threshold 400000 (2.7x the worst seen, 1.8x the 1.5 s series' 220003; a starved thread shows 800000+) */
+#define IDLE_MAX_US 400000.0
+/* calibration: wakeups; idle n=10 min 472182 p50 1017712 max 1776530; loaded n=10 min 286639 p50 975196 max 1372495; threshold 20000 (14x below the fewest seen) */
+#define IDLE_MIN_WAKEUPS 20000
+
+/* calibration: wake_p50_us; idle n=10 min 0.967 p50 1.111 max 3.871; loaded n=10 min 1.079 p50 1.207 max 1.575; threshold 20 (5x the worst seen) */
+#define LOADED_P50_US 20.0
+/* calibration: wake_p99_us; idle n=10 min 1.415 p50 2.191 max 4.959; loaded n=10 min 1.567 p50 1.943 max 3.871; threshold 50 (10x the worst seen) */
+#define LOADED_P99_US 50.0
+/* calibration: wake_max_us; idle n=10 min 4031.15 p50 12008.635 max 39144.607; loaded n=10 min 15176.995 p50 19670.131 max 111069.081; threshold 400000 (3.6x the worst seen, 2.1x the 1.5 s series' 190235; a starved thread shows 800000+) */
+#define LOADED_MAX_US 400000.0
+/* calibration: wakeups; idle n=10 min 280219 p50 808411 max 1067620; loaded n=10 min 342713 p50 729965 max 974952; threshold 20000 (14x below the fewest seen) */
+#define LOADED_MIN_WAKEUPS 20000
+
+#define TIMER_PERIOD_US 1000
+/* The loaded p99 is real: a timer wake on the spinner's CPU waits for the
+ * spinner's slice (a few ms) instead of preempting it. */
+/* calibration: late_p99_us; idle n=10 min 57.087 p50 60.927 max 815.103; loaded n=10 min 62.719 p50 3407.871 max 6389.759; threshold 25000 (3.9x the worst seen, 2x the 1.5 s series' 12255) */
+#define TIMER_P99_US 25000.0
+/* calibration: late_max_us; idle n=10 min 407.697 p50 2864.155 max 5706.531; loaded n=10 min 3336.683 p50 7882.955 max 99382.393; threshold 400000 (4x the worst seen, 3.3x the 1.5 s series' 119575; a starved thread shows 800000+) */
+#define TIMER_MAX_US 400000.0
+/* calibration: ticks; idle n=10 min 1967 p50 1996 max 2001; loaded n=10 min 1490 p50 1839 max 1985; threshold 500 (3x below the fewest seen; 2000 expected) */
+#define TIMER_MIN_TICKS 500
+
+#define FANOUT_PAUSE_US 500
+/* calibration: wake_p99_us_worst; idle n=10 min 9.407 p50 17.151 max 303.103; loaded n=10 min 11.967 p50 13.951 max 18.559; threshold 1000 (3.3x the worst seen) */
+#define FANOUT_P99_US 1000.0
+/* calibration: wake_max_us_worst; idle n=10 min 36.498 p50 1172.288 max 67044.885; loaded n=10 min 28.351 p50 4014.264 max 96013.618; threshold 400000 (4.2x the worst seen; a starved wakee shows 800000+) */
+#define FANOUT_MAX_US 400000.0
+/* calibration: wake_mean_spread_us; idle n=10 min 0.195 p50 0.977 max 21.394; loaded n=10 min 0.562 p50 2.273 max 8.948; threshold 100 (4.7x the worst seen; one 800 ms stall in ~3000 rounds adds ~270) */
+#define FANOUT_MEAN_SPREAD_US 100.0
+/* calibration: rounds; idle n=10 min 3251 p50 3424 max 3554; loaded n=10 min 1873 p50 3023 max 3524; threshold 500 (3.7x below the fewest seen) */
+#define FANOUT_MIN_ROUNDS 500
+
+/* Bounds of one ping-pong scenario: a row of data, not a branch. */
+typedef struct wake_bounds {
+    double p50_us, p99_us, max_us;
+    uint64_t min_wakeups;
+} wake_bounds;
+
+static const wake_bounds idle_bounds = { IDLE_P50_US, IDLE_P99_US, IDLE_MAX_US, IDLE_MIN_WAKEUPS };
+static const wake_bounds loaded_bounds = { LOADED_P50_US, LOADED_P99_US, LOADED_MAX_US,
+                                           LOADED_MIN_WAKEUPS };
+
+static double us(uint64_t ns)
+{
+    return (double)ns / 1000.0;
+}
+
+/* The CPUs this process may run on as a cpu list ("0,1,3"), so that a
+ * run under taskset pins workers only to CPUs it was given. Returns how
+ * many, 0 on failure (err set). */
+static int allowed_cpus(char *buf, size_t n, kt_err *err)
+{
+    cpu_set_t set;
+    size_t used = 0;
+    int count = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+        kt_err_sys(err, errno, "latency (self): sched_getaffinity");
+        return 0;
+    }
+    buf[0] = '\0';
+    for (int c = 0; c < CPU_SETSIZE && used + 8 < n; c++) {
+        if (!CPU_ISSET(c, &set))
+            continue;
+        used += (size_t)snprintf(buf + used, n - used, "%s%d", count ? "," : "", c);
+        count++;
+    }
+    return count;
+}
+
+/* The first number in a small /proc file; false when absent or unreadable. */
+static bool read_first(const char *path, double *out)
+{
+    FILE *f = fopen(path, "r");
+    bool ok;
+
+    if (!f)
+        return false;
+    ok = fscanf(f, "%lf", out) == 1;
+    fclose(f);
+    return ok;
+}
+
+/* What else shaped the numbers: the load on the machine (the idle
+ * scenarios assume little) and the RT throttling figures behind the max
+ * bounds, when the kernel has them. */
+static void note_machine(kt_verdict *v)
+{
+    double load1, runtime, period;
+
+    if (read_first("/proc/loadavg", &load1))
+        kt_verdict_note(v, "load average (1 min) %.2f", load1);
+    if (read_first("/proc/sys/kernel/sched_rt_runtime_us", &runtime) &&
+        read_first("/proc/sys/kernel/sched_rt_period_us", &period))
+        kt_verdict_note(v, "sched_rt_runtime_us %.0f of sched_rt_period_us %.0f", runtime, period);
+    else
+        kt_verdict_note(v, "RT throttling figures not readable in /proc/sys/kernel");
+}
+
+static void note_hist(kt_verdict *v, const char *what, const kt_hist_summary *s)
+{
+    kt_verdict_note(v, "%s: n=%" PRIu64 " p50 %.1f us, p90 %.1f us, p99 %.1f us, "
+                    "p99.9 %.1f us, max %.1f us, mean %.1f us", what, s->count,
+                    us(s->p50), us(s->p90), us(s->p99), us(s->p999), us(s->max), s->mean / 1000.0);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Adds the specs, runs them for the window and stops them; false (and a
+ * skip with the library's reason) when they could not start. */
+static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, size_t n)
+{
+    kt_err err;
+
+    for (size_t i = 0; i < n; i++) {
+        if (kt_work_add(w, &specs[i], &err) < 0) {
+            kt_verdict_skip(v, "%s", err.msg);
+            return false;
+        }
+    }
+    if (kt_work_start(w, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return false;
+    }
+    sleep_ms(WINDOW_MS);
+    kt_work_stop(w);
+    return true;
+}
+
+/* One ping-pong pair (ktw0, ktw1), unpinned so the scheduler places it,
+ * optionally beside one spinner per allowed CPU (ktw2...). */
+static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_bounds *b)
+{
+    char cpus[4096];
+    kt_err err;
+    kt_work *w;
+    kt_hist lat;
+    kt_hist_summary s;
+    int ncpu = allowed_cpus(cpus, sizeof(cpus), &err);
+    kt_work_spec specs[2] = {
+        { .kind = KT_WORK_PINGPONG, .count = 1, .wake = KT_WAKE_FUTEX },
+        { .kind = KT_WORK_SPIN, .count = 0, .cpus = cpus, .pin_each = true },
+    };
+
+    if (ncpu == 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (ncpu != ctx->ncpus)
+        kt_verdict_note(v, "affinity changed: %d CPUs now, %d at start", ncpu, ctx->ncpus);
+    specs[1].count = (unsigned)ncpu;
+    if (!(w = kt_work_new(0, &err))) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (run_window(v, w, specs, loaded ? 2 : 1)) {
+        kt_work_latency(w, KT_WORK_PINGPONG, &lat);
+        kt_hist_summarize(&lat, &s);
+        if (loaded)
+            kt_verdict_note(v, "one spinner pinned to each of CPUs %s", cpus);
+        note_hist(v, "futex ping-pong wake latency", &s);
+        note_machine(v);
+        CLAIM_AS(v, "wakeups", s.count, at_least, b->min_wakeups);
+        CLAIM_AS(v, "wake_p50_us", us(s.p50), at_most, b->p50_us);
+        CLAIM_AS(v, "wake_p99_us", us(s.p99), at_most, b->p99_us);
+        CLAIM_AS(v, "wake_max_us", us(s.max), at_most, b->max_us);
+    }
+    kt_work_free(w);
+}
+
+/* A ping-pong pair on an otherwise idle machine. */
+KT_SCENARIO(lat_wakeup_idle, .timeout_s = 20)
+{
+    wakeup_scenario(ctx, v, false, &idle_bounds);
+}
+
+/* The same pair while one spinner per CPU keeps every CPU busy: the
+ * woken thread has to preempt (or wait for) a spinner each time. */
+KT_SCENARIO(lat_wakeup_loaded, .timeout_s = 20)
+{
+    wakeup_scenario(ctx, v, true, &loaded_bounds);
+}
+
+/* A cyclictest-style thread (ktw0) sleeping to absolute deadlines one
+ * period apart; lateness = wake time - deadline. */
+KT_SCENARIO(lat_timer_periodic, .timeout_s = 20)
+{
+    kt_work_spec spec = { .kind = KT_WORK_TIMER, .count = 1, .period_us = TIMER_PERIOD_US };
+    kt_err err;
+    kt_work *w = kt_work_new(0, &err);
+    kt_hist lat;
+    kt_hist_summary s;
+
+    if (!w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (run_window(v, w, &spec, 1)) {
+        kt_work_latency(w, KT_WORK_TIMER, &lat);
+        kt_hist_summarize(&lat, &s);
+        kt_verdict_note(v, "period %d us over %d ms", TIMER_PERIOD_US, WINDOW_MS);
+        note_hist(v, "timer lateness", &s);
+        note_machine(v);
+        CLAIM_AS(v, "ticks", s.count, at_least, TIMER_MIN_TICKS);
+        CLAIM_AS(v, "late_p99_us", us(s.p99), at_most, TIMER_P99_US);
+        CLAIM_AS(v, "late_max_us", us(s.max), at_most, TIMER_MAX_US);
+    }
+    kt_work_free(w);
+}
+
+/* Wakees per waker: two per CPU, so some always wait behind others and
+ * the order the scheduler runs them in shows in the spread. */
+static unsigned fanout_wakees(int ncpus)
+{
+    unsigned n = 2u * (unsigned)ncpus;
+
+    return n < 2 ? 2 : n > 16 ? 16 : n;
+}
+
+/* One waker (ktw0) wakes N wakees (ktw1..ktwN) with one FUTEX_WAKE per
+ * round and waits until all of them ran. The waker counts a round only
+ * after every wakee acknowledged it, so each wakee's wakeups are the
+ * rounds, or one more when the stop came mid-round; fewer is a lost wake. */
+KT_SCENARIO(wake_fanout, .timeout_s = 20)
+{
+    unsigned n = fanout_wakees(ctx->ncpus);
+    kt_work_spec spec = { .kind = KT_WORK_FANOUT, .count = 1, .fanout = n,
+                          .sleep_us = FANOUT_PAUSE_US, .wake = KT_WAKE_FUTEX };
+    kt_err err;
+    kt_work *w = kt_work_new(0, &err);
+    kt_work_result waker, r;
+    kt_hist_summary s;
+    double p99_worst = 0, max_worst = 0, mean_lo = 0, mean_hi = 0;
+    int64_t missed_worst = INT64_MIN;
+    char label[64];
+
+    if (!w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (!run_window(v, w, &spec, 1)) {
+        kt_work_free(w);
+        return;
+    }
+    if (kt_work_get(w, 0, &waker, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_work_free(w);
+        return;
+    }
+    kt_verdict_note(v, "1 waker, %u wakees, %" PRIu64 " rounds, %d us pause between rounds",
+                    n, waker.iterations, FANOUT_PAUSE_US);
+    CLAIM_AS(v, "rounds", waker.iterations, at_least, FANOUT_MIN_ROUNDS);
+    for (unsigned i = 1; i <= n; i++) {
+        int64_t missed;
+        double mean;
+
+        if (kt_work_get(w, i, &r, &err) < 0) {
+            kt_verdict_skip(v, "%s", err.msg);
+            break;
+        }
+        kt_hist_summarize(r.lat, &s);
+        mean = s.mean / 1000.0;
+        missed = (int64_t)waker.iterations - (int64_t)r.iterations;
+        snprintf(label, sizeof(label), "ktw%u wake latency", r.index);
+        note_hist(v, label, &s);
+        snprintf(label, sizeof(label), "ktw%u.wakeups", r.index);
+        CLAIM_AS(v, label, r.iterations, between, waker.iterations, waker.iterations + 1);
+        snprintf(label, sizeof(label), "ktw%u.wake_p99_us", r.index);
+        CLAIM_AS(v, label, us(s.p99), at_most, FANOUT_P99_US);
+        if (missed > missed_worst)
+            missed_worst = missed;
+        if (us(s.p99) > p99_worst)
+            p99_worst = us(s.p99);
+        if (us(s.max) > max_worst)
+            max_worst = us(s.max);
+        if (i == 1 || mean < mean_lo)
+            mean_lo = mean;
+        if (i == 1 || mean > mean_hi)
+            mean_hi = mean;
+    }
+    kt_verdict_note(v, "per-wakee mean latency from %.1f us to %.1f us", mean_lo, mean_hi);
+    note_machine(v);
+    CLAIM_AS(v, "wakeups_missed_worst", missed_worst, at_most, 0);
+    CLAIM_AS(v, "wake_p99_us_worst", p99_worst, at_most, FANOUT_P99_US);
+    CLAIM_AS(v, "wake_max_us_worst", max_worst, at_most, FANOUT_MAX_US);
+    CLAIM_AS(v, "wake_mean_spread_us", mean_hi - mean_lo, at_most, FANOUT_MEAN_SPREAD_US);
+    kt_work_free(w);
+}
+
+KT_MAIN()
