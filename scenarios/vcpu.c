@@ -29,6 +29,7 @@
 #define WARMUP_MS 300
 #define WINDOW_MS 1500
 #define READY_TIMEOUT_MS 10000
+#define QUIT_TIMEOUT_MS 3000
 
 /* Each vCPU's host CPU time over its fair share (min(1, CPUs / vCPUs)).
  * Idle, a spinning vCPU owns a CPU; with one CPU hogged it shares. */
@@ -180,7 +181,18 @@ static void vmm_stop(vmm *m)
         m->stats_fd[i] = -1;
     }
     if (m->pid > 0) {
-        /* SIGKILL, not a polite quit: a fault may have left it stopped. */
+        /* The closed socket asks it to quit; one stopped by a fault gets
+         * time to be continued (so the fault's SIGCONT finds it), then
+         * SIGKILL bounds the wait. */
+        for (int waited = 0; waited < QUIT_TIMEOUT_MS; waited += 10) {
+            pid_t r = waitpid(m->pid, NULL, WNOHANG);
+
+            if (r == m->pid || (r < 0 && errno != EINTR)) {
+                m->pid = -1;
+                return;
+            }
+            sleep_ms(10);
+        }
         kill(m->pid, SIGKILL);
         while (waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
             ;
