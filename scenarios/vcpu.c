@@ -164,9 +164,18 @@ static int recv_report(vmm *m, vmm_report *r, kt_err *err)
         return kt_err_set(err, 0, "VMM process (pid %d): ended before reporting",
                           (int)m->pid);
     c = CMSG_FIRSTHDR(&mh);
-    if (r->nr_stats_fds > 0 && c && c->cmsg_type == SCM_RIGHTS &&
-        c->cmsg_len == CMSG_LEN(sizeof(int) * (size_t)r->nr_stats_fds))
+    if (r->nr_stats_fds <= 0)
+        return 0;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int) * (size_t)r->nr_stats_fds)) {
         memcpy(m->stats_fd, CMSG_DATA(c), sizeof(int) * (size_t)r->nr_stats_fds);
+        return 0;
+    }
+    /* Promised fds that did not arrive (truncated control data): say so
+     * instead of monitoring without them. */
+    r->nr_stats_fds = 0;
+    snprintf(r->msg, sizeof(r->msg), "VMM process (pid %d): stats fds not received%s",
+             (int)m->pid, (mh.msg_flags & MSG_CTRUNC) ? " (control data truncated)" : "");
     return 0;
 }
 
@@ -299,7 +308,6 @@ static int run_vm(kt_ctx *ctx, kt_verdict *v, vmm *m, const kt_vm_config *cfg)
 {
     kt_err err = { 0 };
 
-    (void)ctx;
     if (vmm_start(m, cfg, &err) < 0) {
         kt_verdict_skip(v, "%s", err.msg);
         return -1;
