@@ -1,0 +1,153 @@
+#!/usr/bin/perl
+# Sensitivity of scenarios/affinity.c: break each confinement from outside
+# while the scenario runs (as a scheduler ignoring the mask or the cpuset
+# would) and show the scenario fails on the claims that name the property. KT_SENS_REPEAT runs
+# each case that many times (default 1).
+use strict;
+use warnings;
+use Test::More;
+use TAP::Parser;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep time);
+use POSIX qw(WNOHANG);
+
+my $scen  = 'build/scenarios/affinity.t';
+my $fault = 'build/tests/progs/fault';
+plan skip_all => "$scen or $fault is not built (run make)" unless -x $scen && -x $fault;
+my $repeat = $ENV{KT_SENS_REPEAT} || 1;
+
+sub slurp {
+    my ($f) = @_;
+    open(my $fh, '<', $f) or return '';
+    local $/;
+    my $s = <$fh>;
+    return defined $s ? $s : '';
+}
+
+sub descends_from {
+    my ($pid, $root) = @_;
+    for (1 .. 64) {
+        return 1 if $pid == $root;
+        my $st = slurp("/proc/$pid/stat");
+        return 0 unless $st =~ /\)\s+\S\s+(\d+)/;
+        $pid = $1;
+        return 0 if $pid <= 1;
+    }
+    return 0;
+}
+
+# True once a thread named $name runs among $root's descendants.
+sub thread_up {
+    my ($root, $name) = @_;
+    for my $comm (glob '/proc/[0-9]*/task/[0-9]*/comm') {
+        my ($pid) = $comm =~ m{^/proc/(\d+)/};
+        my $c = slurp($comm);
+        chomp $c;
+        return 1 if $c eq $name && descends_from($pid, $root);
+    }
+    return 0;
+}
+
+# Runs scenario $name, applies the fault once $victim has run for $delay
+# seconds, and returns the point: { ok, skip, reason, labels, msgs, fault }.
+sub run_faulted {
+    my ($name, $victim, $delay, @fault) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open(STDOUT, '>', "$dir/out") or die;
+        open(STDERR, '>', "$dir/err") or die;
+        exec($scen, '--filter', $name, '--verbose') or POSIX::_exit(127);
+    }
+    my $deadline = time() + 10;
+    my $up = 0;
+    while (time() < $deadline && waitpid($pid, WNOHANG) == 0) {
+        if (thread_up($pid, $victim)) { $up = 1; last; }
+        sleep(0.01);
+    }
+    my $frc = -1;
+    if ($up) {
+        # after the worker applied its own knobs and the warm-up began
+        sleep($delay);
+        $frc = system("$fault --under $pid @fault >$dir/fault 2>&1") >> 8;
+    }
+    waitpid($pid, 0) if kill(0, $pid);
+    my $p = TAP::Parser->new({ tap => slurp("$dir/out") });
+    my %pt = (fault => $frc, fault_log => slurp("$dir/fault"), labels => [], msgs => []);
+    while (my $r = $p->next) {
+        if ($r->is_test) {
+            $pt{ok} = $r->is_actual_ok;
+            $pt{skip} = $r->has_skip;
+            $pt{reason} = $r->explanation;
+        } elsif ($r->is_yaml && exists $pt{ok}) {
+            for my $f (@{ $r->data->{failures} || [] }) {
+                push @{ $pt{labels} }, $f->{label};
+                push @{ $pt{msgs} }, $f->{message};
+            }
+        }
+    }
+    return \%pt;
+}
+
+# One case: the fault must turn the point into "not ok" with a failure
+# labelled one of @$want (and every failure belongs to the property: $family).
+sub check_case {
+    my ($name, $want, $family, $victim, @fault) = @_;
+    for my $i (1 .. $repeat) {
+        my $pt = run_faulted($name, $victim, 0.3, @fault);
+        SKIP: {
+            skip("$name: $pt->{reason}", 3) if $pt->{skip};
+            is($pt->{fault}, 0, "$name: fault @fault applied") or diag($pt->{fault_log});
+            ok(defined $pt->{ok} && !$pt->{ok}, "$name: not ok under the fault");
+            my %got = map { $_ => 1 } @{ $pt->{labels} };
+            ok((grep { $got{$_} } @$want) && !(grep { $_ !~ $family } keys %got),
+               "$name: fails on @$want")
+                or diag(join("\n", @{ $pt->{msgs} }));
+        }
+    }
+}
+
+# The CPUs this process may run on (the scenario inherits the same mask).
+sub allowed_cpus {
+    my ($list) = slurp('/proc/self/status') =~ /^Cpus_allowed_list:\s*(\S+)/m;
+    my @cpus;
+    for my $r (split /,/, $list // '') {
+        my ($a, $b) = split /-/, $r;
+        push @cpus, $a .. ($b // $a);
+    }
+    return @cpus;
+}
+
+# Where a thread goes to leave every cpuset: the cpuset hierarchy's root.
+sub cpuset_root {
+    return '/sys/fs/cgroup' if -e '/sys/fs/cgroup/cgroup.controllers';
+    for (split /\n/, slurp('/proc/self/mountinfo')) {
+        my @f = split / /;
+        my ($sep) = grep { $f[$_] eq '-' } 0 .. $#f;
+        next unless defined $sep && $f[$sep + 1] eq 'cgroup';
+        return $f[4] if grep { $_ eq 'cpuset' } split /,/, $f[$sep + 3];
+    }
+    return undef;
+}
+
+my @cpus = allowed_cpus();
+
+# ktw0 is pinned to the first allowed CPU; pinning it to the second one
+# is a migration the scenario must see.
+SKIP: {
+    skip('aff_pinned_stays: needs 2 CPUs', 3 * $repeat) if @cpus < 2;
+    check_case('aff_pinned_stays', [qw(cpus_outside_mask migrations_worst)],
+               qr/^(ktw\d+\.)?(cpus_outside_mask|migrations|migrations_worst)$/,
+               'ktw0', 'pin', 'ktw0', $cpus[1]);
+}
+
+# ktw0 moved into the root cpuset may run anywhere.
+SKIP: {
+    my $root = cpuset_root();
+    skip('aff_cpuset_isolation: no cpuset hierarchy mounted', 3 * $repeat) unless $root;
+    check_case('aff_cpuset_isolation', [qw(allowed_outside_cpuset cpus_outside_cpuset)],
+               qr/^(ktw\d+\.)?(allowed_outside_cpuset|cpus_outside_cpuset|migrations|migrations_worst)$/,
+               'ktw0', 'move', 'ktw0', $root);
+}
+
+done_testing();

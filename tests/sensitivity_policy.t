@@ -1,0 +1,117 @@
+#!/usr/bin/perl
+# Sensitivity of scenarios/policy.c: break each policy from outside while
+# the scenario runs (as a scheduler ignoring the class would) and show the
+# scenario fails on the claim that names the property. KT_SENS_REPEAT runs
+# each case that many times (default 1).
+use strict;
+use warnings;
+use Test::More;
+use TAP::Parser;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep time);
+use POSIX qw(WNOHANG);
+
+my $scen  = 'build/scenarios/policy.t';
+my $fault = 'build/tests/progs/fault';
+plan skip_all => "$scen or $fault is not built (run make)" unless -x $scen && -x $fault;
+my $repeat = $ENV{KT_SENS_REPEAT} || 1;
+
+sub slurp {
+    my ($f) = @_;
+    open(my $fh, '<', $f) or return '';
+    local $/;
+    my $s = <$fh>;
+    return defined $s ? $s : '';
+}
+
+sub descends_from {
+    my ($pid, $root) = @_;
+    for (1 .. 64) {
+        return 1 if $pid == $root;
+        my $st = slurp("/proc/$pid/stat");
+        return 0 unless $st =~ /\)\s+\S\s+(\d+)/;
+        $pid = $1;
+        return 0 if $pid <= 1;
+    }
+    return 0;
+}
+
+# True once a thread named $name runs among $root's descendants.
+sub thread_up {
+    my ($root, $name) = @_;
+    for my $comm (glob '/proc/[0-9]*/task/[0-9]*/comm') {
+        my ($pid) = $comm =~ m{^/proc/(\d+)/};
+        my $c = slurp($comm);
+        chomp $c;
+        return 1 if $c eq $name && descends_from($pid, $root);
+    }
+    return 0;
+}
+
+# Runs scenario $name, applies the fault once $victim has run for $delay
+# seconds, and returns the point: { ok, skip, reason, labels, msgs, fault }.
+sub run_faulted {
+    my ($name, $victim, $delay, @fault) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open(STDOUT, '>', "$dir/out") or die;
+        open(STDERR, '>', "$dir/err") or die;
+        exec($scen, '--filter', $name, '--verbose') or POSIX::_exit(127);
+    }
+    my $deadline = time() + 10;
+    my $up = 0;
+    while (time() < $deadline && waitpid($pid, WNOHANG) == 0) {
+        if (thread_up($pid, $victim)) { $up = 1; last; }
+        sleep(0.01);
+    }
+    my $frc = -1;
+    if ($up) {
+        # after the worker applied its own knobs and the warm-up began
+        sleep($delay);
+        $frc = system("$fault --under $pid @fault >$dir/fault 2>&1") >> 8;
+    }
+    waitpid($pid, 0) if kill(0, $pid);
+    my $p = TAP::Parser->new({ tap => slurp("$dir/out") });
+    my %pt = (fault => $frc, fault_log => slurp("$dir/fault"), labels => [], msgs => []);
+    while (my $r = $p->next) {
+        if ($r->is_test) {
+            $pt{ok} = $r->is_actual_ok;
+            $pt{skip} = $r->has_skip;
+            $pt{reason} = $r->explanation;
+        } elsif ($r->is_yaml && exists $pt{ok}) {
+            for my $f (@{ $r->data->{failures} || [] }) {
+                push @{ $pt{labels} }, $f->{label};
+                push @{ $pt{msgs} }, $f->{message};
+            }
+        }
+    }
+    return \%pt;
+}
+
+# One case: the fault must turn the point into "not ok" with a failure
+# labelled $want (and every failure belongs to the property: $family).
+sub check_case {
+    my ($name, $want, $family, $victim, @fault) = @_;
+    for my $i (1 .. $repeat) {
+        my $pt = run_faulted($name, $victim, 0.3, @fault);
+        SKIP: {
+            skip("$name: $pt->{reason}", 3) if $pt->{skip};
+            is($pt->{fault}, 0, "$name: fault @fault applied") or diag($pt->{fault_log});
+            ok(defined $pt->{ok} && !$pt->{ok}, "$name: not ok under the fault");
+            ok((grep { $_ eq $want } @{ $pt->{labels} })
+               && !(grep { $_ !~ $family } @{ $pt->{labels} }),
+               "$name: fails on $want")
+                or diag(join("\n", @{ $pt->{msgs} }));
+        }
+    }
+}
+
+# The FIFO spinner turned back to SCHED_OTHER shares the CPU half and half.
+check_case('policy_fifo_preempts', 'other_share', qr/^(other|fifo)_share$/,
+           'ktw1', 'other', 'ktw1');
+# The SCHED_IDLE spinner turned to SCHED_OTHER gets half the CPU.
+check_case('policy_idle_yields', 'idle_share', qr/^idle_share$/,
+           'ktw1', 'other', 'ktw1');
+
+done_testing();
