@@ -90,7 +90,7 @@ sub run_faulted {
 }
 
 # One case: the fault must turn the point into "not ok" with a failure
-# labelled $want (and every failure belongs to the property: $family).
+# labelled one of @$want (and every failure belongs to the property: $family).
 sub check_case {
     my ($name, $want, $family, $victim, @fault) = @_;
     for my $i (1 .. $repeat) {
@@ -99,19 +99,20 @@ sub check_case {
             skip("$name: $pt->{reason}", 3) if $pt->{skip};
             is($pt->{fault}, 0, "$name: fault @fault applied") or diag($pt->{fault_log});
             ok(defined $pt->{ok} && !$pt->{ok}, "$name: not ok under the fault");
-            ok((grep { $_ eq $want } @{ $pt->{labels} })
-               && !(grep { $_ !~ $family } @{ $pt->{labels} }),
-               "$name: fails on $want")
+            my %got = map { $_ => 1 } @{ $pt->{labels} };
+            ok((grep { $got{$_} } @$want) && !(grep { $_ !~ $family } keys %got),
+               "$name: fails on @$want")
                 or diag(join("\n", @{ $pt->{msgs} }));
         }
     }
 }
 
-# The FIFO spinner turned back to SCHED_OTHER shares the CPU half and half.
-check_case('policy_fifo_preempts', 'other_share', qr/^(other|fifo)_share$/,
+# The FIFO spinner turned back to SCHED_OTHER shares the CPU half and half
+# (on a crowded CPU both get little: then fifo_share is the one that fails).
+check_case('policy_fifo_preempts', [qw(other_share fifo_share)], qr/^(other|fifo)_share$/,
            'ktw1', 'other', 'ktw1');
 # The SCHED_IDLE spinner turned to SCHED_OTHER gets half the CPU.
-check_case('policy_idle_yields', 'idle_share', qr/^idle_share$/,
+check_case('policy_idle_yields', [qw(idle_share)], qr/^idle_share$/,
            'ktw1', 'other', 'ktw1');
 
 done_testing();
