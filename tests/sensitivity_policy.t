@@ -36,22 +36,25 @@ sub descends_from {
     return 0;
 }
 
-# True once a thread named $name runs among $root's descendants.
-sub thread_up {
+# The /proc/<pid>/task/<tid> directory of the thread named $name among
+# $root's descendants, or undef.
+sub find_thread {
     my ($root, $name) = @_;
     for my $comm (glob '/proc/[0-9]*/task/[0-9]*/comm') {
         my ($pid) = $comm =~ m{^/proc/(\d+)/};
         my $c = slurp($comm);
         chomp $c;
-        return 1 if $c eq $name && descends_from($pid, $root);
+        return $comm =~ s{/comm$}{}r if $c eq $name && descends_from($pid, $root);
     }
-    return 0;
+    return undef;
 }
 
-# Runs scenario $name, applies the fault once $victim has run for $delay
-# seconds, and returns the point: { ok, skip, reason, labels, msgs, fault }.
+# Runs scenario $name and applies the fault as soon as $victim is found
+# and $ready->(its /proc task directory) holds (its own knobs are applied:
+# a fault before that would be undone by the worker itself). Returns the
+# point: { ok, skip, reason, labels, msgs, fault, fault_log, tap }.
 sub run_faulted {
-    my ($name, $victim, $delay, @fault) = @_;
+    my ($name, $victim, $ready, @fault) = @_;
     my $dir = tempdir(CLEANUP => 1);
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
@@ -59,21 +62,23 @@ sub run_faulted {
         open(STDERR, '>', "$dir/err") or die;
         exec($scen, '--filter', $name, '--verbose') or POSIX::_exit(127);
     }
+    # The scenario may take a CPU away (a FIFO spinner) while the other is
+    # busy: without priority this driver and the fault would act too late.
+    setpriority(0, $$, -20) or diag("setpriority: $!");
     my $deadline = time() + 10;
     my $up = 0;
     while (time() < $deadline && waitpid($pid, WNOHANG) == 0) {
-        if (thread_up($pid, $victim)) { $up = 1; last; }
-        sleep(0.01);
+        my $task = find_thread($pid, $victim);
+        if ($task && $ready->($task)) { $up = 1; last; }
+        sleep(0.005);
     }
     my $frc = -1;
-    if ($up) {
-        # after the worker applied its own knobs and the warm-up began
-        sleep($delay);
-        $frc = system("$fault --under $pid @fault >$dir/fault 2>&1") >> 8;
-    }
+    $frc = system("$fault --under $pid @fault >$dir/fault 2>&1") >> 8 if $up;
+    setpriority(0, $$, 0);
     waitpid($pid, 0) if kill(0, $pid);
     my $p = TAP::Parser->new({ tap => slurp("$dir/out") });
-    my %pt = (fault => $frc, fault_log => slurp("$dir/fault"), labels => [], msgs => []);
+    my %pt = (fault => $frc, fault_log => slurp("$dir/fault"), tap => slurp("$dir/out"),
+              labels => [], msgs => []);
     while (my $r = $p->next) {
         if ($r->is_test) {
             $pt{ok} = $r->is_actual_ok;
@@ -92,13 +97,14 @@ sub run_faulted {
 # One case: the fault must turn the point into "not ok" with a failure
 # labelled one of @$want (and every failure belongs to the property: $family).
 sub check_case {
-    my ($name, $want, $family, $victim, @fault) = @_;
+    my ($name, $want, $family, $victim, $ready, @fault) = @_;
     for my $i (1 .. $repeat) {
-        my $pt = run_faulted($name, $victim, 0.3, @fault);
+        my $pt = run_faulted($name, $victim, $ready, @fault);
         SKIP: {
             skip("$name: $pt->{reason}", 3) if $pt->{skip};
             is($pt->{fault}, 0, "$name: fault @fault applied") or diag($pt->{fault_log});
-            ok(defined $pt->{ok} && !$pt->{ok}, "$name: not ok under the fault");
+            ok(defined $pt->{ok} && !$pt->{ok}, "$name: not ok under the fault")
+                or diag("fault: $pt->{fault_log}\nscenario:\n$pt->{tap}");
             my %got = map { $_ => 1 } @{ $pt->{labels} };
             ok((grep { $got{$_} } @$want) && !(grep { $_ !~ $family } keys %got),
                "$name: fails on @$want")
@@ -107,12 +113,25 @@ sub check_case {
     }
 }
 
+# Field $n (1-based, as in proc(5)) of a thread's stat.
+sub stat_field {
+    my ($task, $n) = @_;
+    my ($rest) = slurp("$task/stat") =~ /\)\s+(.*)$/s;
+    return (split ' ', $rest // '')[$n - 3];
+}
+
+# Ready once the victim runs with its own policy (field 41: 1 FIFO, 5 IDLE).
+sub has_policy {
+    my ($want) = @_;
+    return sub { my $p = stat_field($_[0], 41); defined $p && $p == $want };
+}
+
 # The FIFO spinner turned back to SCHED_OTHER shares the CPU half and half
 # (on a crowded CPU both get little: then fifo_share is the one that fails).
 check_case('policy_fifo_preempts', [qw(other_share fifo_share)], qr/^(other|fifo)_share$/,
-           'ktw1', 'other', 'ktw1');
+           'ktw1', has_policy(1), 'other', 'ktw1');
 # The SCHED_IDLE spinner turned to SCHED_OTHER gets half the CPU.
 check_case('policy_idle_yields', [qw(idle_share)], qr/^idle_share$/,
-           'ktw1', 'other', 'ktw1');
+           'ktw1', has_policy(5), 'other', 'ktw1');
 
 done_testing();
