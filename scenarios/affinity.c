@@ -1,0 +1,325 @@
+/* Affinity: a thread the user confined to CPUs (by sched_setaffinity or a
+ * cpuset cgroup) runs only there. Observed three ways per worker: the
+ * perf software group's cpu-migrations (through the monitor), the CPU the
+ * thread last ran on (field 39 of /proc/<tid>/task/<tid>/stat, sampled
+ * every few ms) and the allowed mask the kernel holds for it. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* calibration: migrations_worst (aff_pinned_stays); idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact: a pinned thread never migrates) */
+#define MIGRATIONS_MAX 0
+/* calibration: migrations_worst (aff_cpuset_isolation); idle n=10 min 0 p50 0 max 1; loaded n=10 min 0 p50 0 max 0; threshold 3 (3x the worst seen: on this shared machine two runs saw both cpuset threads counted once each, never seen on another CPU nor with a wider mask; the CPU samples and the mask carry the property) */
+#define CPUSET_MIGRATIONS_MAX 3
+/* calibration: cpus_outside_mask; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact: no sample may show a CPU outside the mask) */
+#define OUTSIDE_MAX 0
+/* calibration: cpus_outside_cpuset; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact) */
+#define CPUSET_OUTSIDE_MAX 0
+/* calibration: allowed_outside_cpuset; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact: the kernel's mask stays inside the cpuset) */
+#define ALLOWED_OUTSIDE_MAX 0
+/* calibration: samples_min (aff_pinned_stays); idle n=10 min 121 p50 213 max 291; loaded n=10 min 49 p50 189 max 294; threshold 2 (aff_cpuset_isolation loaded saw a starved sampler take 5: the claim only proves the sampler ran; perf counts the whole window) */
+/* calibration: samples_min (aff_cpuset_isolation); idle n=10 min 151 p50 286 max 295; loaded n=10 min 5 p50 291 max 297; threshold 2 (as above) */
+#define SAMPLES_MIN 2
+
+#define WARMUP_MS 100
+#define WINDOW_MS 1500
+#define SAMPLE_MS 5
+#define MAX_PINNED 8       /* CPUs used by aff_pinned_stays */
+#define MAX_WORKERS 16
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* The CPUs this process may run on, in order; at most cap of them. */
+static int allowed_cpus(int *cpus, int cap, kt_err *err)
+{
+    cpu_set_t set;
+    int n = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return kt_err_sys(err, errno, "affinity (self): sched_getaffinity");
+    for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    return n;
+}
+
+/* Field 39 (processor) of a thread's stat: the CPU it last ran on, or -1
+ * when the thread is gone or the line does not parse. */
+static int last_cpu(int tid)
+{
+    char path[64], buf[1024];
+    int fd, field = 2;
+    ssize_t n;
+    char *p;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", tid, tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* the comm may hold spaces and parentheses: fields start after the last ')' */
+    p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    while (*p && field < 39)
+        if (*p++ == ' ')
+            field++;
+    return *p ? atoi(p) : -1;
+}
+
+/* se.nr_migrations from a thread's /proc sched file (present without
+ * CONFIG_SCHEDSTATS): the kernel's own count, a cross-check of perf's. -1
+ * when unreadable. */
+static long long kernel_migrations(int tid)
+{
+    char path[64], buf[4096], *p;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", tid, tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strstr(buf, "se.nr_migrations");
+    if (!p || !(p = strchr(p, ':')))
+        return -1;
+    return atoll(p + 1);
+}
+
+/* What the sampler saw of one worker. */
+typedef struct watch {
+    int tid;
+    int cpu;              /* the only CPU it may run on */
+    unsigned samples;     /* stat reads that parsed */
+    unsigned outside;     /* ... that showed another CPU */
+    unsigned wide;        /* affinity reads whose mask held another CPU */
+    long long kmig;       /* se.nr_migrations over the window (-1: unknown) */
+} watch;
+
+/* Samples every worker's last CPU and allowed mask every SAMPLE_MS for
+ * window_ms. */
+static void sample(watch *w, int n, long window_ms)
+{
+    uint64_t end = kt_now_ns() + (uint64_t)window_ms * 1000000u;
+    long long k0[MAX_WORKERS];
+
+    for (int i = 0; i < n; i++)
+        k0[i] = kernel_migrations(w[i].tid);
+
+    while (kt_now_ns() < end) {
+        for (int i = 0; i < n; i++) {
+            cpu_set_t set;
+            int c = last_cpu(w[i].tid);
+
+            if (c >= 0) {
+                w[i].samples++;
+                if (c != w[i].cpu)
+                    w[i].outside++;
+            }
+            if (sched_getaffinity(w[i].tid, sizeof(set), &set) == 0 &&
+                (CPU_COUNT(&set) != 1 || !CPU_ISSET(w[i].cpu, &set)))
+                w[i].wide++;
+        }
+        sleep_ms(SAMPLE_MS);
+    }
+    for (int i = 0; i < n; i++) {
+        long long k1 = kernel_migrations(w[i].tid);
+
+        w[i].kmig = k0[i] >= 0 && k1 >= 0 ? k1 - k0[i] : -1;
+    }
+}
+
+/* Starts a monitor of every worker's perf software group (migrations). */
+static kt_monitor *watch_migrations(const watch *w, int n, bool process, kt_err *err)
+{
+    kt_target t[MAX_WORKERS];
+
+    for (int i = 0; i < n; i++)
+        t[i] = (kt_target){ .kind = KT_TARGET_THREAD, .pid = process ? w[i].tid : 0,
+                            .tid = w[i].tid, .sources = KT_SRC_PERF_SW };
+    return kt_monitor_start(t, n, NULL, err);
+}
+
+/* Fills w[i].tid and cpu from the started workers; cpu_of[i % ncpu]. */
+static int fill_watch(kt_work *work, watch *w, int n, const int *cpu_of, int ncpu,
+                      kt_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        kt_work_result r;
+
+        if (kt_work_get(work, (size_t)i, &r, err) != 0)
+            return -1;
+        w[i] = (watch){ .tid = r.tid, .cpu = cpu_of[i % ncpu] };
+    }
+    return 0;
+}
+
+/* Claims per worker and for the worst one; migrations from the timeline. */
+static void judge(kt_verdict *v, const kt_timeline *tl, const watch *w, int n,
+                  unsigned migrations_max, const char *outside_label,
+                  unsigned outside_max)
+{
+    uint64_t mig_worst = 0;
+    unsigned outside = 0, samples_min = ~0u;
+    char label[64];
+
+    for (int i = 0; i < n; i++) {
+        uint64_t mig = 0, wall = 0;
+
+        if (kt_timeline_total(tl, i, KT_F_MIGRATIONS, 0, KT_TICK_END, &mig, &wall) != 0) {
+            kt_verdict_skip(v, "ktw%d: fewer than two monitor samples", i);
+            return;
+        }
+        snprintf(label, sizeof(label), "ktw%d.migrations", i);
+        CLAIM_AS(v, label, mig, at_most, migrations_max);
+        snprintf(label, sizeof(label), "ktw%d.%s", i, outside_label);
+        CLAIM_AS(v, label, w[i].outside, at_most, outside_max);
+        kt_verdict_note(v, "ktw%d (tid %d) on CPU %d: %llu migrations (kernel's se.nr_migrations: %lld), %u of %u samples elsewhere, mask wider %u times",
+                        i, w[i].tid, w[i].cpu, (unsigned long long)mig, w[i].kmig,
+                        w[i].outside, w[i].samples, w[i].wide);
+        if (mig > mig_worst)
+            mig_worst = mig;
+        outside += w[i].outside;
+        if (w[i].samples < samples_min)
+            samples_min = w[i].samples;
+    }
+    CLAIM_AS(v, "migrations_worst", mig_worst, at_most, migrations_max);
+    CLAIM_AS(v, outside_label, outside, at_most, outside_max);
+    CLAIM(v, samples_min, at_least, SAMPLES_MIN);
+}
+
+/* Threads pinned one CPU each (two per CPU, so a balancer has something
+ * to move) neither migrate nor are seen on another CPU. */
+KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
+{
+    int cpus[MAX_PINNED], ncpu, n;
+    char list[MAX_PINNED * 8] = "";
+    watch w[MAX_WORKERS];
+    kt_work *work = NULL;
+    kt_monitor *m = NULL;
+    kt_err err = { 0 };
+
+    ncpu = allowed_cpus(cpus, MAX_PINNED, &err);
+    if (ncpu < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    for (int i = 0; i < ncpu; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d", i ? "," : "", cpus[i]);
+    n = 2 * ncpu;
+
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cpus = list,
+                          .pin_each = true };
+    work = kt_work_new(0, &err);
+    if (!work || kt_work_add(work, &spin, &err) || kt_work_start(work, &err) ||
+        fill_watch(work, w, n, cpus, ncpu, &err)) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    sleep_ms(WARMUP_MS);
+    m = watch_migrations(w, n, false, &err);
+    if (!m) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    sample(w, n, WINDOW_MS);
+    kt_monitor_stop(m);
+    kt_work_stop(work);
+    kt_verdict_note(v, "%d spinners pinned over CPUs %s, %d ms window", n, list, WINDOW_MS);
+    judge(v, kt_monitor_timeline(m), w, n, MIGRATIONS_MAX, "cpus_outside_mask", OUTSIDE_MAX);
+out:
+    kt_monitor_free(m);
+    kt_work_free(work);
+}
+
+/* Threads in a cpuset cgroup limited to one CPU never run elsewhere, and
+ * the kernel never widens their allowed mask beyond it. */
+KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = true)
+{
+    int cpus[2], n = 2;
+    char one[16];
+    watch w[MAX_WORKERS];
+    kt_work *work = NULL;
+    kt_monitor *m = NULL;
+    kt_cgroup *g;
+    kt_err err = { 0 };
+    bool process;
+
+    if (allowed_cpus(cpus, 2, &err) < 2) {
+        kt_verdict_skip(v, "%s", err.msg[0] ? err.msg : "fewer than 2 CPUs allowed");
+        return;
+    }
+    g = kt_cgroup_create(ctx, "iso", &err);
+    if (!g) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    /* the last allowed CPU: the first one is where outside hogs usually go */
+    snprintf(one, sizeof(one), "%d", cpus[1]);
+    if (kt_cgroup_set_cpus(g, one, &err) != 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    process = kt_cgroup_version(g) == KT_CG_V2;   /* v2 moves whole processes */
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cgroup = g,
+                          .process = process };
+    work = kt_work_new(0, &err);
+    if (!work || kt_work_add(work, &spin, &err) || kt_work_start(work, &err) ||
+        fill_watch(work, w, n, &cpus[1], 1, &err)) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    sleep_ms(WARMUP_MS);
+    m = watch_migrations(w, n, process, &err);
+    if (!m) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    sample(w, n, WINDOW_MS);
+    kt_monitor_stop(m);
+    kt_work_stop(work);
+
+    unsigned wide = 0;
+    for (int i = 0; i < n; i++) {
+        char label[64];
+
+        snprintf(label, sizeof(label), "ktw%d.allowed_outside_cpuset", i);
+        CLAIM_AS(v, label, w[i].wide, at_most, ALLOWED_OUTSIDE_MAX);
+        wide += w[i].wide;
+    }
+    CLAIM_AS(v, "allowed_outside_cpuset", wide, at_most, ALLOWED_OUTSIDE_MAX);
+    kt_verdict_note(v, "%d spinners in cpuset %s (cgroup v%d, %s workers), %d ms window",
+                    n, one, (int)kt_cgroup_version(g), process ? "process" : "thread",
+                    WINDOW_MS);
+    judge(v, kt_monitor_timeline(m), w, n, CPUSET_MIGRATIONS_MAX, "cpus_outside_cpuset",
+          CPUSET_OUTSIDE_MAX);
+out:
+    kt_monitor_free(m);
+    kt_work_free(work);
+    if (kt_cgroup_destroy(g, &err) != 0)
+        kt_verdict_note(v, "cleanup: %s", err.msg);
+}
+
+KT_MAIN()

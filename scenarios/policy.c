@@ -1,0 +1,162 @@
+/* Policy: the scheduling classes keep their order. Two spinners share one
+ * CPU; each one's CPU time over the window comes from its thread CPU
+ * clock (kt_work_cpu_ns), read after a warm-up and at the window's end. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The OTHER spinner's share under a FIFO spinner is what RT throttling
+ * leaves it: 1 - sched_rt_runtime_us / sched_rt_period_us (0.05 by
+ * default; 6.12+ gives the same 50 ms/s through the fair deadline server,
+ * even with throttling off). The threshold is that plus a margin. */
+/* calibration: other_share; idle n=10 min 0.01718 p50 0.0199 max 0.03532; loaded n=10 min 0.007474 p50 0.02081 max 0.0359; threshold expected + 0.10 = 0.15 (4x the worst seen; a fair split would be 0.5) */
+#define OTHER_SHARE_MARGIN 0.10
+/* calibration: fifo_share; idle n=10 min 0.9387 p50 0.9659 max 0.9665; loaded n=10 min 0.9551 p50 0.9643 max 0.9675; threshold 0.6 (the worst seen less 0.34; a fair split would be 0.5; RT throttling allows 0.95) */
+#define FIFO_SHARE_MIN 0.6
+/* The SCHED_IDLE spinner's share of the pair: the load-weight table gives
+ * 3 / (1024 + 3) = 0.003. */
+/* calibration: idle_share; idle n=10 min 0 p50 0 max 0.003341; loaded n=10 min 0 p50 0 max 0.009924; threshold 0.05 (5x the worst seen; a fair split would be 0.5) */
+#define IDLE_SHARE_MAX 0.05
+
+#define WARMUP_MS 200
+#define WINDOW_MS 1500
+#define FIFO_PRIO 10
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* The last CPU this process may run on, as a cpu list: outside hogs and
+ * other tests favour CPU 0. -1 with err. */
+static int last_allowed_cpu(char *buf, size_t len, kt_err *err)
+{
+    cpu_set_t set;
+    int last = -1;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return kt_err_sys(err, errno, "affinity (self): sched_getaffinity");
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set))
+            last = c;
+    snprintf(buf, len, "%d", last);
+    return last;
+}
+
+/* A sysctl under /proc/sys/kernel as a number; false when absent. */
+static bool read_sysctl(const char *name, long *out)
+{
+    char path[128], buf[64];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    *out = strtol(buf, NULL, 10);
+    return true;
+}
+
+/* Runs the two specs (ktw0, ktw1) pinned to one CPU and returns each one's
+ * CPU ns over the window and the window's wall ns. -1 with err. */
+static int run_pair(kt_work_spec *a, kt_work_spec *b, uint64_t cpu[2],
+                    uint64_t *wall, char *cpubuf, size_t cpulen, kt_err *err)
+{
+    uint64_t c0[2], t0;
+    kt_work *w;
+    int rc = -1;
+
+    if (last_allowed_cpu(cpubuf, cpulen, err) < 0)
+        return -1;
+    a->cpus = b->cpus = cpubuf;
+    w = kt_work_new(0, err);
+    if (!w || kt_work_add(w, a, err) || kt_work_add(w, b, err) || kt_work_start(w, err))
+        goto out;
+    sleep_ms(WARMUP_MS);
+    t0 = kt_now_ns();
+    for (int i = 0; i < 2; i++)
+        c0[i] = kt_work_cpu_ns(w, (size_t)i);
+    sleep_ms(WINDOW_MS);
+    for (int i = 0; i < 2; i++)
+        cpu[i] = kt_work_cpu_ns(w, (size_t)i) - c0[i];
+    *wall = kt_now_ns() - t0;
+    rc = 0;
+out:
+    kt_work_free(w);
+    return rc;
+}
+
+/* A SCHED_FIFO spinner takes its CPU from a SCHED_OTHER spinner pinned
+ * with it, except for what RT throttling leaves to the fair class. */
+KT_SCENARIO(policy_fifo_preempts, .timeout_s = 20, .needs_root = true)
+{
+    kt_work_spec other = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_OTHER };
+    kt_work_spec fifo = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_FIFO,
+                          .rt_prio = FIFO_PRIO };
+    long runtime = 950000, period = 1000000;
+    bool have = read_sysctl("sched_rt_runtime_us", &runtime) &&
+                read_sysctl("sched_rt_period_us", &period);
+    uint64_t cpu[2], wall;
+    double expected, other_share, fifo_share;
+    char one[16];
+    kt_err err = { 0 };
+
+    if (runtime < 0 || period <= 0 || runtime > period)
+        expected = 0.0;                         /* -1: throttling off */
+    else
+        expected = 1.0 - (double)runtime / (double)period;
+    kt_verdict_note(v, "sched_rt_runtime_us %ld of sched_rt_period_us %ld%s: OTHER expects %.3f",
+                    runtime, period, have ? "" : " (defaults: sysctls absent)", expected);
+    if (run_pair(&other, &fifo, cpu, &wall, one, sizeof(one), &err) != 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    other_share = (double)cpu[0] / (double)wall;
+    fifo_share = (double)cpu[1] / (double)wall;
+    kt_verdict_note(v, "CPU %s, %.0f ms window: SCHED_OTHER ktw0 %.1f ms (%.4f), SCHED_FIFO ktw1 %.1f ms (%.4f)",
+                    one, (double)wall / 1e6, (double)cpu[0] / 1e6, other_share,
+                    (double)cpu[1] / 1e6, fifo_share);
+    CLAIM(v, other_share, at_most, expected + OTHER_SHARE_MARGIN);
+    CLAIM(v, fifo_share, at_least, FIFO_SHARE_MIN);
+}
+
+/* A SCHED_IDLE spinner gets almost nothing against a nice-0 spinner on
+ * the same CPU (weight 3 against 1024). */
+KT_SCENARIO(policy_idle_yields, .timeout_s = 20)
+{
+    kt_work_spec normal = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_OTHER,
+                            .set_nice = true, .nice = 0 };
+    kt_work_spec idle = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_IDLE };
+    uint64_t cpu[2], wall;
+    double idle_share;
+    char one[16];
+    kt_err err = { 0 };
+
+    if (run_pair(&normal, &idle, cpu, &wall, one, sizeof(one), &err) != 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    idle_share = cpu[0] + cpu[1] ? (double)cpu[1] / (double)(cpu[0] + cpu[1]) : NAN;
+    kt_verdict_note(v, "CPU %s, %.0f ms window: nice-0 ktw0 %.1f ms, SCHED_IDLE ktw1 %.1f ms; weights give 3/1027 = %.4f",
+                    one, (double)wall / 1e6, (double)cpu[0] / 1e6, (double)cpu[1] / 1e6,
+                    3.0 / 1027.0);
+    CLAIM(v, idle_share, at_most, IDLE_SHARE_MAX);
+}
+
+KT_MAIN()
