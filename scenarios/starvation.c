@@ -8,8 +8,8 @@
 
 #define RUN_MS 1500
 
-/* calibration: max_gap_ms_worst; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 250 (provisional) */
-#define MAX_GAP_MS 250.0
+/* calibration: max_gap_ms_worst; idle n=10 min 52.0 p50 823 max 988; loaded n=10 min 49.0 p50 985 max 1576; threshold 400 (about 2x the worst run free of outside RT load, 208 ms; most runs here overlapped other developers' SCHED_FIFO hogs, which starve a CPU ~950 ms a second, as the fault does) */
+#define MAX_GAP_MS 400.0
 
 static void sleep_ms(long ms)
 {
@@ -17,6 +17,20 @@ static void sleep_ms(long ms)
 
     while (nanosleep(&ts, &ts) != 0)
         ;
+}
+
+/* A number from a one-line file (a sysctl), or -1 when it cannot be read. */
+static long read_long(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long x = -1;
+
+    if (!f)
+        return -1;
+    if (fscanf(f, "%ld", &x) != 1)
+        x = -1;
+    fclose(f);
+    return x;
 }
 
 /* The CPUs of this process's affinity mask as a list ("0,1,3"). */
@@ -104,7 +118,12 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
             worst = r.index;
         }
     }
-    kt_verdict_note(v, "worst: ktw%u, %.2f ms", worst, max_gap_ms_worst);
+    /* What an RT hog may take from the fair class: the bound is meant
+     * to be well under it, so a runaway RT task is caught. */
+    kt_verdict_note(v, "RT limits here sched_rt_runtime_us %ld of sched_rt_period_us %ld",
+                    read_long("/proc/sys/kernel/sched_rt_runtime_us"),
+                    read_long("/proc/sys/kernel/sched_rt_period_us"));
+    kt_verdict_note(v, "longest gap of all %.2f ms, by ktw%u", max_gap_ms_worst, worst);
     CLAIM(v, max_gap_ms_worst, at_most, MAX_GAP_MS);
     kt_work_free(w);
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/perl
+# Sensitivity of the fairness scenarios: break each property from outside
+# while the scenario runs, the way a faulty scheduler would, and check the
+# scenario fails on the claim that names that property (not merely fails).
+use strict;
+use warnings;
+use Test::More;
+use TAP::Parser;
+use File::Temp qw(tempdir);
+use POSIX qw(_exit);
+use Time::HiRes qw(sleep);
+
+my $scn = 'build/scenarios/fairness.t';
+my $fault = 'build/tests/progs/fault';
+plan skip_all => "$scn or $fault is not built (run make)" unless -x $scn && -x $fault;
+
+my $dir = tempdir(CLEANUP => 1);
+
+sub slurp {
+    my ($f) = @_;
+    open(my $fh, '<', $f) or return '';
+    local $/;
+    my $s = <$fh>;
+    return defined $s ? $s : '';
+}
+
+# Starts the scenario alone, verbose, in the background; returns its pid.
+sub start_scenario {
+    my ($name) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open(STDOUT, '>', "$dir/$name.out") or _exit(127);
+        open(STDERR, '>', "$dir/$name.err") or _exit(127);
+        exec($scn, '--filter', $name, '--verbose') or _exit(127);
+    }
+    return $pid;
+}
+
+# The single test point of a finished run: ok, skip reason, failure labels.
+sub point_of {
+    my ($tap) = @_;
+    my $p = TAP::Parser->new({ tap => $tap });
+    my $pt;
+    while (my $r = $p->next) {
+        if ($r->is_test) {
+            $pt = { ok => $r->is_ok && !$r->has_todo, actual_ok => $r->is_actual_ok,
+                    skip => $r->has_skip ? $r->explanation : undef, yaml => undef };
+        } elsif ($r->is_yaml && $pt) {
+            $pt->{yaml} = $r->data;
+        }
+    }
+    return $pt;
+}
+
+sub failures_of {
+    my ($pt) = @_;
+    my $y = $pt->{yaml};
+    return () unless ref $y eq 'HASH' && ref $y->{failures} eq 'ARRAY';
+    return @{ $y->{failures} };
+}
+
+# The cpu controller's directory of the scratch group named leaf that a
+# child of runner made (ktstr-<creator pid>-<n>-<leaf>), as the library
+# lays it out: v2 when /sys/fs/cgroup is cgroup2, else the v1 hierarchy
+# with the cpu controller. Groups left by other runs are not ours.
+sub cgroup_dir {
+    my ($runner, $leaf) = @_;
+    my @roots;
+    for my $line (split /\n/, slurp('/proc/self/mountinfo')) {
+        my ($pre, $post) = split / - /, $line, 2;
+        next unless defined $post;
+        my $mp = (split ' ', $pre)[4];
+        my ($fstype, undef, $sopts) = split ' ', $post;
+        if ($fstype eq 'cgroup2' && $mp eq '/sys/fs/cgroup') {
+            @roots = ($mp);
+            last;
+        }
+        push @roots, $mp if $fstype eq 'cgroup' && grep { $_ eq 'cpu' } split /,/, $sopts;
+    }
+    for my $root (@roots) {
+        for my $d (glob("$root/ktstr-*-$leaf")) {
+            my ($creator) = $d =~ m{/ktstr-(\d+)-\d+-[^/]+$} or next;
+            my ($ppid) = slurp("/proc/$creator/stat") =~ /\)\s+\S+\s+(\d+)/;
+            return $d if defined $ppid && $ppid == $runner;
+        }
+    }
+    return undef;
+}
+
+# Runs one scenario with a fault applied once its workers exist (fault
+# --under waits for the victim), then judges the TAP.
+sub check_caught {
+    my (%a) = @_;
+    my $name = $a{scenario};
+    my $pid = start_scenario($name);
+    sleep($a{delay} // 0.3);
+    my @args = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
+    my $frc = @args ? system($fault, '--under', $pid, @args) >> 8 : -1;
+    waitpid($pid, 0);
+    my $status = $? >> 8;
+    my $pt = point_of(slurp("$dir/$name.out"));
+    SKIP: {
+        skip "$name skipped: $pt->{skip}", 3 if $pt && defined $pt->{skip};
+        ok($pt, "$name: one test point") or diag(slurp("$dir/$name.err"));
+        is($frc, 0, "$name: fault @args applied");
+        my @f = failures_of($pt // {});
+        my @hit = grep { $_->{label} eq $a{label} } @f;
+        ok($pt && !$pt->{actual_ok} && $status == 1 && @hit,
+           "$name: $a{why} fails '$a{label}'")
+            or diag("exit $status; failures: ",
+                    join('; ', map { $_->{message} } @f) || 'none',
+                    "\n", slurp("$dir/$name.out"));
+        note("caught: $hit[0]{message}") if @hit;
+    }
+}
+
+# One of 2 x ncpu equal spinners at nice 19 gets a fraction of its share.
+check_caught(scenario => 'fair_equal_hogs', fault => ['renice', 'ktw0', 19],
+             label => 'share_spread', why => 'ktw0 reniced to 19');
+check_caught(scenario => 'fair_equal_hogs', fault => ['renice', 'ktw1', 19],
+             label => 'jain', why => 'ktw1 reniced to 19');
+
+# The nice-0 spinner of the 0 vs 5 pair made nice 5: the ratio goes to ~1.
+check_caught(scenario => 'fair_nice_weights', fault => ['renice', 'ktw0', 5],
+             label => 'ratio_nice5', why => 'nice 0 spinner reniced to 5');
+# The nice-10 spinner made nice 0: the 0 vs 10 ratio goes to ~1.
+check_caught(scenario => 'fair_nice_weights', fault => ['renice', 'ktw3', 0],
+             label => 'ratio_nice10', why => 'nice 10 spinner reniced to 0');
+
+# The heavy group's spinner moved into the light group: both share weight
+# 100 and split the CPU 1 : 1.
+check_caught(scenario => 'fair_cgroup_weights',
+             fault => sub {
+                 my $d = cgroup_dir($_[0], 'fairlight');
+                 return $d ? ('move', 'ktw1', $d) : ();
+             },
+             label => 'cgroup_ratio', why => 'heavy spinner moved to the light group');
+
+done_testing();
