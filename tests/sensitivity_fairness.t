@@ -88,15 +88,55 @@ sub cgroup_dir {
     return undef;
 }
 
-# Runs one scenario with a fault applied once its workers exist (fault
-# --under waits for the victim), then judges the TAP.
+# Whether process p descends from ancestor (following ppid links).
+sub descends {
+    my ($p, $ancestor) = @_;
+    for (1 .. 64) {
+        return 1 if $p == $ancestor;
+        my ($pp) = slurp("/proc/$p/stat") =~ /\)\s+\S+\s+(\d+)/;
+        return 0 unless $pp;
+        $p = $pp;
+    }
+    return 0;
+}
+
+# Waits up to 10 s until a thread named name among pid's descendants has
+# run 5 ms: workers spin only once every worker has set its own knobs
+# (its own nice would undo an earlier renice), so a fault applied then
+# sticks, and it lands before the measuring window opens.
+sub wait_running {
+    my ($pid, $name) = @_;
+    for (1 .. 1000) {
+        for my $c (glob('/proc/[0-9]*/task/*/comm')) {
+            my $comm = slurp($c);
+            chomp $comm;
+            next unless $comm eq $name;
+            my ($p) = $c =~ m{^/proc/(\d+)/};
+            (my $ss = $c) =~ s/comm$/schedstat/;
+            my ($run) = slurp($ss) =~ /^(\d+)/;
+            return 1 if defined $run && $run >= 5_000_000 && descends($p, $pid);
+        }
+        sleep(0.01);
+    }
+    return 0;
+}
+
+# Runs one scenario with its faults applied once the first victim runs,
+# then judges the TAP.
 sub check_caught {
     my (%a) = @_;
     my $name = $a{scenario};
     my $pid = start_scenario($name);
-    sleep($a{delay} // 0.3);
-    my @args = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
-    my $frc = @args ? system($fault, '--under', $pid, @args) >> 8 : -1;
+    my $victim = ref $a{fault} eq 'CODE' ? $a{victim} : $a{fault}[0][1];
+    wait_running($pid, $victim);
+    my @faults = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
+    my ($frc, @args) = (@faults ? 0 : -1);
+    for my $f (@faults) {
+        @args = @$f;
+        $frc ||= system($fault, '--under', $pid, @args) >> 8;
+    }
+    @args = map { @$_, ';' } @faults;
+    pop @args;
     waitpid($pid, 0);
     my $status = $? >> 8;
     my $pt = point_of(slurp("$dir/$name.out"));
@@ -116,24 +156,29 @@ sub check_caught {
 }
 
 # One of 2 x ncpu equal spinners at nice 19 gets a fraction of its share.
-check_caught(scenario => 'fair_equal_hogs', fault => ['renice', 'ktw0', 19],
+check_caught(scenario => 'fair_equal_hogs', fault => [['renice', 'ktw0', 19]],
              label => 'share_spread', why => 'ktw0 reniced to 19');
-check_caught(scenario => 'fair_equal_hogs', fault => ['renice', 'ktw1', 19],
-             label => 'jain', why => 'ktw1 reniced to 19');
+# Made certain: ktw1 at nice 19 shares the first CPU with ktw0 alone, so
+# it gets ~1.5 % of it while ktw0 gets the rest.
+my ($cpu0) = slurp('/proc/self/status') =~ /^Cpus_allowed_list:\s*(\d+)/m;
+$cpu0 //= 0;
+check_caught(scenario => 'fair_equal_hogs',
+             fault => [['renice', 'ktw1', 19], ['pin', 'ktw1', $cpu0], ['pin', 'ktw0', $cpu0]],
+             label => 'jain', why => 'ktw1 reniced to 19 and pinned with ktw0');
 
 # The nice-0 spinner of the 0 vs 5 pair made nice 5: the ratio goes to ~1.
-check_caught(scenario => 'fair_nice_weights', fault => ['renice', 'ktw0', 5],
+check_caught(scenario => 'fair_nice_weights', fault => [['renice', 'ktw0', 5]],
              label => 'ratio_nice5', why => 'nice 0 spinner reniced to 5');
 # The nice-10 spinner made nice 0: the 0 vs 10 ratio goes to ~1.
-check_caught(scenario => 'fair_nice_weights', fault => ['renice', 'ktw3', 0],
+check_caught(scenario => 'fair_nice_weights', fault => [['renice', 'ktw3', 0]],
              label => 'ratio_nice10', why => 'nice 10 spinner reniced to 0');
 
 # The heavy group's spinner moved into the light group: both share weight
 # 100 and split the CPU 1 : 1.
 check_caught(scenario => 'fair_cgroup_weights',
-             fault => sub {
+             victim => 'ktw1', fault => sub {
                  my $d = cgroup_dir($_[0], 'fairlight');
-                 return $d ? ('move', 'ktw1', $d) : ();
+                 return $d ? (['move', 'ktw1', $d]) : ();
              },
              label => 'cgroup_ratio', why => 'heavy spinner moved to the light group');
 

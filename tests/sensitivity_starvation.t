@@ -61,15 +61,55 @@ sub failures_of {
     return @{ $y->{failures} };
 }
 
-# Runs one scenario with a fault applied once its workers exist (fault
-# --under waits for the victim), then judges the TAP.
+# Whether process p descends from ancestor (following ppid links).
+sub descends {
+    my ($p, $ancestor) = @_;
+    for (1 .. 64) {
+        return 1 if $p == $ancestor;
+        my ($pp) = slurp("/proc/$p/stat") =~ /\)\s+\S+\s+(\d+)/;
+        return 0 unless $pp;
+        $p = $pp;
+    }
+    return 0;
+}
+
+# Waits up to 10 s until a thread named name among pid's descendants has
+# run 5 ms: workers spin only once every worker has set its own knobs
+# (its own nice would undo an earlier renice), so a fault applied then
+# sticks, and it lands before the measuring window opens.
+sub wait_running {
+    my ($pid, $name) = @_;
+    for (1 .. 1000) {
+        for my $c (glob('/proc/[0-9]*/task/*/comm')) {
+            my $comm = slurp($c);
+            chomp $comm;
+            next unless $comm eq $name;
+            my ($p) = $c =~ m{^/proc/(\d+)/};
+            (my $ss = $c) =~ s/comm$/schedstat/;
+            my ($run) = slurp($ss) =~ /^(\d+)/;
+            return 1 if defined $run && $run >= 5_000_000 && descends($p, $pid);
+        }
+        sleep(0.01);
+    }
+    return 0;
+}
+
+# Runs one scenario with its faults applied once the first victim runs,
+# then judges the TAP.
 sub check_caught {
     my (%a) = @_;
     my $name = $a{scenario};
     my $pid = start_scenario($name);
-    sleep($a{delay} // 0.3);
-    my @args = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
-    my $frc = @args ? system($fault, '--under', $pid, @args) >> 8 : -1;
+    my $victim = ref $a{fault} eq 'CODE' ? $a{victim} : $a{fault}[0][1];
+    wait_running($pid, $victim);
+    my @faults = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
+    my ($frc, @args) = (@faults ? 0 : -1);
+    for my $f (@faults) {
+        @args = @$f;
+        $frc ||= system($fault, '--under', $pid, @args) >> 8;
+    }
+    @args = map { @$_, ';' } @faults;
+    pop @args;
     waitpid($pid, 0);
     my $status = $? >> 8;
     my $pt = point_of(slurp("$dir/$name.out"));
@@ -90,7 +130,7 @@ sub check_caught {
 
 # ktw0 is a spinner pinned to the first CPU with ktw<ncpu>, a yielder and
 # a duty worker: as SCHED_FIFO it starves all three.
-check_caught(scenario => 'starve_none', fault => ['fifo', 'ktw0', 10],
+check_caught(scenario => 'starve_none', fault => [['fifo', 'ktw0', 10]],
              label => 'max_gap_ms_worst', why => 'ktw0 made SCHED_FIFO');
 
 done_testing();
