@@ -14,6 +14,8 @@ use Time::HiRes qw(sleep);
 my $scn = 'build/scenarios/starvation.t';
 my $fault = 'build/tests/progs/fault';
 plan skip_all => "$scn or $fault is not built (run make)" unless -x $scn && -x $fault;
+plan skip_all => "making a thread SCHED_FIFO needs root (CAP_SYS_NICE): effective uid is $>"
+    if $> != 0;
 
 my $dir = tempdir(CLEANUP => 1);
 
@@ -80,6 +82,9 @@ sub descends {
 sub wait_running {
     my ($pid, $name) = @_;
     for (1 .. 1000) {
+        # A scenario that skipped or died has no worker to wait for.
+        my ($state) = slurp("/proc/$pid/stat") =~ /\)\s+(\S)/;
+        return 0 if !defined $state || $state eq 'Z';
         for my $c (glob('/proc/[0-9]*/task/*/comm')) {
             my $comm = slurp($c);
             chomp $comm;
@@ -104,10 +109,15 @@ sub check_caught {
     wait_running($pid, $victim);
     my @faults = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
     my ($frc, @args) = (@faults ? 0 : -1);
+    # fault tells what it did on stderr: kept for the diagnostics.
+    open(my $saved, '>&', \*STDERR) or die "dup stderr: $!";
+    unlink("$dir/fault.err");
+    open(STDERR, '>>', "$dir/fault.err") or die "$dir/fault.err: $!";
     for my $f (@faults) {
         @args = @$f;
         $frc ||= system($fault, '--under', $pid, @args) >> 8;
     }
+    open(STDERR, '>&', $saved) or die "restore stderr: $!";
     @args = map { @$_, ';' } @faults;
     pop @args;
     waitpid($pid, 0);
@@ -116,14 +126,14 @@ sub check_caught {
     SKIP: {
         skip "$name skipped: $pt->{skip}", 3 if $pt && defined $pt->{skip};
         ok($pt, "$name: one test point") or diag(slurp("$dir/$name.err"));
-        is($frc, 0, "$name: fault @args applied");
+        is($frc, 0, "$name: fault @args applied") or diag(slurp("$dir/fault.err"));
         my @f = failures_of($pt // {});
         my @hit = grep { $_->{label} eq $a{label} } @f;
         ok($pt && !$pt->{actual_ok} && $status == 1 && @hit,
            "$name: $a{why} fails '$a{label}'")
             or diag("exit $status; failures: ",
                     join('; ', map { $_->{message} } @f) || 'none',
-                    "\n", slurp("$dir/$name.out"));
+                    "\n", slurp("$dir/fault.err"), slurp("$dir/$name.out"));
         note("caught: $hit[0]{message}") if @hit;
     }
 }
