@@ -1,0 +1,132 @@
+/* Starvation: with every CPU oversubscribed, every runnable task still
+ * makes progress within a bounded time. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <time.h>
+
+#define RUN_MS 1500
+
+/* calibration: max_gap_ms_worst; idle n=20 min 33 p50 77 max 988; loaded n=20 min 49 p50 101 max 1576; threshold 400 (1.3x the worst run free of outside RT load, 304 ms; the 9 idle and 8 loaded runs near or above 744 ms overlapped other developers' SCHED_FIFO hogs, which starve a CPU ~950 ms a second as the fault does; the fault gives 540-2000) */
+#define MAX_GAP_MS 400.0
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* A number from a one-line file (a sysctl), or -1 when it cannot be read. */
+static long read_long(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long x = -1;
+
+    if (!f)
+        return -1;
+    if (fscanf(f, "%ld", &x) != 1)
+        x = -1;
+    fclose(f);
+    return x;
+}
+
+/* The CPUs of this process's affinity mask as a list ("0,1,3"). */
+static int allowed_cpus(char *buf, size_t len)
+{
+    cpu_set_t set;
+    size_t used = 0;
+    int c, r;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return -1;
+    buf[0] = '\0';
+    for (c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, &set))
+            continue;
+        r = snprintf(buf + used, len - used, "%s%d", used ? "," : "", c);
+        if (r < 0 || (size_t)r >= len - used)
+            return -1;
+        used += (size_t)r;
+    }
+    return used ? 0 : -1;
+}
+
+/* Per CPU: two pinned spinners, a pinned yielder and a pinned duty worker
+ * (1 ms on, 1 ms off). Spinners are ktw0..ktw(2n-1), ktw<i> on the
+ * (i mod n)-th allowed CPU, so ktw0 and ktw<n> share a CPU. A worker's
+ * longest gap between two iterations is how long it was kept off the CPU
+ * (plus the duty worker's own 1 ms sleep). */
+KT_SCENARIO(starve_none, .timeout_s = 20)
+{
+    unsigned n = (unsigned)ctx->ncpus;
+    kt_work_spec specs[] = {
+        { .kind = KT_WORK_SPIN, .count = 2 * n, .cpus = NULL, .pin_each = true },
+        { .kind = KT_WORK_YIELD, .count = n, .pin_each = true },
+        { .kind = KT_WORK_DUTY, .count = n, .pin_each = true, .run_us = 1000, .sleep_us = 1000 },
+    };
+    char cpus[4096];
+    double max_gap_ms_worst = 0.0;
+    size_t i, k;
+    unsigned worst = 0;
+    kt_work *w;
+    kt_err err;
+
+    if (allowed_cpus(cpus, sizeof(cpus)) != 0) {
+        kt_verdict_skip(v, "sched_getaffinity failed or the CPU list is too long");
+        return;
+    }
+    w = kt_work_new(0, &err);
+    if (!w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    for (k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+        specs[k].cpus = cpus;
+        if (kt_work_add(w, &specs[k], &err) != 0) {
+            kt_verdict_skip(v, "%s", err.msg);
+            kt_work_free(w);
+            return;
+        }
+    }
+    if (kt_work_start(w, &err) != 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_work_free(w);
+        return;
+    }
+    sleep_ms(RUN_MS);
+    kt_work_stop(w);
+    for (i = 0; i < kt_work_count(w); i++) {
+        kt_work_result r;
+        char label[48];
+        double gap_ms;
+
+        if (kt_work_get(w, i, &r, &err) != 0) {
+            kt_verdict_skip(v, "%s", err.msg);
+            break;
+        }
+        gap_ms = (double)r.max_gap_ns / 1e6;
+        snprintf(label, sizeof(label), "ktw%u.max_gap_ms", r.index);
+        CLAIM_AS(v, label, gap_ms, at_most, MAX_GAP_MS);
+        kt_verdict_note(v, "ktw%u %s: %llu iterations, longest gap %.2f ms, CPU %.3f s",
+                        r.index, kt_work_kind_name(r.kind), (unsigned long long)r.iterations,
+                        gap_ms, (double)r.cpu_ns / 1e9);
+        if (gap_ms > max_gap_ms_worst) {
+            max_gap_ms_worst = gap_ms;
+            worst = r.index;
+        }
+    }
+    /* What an RT hog may take from the fair class: the bound is meant
+     * to be well under it, so a runaway RT task is caught. */
+    kt_verdict_note(v, "RT limits here sched_rt_runtime_us %ld of sched_rt_period_us %ld",
+                    read_long("/proc/sys/kernel/sched_rt_runtime_us"),
+                    read_long("/proc/sys/kernel/sched_rt_period_us"));
+    kt_verdict_note(v, "longest gap of all %.2f ms, by ktw%u", max_gap_ms_worst, worst);
+    CLAIM(v, max_gap_ms_worst, at_most, MAX_GAP_MS);
+    kt_work_free(w);
+}
+
+KT_MAIN()
