@@ -86,7 +86,9 @@ is($tap->{yamls}, $blocks, "every YAML block parses ($blocks)");
 ok($pt{pass_quiet}{ok} && !$pt{pass_quiet}{directive}, 'pass: ok');
 ok(!exists $pt{pass_quiet}{yaml}, 'pass without notes: no YAML');
 ok($pt{pass_with_note}{ok}, 'pass with a note: ok');
-is_deeply($pt{pass_with_note}{yaml}{notes}, ['answer is 42'], 'pass: notes in YAML');
+is_deeply($pt{pass_with_note}{yaml}{notes},
+          ['answer is 42', 'worst: 42 ms', 'a : b, c: d', 'ends with a colon:'],
+          'pass: notes in YAML, colons after the first word included');
 like($pt{pass_with_note}{yaml}{duration_ms}, qr/^\d+$/, 'pass: duration_ms');
 ok(!exists $pt{pass_with_note}{yaml}{failures}, 'pass: no failures key');
 

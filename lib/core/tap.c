@@ -433,13 +433,45 @@ int kt_tap_yaml_list(kt_tap *t, const char *key)
     return open_container(t, key, true);
 }
 
+/* prove 3.44 reads a list item `- X: Y` as a map whenever its first word
+ * (quote included) is followed by ':' and a space, so `- "worst: 12 ms"`
+ * became a broken key and the whole block was lost. Such a colon is
+ * written as \x3a, which the reader turns back into ':'. `item` starts at
+ * the opening quote and ends before the closing one. */
+static void guard_item_colons(kt_tap *t, size_t item)
+{
+    size_t k = item, j;
+
+    while (k < t->len && t->buf[k] != ' ')
+        k++;
+    for (j = k; j < t->len && t->buf[j] == ' '; j++)
+        ;
+    for (size_t p = t->len; p-- > item + 1;) {
+        bool spaced = p + 1 < t->len && t->buf[p + 1] == ' ';
+
+        if (t->buf[p] != ':' || !spaced || (p >= k && p != j))
+            continue;
+        if (!reserve(t, 3))
+            return;
+        memmove(t->buf + p + 4, t->buf + p + 1, t->len - p - 1);
+        memcpy(t->buf + p, "\\x3a", 4);
+        t->len += 3;
+    }
+}
+
 int kt_tap_yaml_item_str(kt_tap *t, const char *value)
 {
+    size_t item;
+
     if (!yaml_enter(t, true, NULL))
         return done(t);
     put_spaces(t, t->stack[t->depth - 1].indent);
-    puts_(t, "- \"");
+    puts_(t, "- ");
+    item = t->len;
+    puts_(t, "\"");
     put_escaped(t, value, yaml_escape);
+    if (!t->err)
+        guard_item_colons(t, item);
     puts_(t, "\"\n");
     return done(t);
 }

@@ -88,6 +88,10 @@ KT_SCENARIO(pass_with_note)
     CLAIM(v, answer, eq, 42);
     CLAIM(v, answer, between, 40, 50);
     kt_verdict_note(v, "answer is %d", answer);
+    /* prove 3.44 reads "- word: ..." list items as maps; these must survive */
+    kt_verdict_note(v, "worst: %d ms", answer);
+    kt_verdict_note(v, "a : b, c: d");
+    kt_verdict_note(v, "ends with a colon:");
 }
 
 KT_SCENARIO(pass_quiet)
