@@ -14,18 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
-/* calibration: migrations_worst (aff_pinned_stays); idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact: a pinned thread never migrates) */
+/* calibration: migrations_worst (aff_pinned_stays); idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: a pinned thread never migrates) */
 #define MIGRATIONS_MAX 0
-/* calibration: migrations_worst (aff_cpuset_isolation); idle n=10 min 0 p50 0 max 1; loaded n=10 min 0 p50 0 max 0; threshold 3 (3x the worst seen: on this shared machine two runs saw both cpuset threads counted once each, never seen on another CPU nor with a wider mask; the CPU samples and the mask carry the property) */
+/* calibration: migrations_worst (aff_cpuset_isolation); idle n=20 min 0 p50 0 max 1; loaded n=20 min 0 p50 0 max 0; threshold 3 (3x the worst seen: 2 of 20 idle runs counted one migration per thread, never with a sample or a mask outside the cpuset, which the exact claims below judge) */
 #define CPUSET_MIGRATIONS_MAX 3
-/* calibration: cpus_outside_mask; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact: no sample may show a CPU outside the mask) */
+/* calibration: cpus_outside_mask; idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: no sample may show a CPU outside the mask) */
 #define OUTSIDE_MAX 0
-/* calibration: cpus_outside_cpuset; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact) */
+/* calibration: cpus_outside_cpuset; idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact) */
 #define CPUSET_OUTSIDE_MAX 0
-/* calibration: allowed_outside_cpuset; idle n=10 min 0 p50 0 max 0; loaded n=10 min 0 p50 0 max 0; threshold 0 (exact: the kernel's mask stays inside the cpuset) */
+/* calibration: allowed_outside_cpuset; idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: the kernel's mask stays inside the cpuset) */
 #define ALLOWED_OUTSIDE_MAX 0
-/* calibration: samples_min (aff_pinned_stays); idle n=10 min 121 p50 213 max 291; loaded n=10 min 49 p50 189 max 294; threshold 2 (aff_cpuset_isolation loaded saw a starved sampler take 5: the claim only proves the sampler ran; perf counts the whole window) */
-/* calibration: samples_min (aff_cpuset_isolation); idle n=10 min 151 p50 286 max 295; loaded n=10 min 5 p50 291 max 297; threshold 2 (as above) */
+/* calibration: samples_min (aff_pinned_stays); idle n=20 min 285 p50 293 max 295; loaded n=20 min 287 p50 291 max 294; threshold 2 (the claim only proves the sampler ran: on the shared machine a starved sampler took 5; perf counts migrations over the whole window) */
+/* calibration: samples_min (aff_cpuset_isolation); idle n=20 min 290 p50 292 max 293; loaded n=20 min 293 p50 294 max 296; threshold 2 (as above) */
 #define SAMPLES_MIN 2
 
 #define WARMUP_MS 100

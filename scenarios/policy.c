@@ -16,14 +16,14 @@
  * leaves it: 1 - sched_rt_runtime_us / sched_rt_period_us (0.05 by
  * default; 6.12+ gives the same 50 ms/s through the fair deadline server,
  * even with throttling off). The threshold is that plus a margin. */
-/* calibration: other_share; idle n=10 min 0.01718 p50 0.0199 max 0.03532; loaded n=10 min 0.007474 p50 0.02081 max 0.0359; threshold expected + 0.10 = 0.15 (4x the worst seen; a fair split would be 0.5) */
+/* calibration: other_share; idle n=20 min 0.0334 p50 0.0342 max 0.0360; loaded n=20 min 0.0333 p50 0.0360 max 0.0360; threshold expected + 0.10 = 0.15 (4.2x the worst seen; a fair split would be 0.5) */
 #define OTHER_SHARE_MARGIN 0.10
-/* calibration: fifo_share; idle n=10 min 0.9387 p50 0.9659 max 0.9665; loaded n=10 min 0.9551 p50 0.9643 max 0.9675; threshold 0.6 (the worst seen less 0.34; a fair split would be 0.5; RT throttling allows 0.95) */
-#define FIFO_SHARE_MIN 0.6
+/* calibration: fifo_share; idle n=20 min 0.9639 p50 0.9655 max 0.9666; loaded n=20 min 0.9621 p50 0.9636 max 0.9644; threshold 0.8 (0.16 below the worst seen; RT throttling allows 0.95, a fair split would be 0.5) */
+#define FIFO_SHARE_MIN 0.8
 /* The SCHED_IDLE spinner's share of the pair: the load-weight table gives
  * 3 / (1024 + 3) = 0.003. */
-/* calibration: idle_share; idle n=10 min 0 p50 0 max 0.003341; loaded n=10 min 0 p50 0 max 0.009924; threshold 0.05 (5x the worst seen; a fair split would be 0.5) */
-#define IDLE_SHARE_MAX 0.05
+/* calibration: idle_share; idle n=20 min 0.00265 p50 0.00267 max 0.00267; loaded n=20 min 0.00267 p50 0.00267 max 0.00267; threshold 0.02 (7.5x the worst seen, the weight table's 3/1027 = 0.0029; a fair split would be 0.5) */
+#define IDLE_SHARE_MAX 0.02
 
 #define WARMUP_MS 200
 #define WINDOW_MS 1500
