@@ -97,13 +97,13 @@ check: all
 bench: all
 	@set -e; for b in $(BENCHES); do echo "# $$b"; $$b; done
 
-# Runs the whole catalog N times; a run fails when any point is not ok.
+# Runs the whole catalog N times idle and N times with a spinner pinned to
+# CPU 0 (MODE=idle or MODE=loaded for one of them); a run fails when any
+# point is not ok. Prints bench: soak.failures <k> runs.
 N ?= 20
+MODE ?= both
 soak: all
-	@fail=0; for i in $$(seq $(N)); do \
-	  prove build/scenarios/ >$(B)/soak.$$i.log 2>&1 || { fail=$$((fail+1)); echo "# soak run $$i failed: $(B)/soak.$$i.log"; }; \
-	done; \
-	echo "bench: soak.runs $(N) runs"; echo "bench: soak.failures $$fail runs"
+	perl tests/calibrate.pl --runs $(N) --mode $(MODE) --no-table
 
 # Threshold calibration: N idle and N loaded runs of the catalog (README).
 calibrate: all

@@ -5,13 +5,13 @@
 # threshold, the two distributions and the margin it leaves.
 #
 #   perl tests/calibrate.pl [--runs N] [--mode idle|loaded|both]
-#                           [--hog-cpu C] [--raw FILE] [scenario.t ...]
+#                           [--hog-cpu C] [--raw FILE] [--no-table] [scenario.t ...]
 #
 # Margin: how far the worst value seen stays from the threshold, as a
 # ratio (threshold / worst for at_most and lt, worst / threshold for
 # at_least and gt, both for between's edges; for near, the share of the
-# tolerance the worst value left unused). Also prints the failures seen per mode:
-# the soak figure `bench: soak.failures`.
+# tolerance the worst value left unused). Also prints, per mode, how many
+# catalog runs had a point not ok: the soak figure (`make soak`).
 use strict;
 use warnings;
 use Getopt::Long;
@@ -19,9 +19,9 @@ use List::Util qw(min max sum);
 use POSIX qw(ceil);
 use TAP::Parser;
 
-my ($runs, $mode, $hog_cpu, $raw) = (20, 'both', 0, '');
+my ($runs, $mode, $hog_cpu, $raw, $no_table) = (20, 'both', 0, '', 0);
 GetOptions('runs=i' => \$runs, 'mode=s' => \$mode, 'hog-cpu=i' => \$hog_cpu,
-           'raw=s' => \$raw)
+           'raw=s' => \$raw, 'no-table' => \$no_table)
     or die "usage: calibrate.pl [--runs N] [--mode idle|loaded|both] [--hog-cpu C] [--raw FILE] [files]\n";
 die "calibrate.pl: --mode must be idle, loaded or both, not '$mode'\n"
     unless $mode =~ /^(idle|loaded|both)$/;
@@ -30,6 +30,7 @@ die "calibrate.pl: no scenario files (run make first)\n" unless @files;
 
 my %series;    # "$scenario\t$label\t$op\t$expected" -> { idle => [...], loaded => [...] }
 my %fails;     # mode -> count of not-ok points
+my %bad_runs;  # mode -> catalog runs with at least one not-ok point
 my %runs_done; # mode -> catalog runs
 my %failed_at; # mode -> [ "scenario: message" ]
 my $rawfh;
@@ -85,8 +86,10 @@ sub with_hog {
 for my $m ($mode eq 'both' ? ('idle', 'loaded') : ($mode)) {
     my $body = sub {
         for my $i (1 .. $runs) {
+            my $before = $fails{$m} // 0;
             run_file($_, $m) for @files;
             $runs_done{$m}++;
+            $bad_runs{$m}++ if ($fails{$m} // 0) > $before;
             print STDERR "# $m run $i/$runs done\n";
         }
     };
@@ -130,6 +133,7 @@ sub margin {
     return 'n/a';
 }
 
+goto SOAK if $no_table;
 print "| scenario | claim | threshold | idle n / min / p50 / max | loaded n / min / p50 / max | margin (worst) |\n";
 print "|---|---|---|---|---|---|\n";
 for my $key (sort keys %series) {
@@ -143,10 +147,15 @@ for my $key (sort keys %series) {
     }
     printf "| %s | %s | %s %s | %s | %s | %s |\n", $scen, $label, $op, $exp, @cells, margin($op, $exp, @all);
 }
+SOAK:
 for my $m (sort keys %runs_done) {
     printf "bench: soak.%s.runs %d runs\n", $m, $runs_done{$m};
-    printf "bench: soak.%s.failures %d points\n", $m, $fails{$m} // 0;
+    printf "bench: soak.%s.failures %d runs\n", $m, $bad_runs{$m} // 0;
+    printf "bench: soak.%s.failed_points %d points\n", $m, $fails{$m} // 0;
     my %n;
     $n{$_}++ for @{ $failed_at{$m} || [] };
     print "# $m: $_ failed $n{$_} times\n" for sort keys %n;
 }
+my $total = 0;
+$total += $_ for values %bad_runs;
+printf "bench: soak.failures %d runs\n", $total if $no_table;
