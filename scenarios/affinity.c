@@ -34,28 +34,6 @@
 #define MAX_PINNED 8       /* CPUs used by aff_pinned_stays */
 #define MAX_WORKERS 16
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-/* The CPUs this process may run on, in order; at most cap of them. */
-static int allowed_cpus(int *cpus, int cap, kt_err *err)
-{
-    cpu_set_t set;
-    int n = 0;
-
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return kt_err_sys(err, errno, "affinity (self): sched_getaffinity");
-    for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
-        if (CPU_ISSET(c, &set))
-            cpus[n++] = c;
-    return n;
-}
-
 /* Field 39 (processor) of a thread's stat: the CPU it last ran on, or -1
  * when the thread is gone or the line does not parse. */
 static int last_cpu(int tid)
@@ -142,7 +120,7 @@ static void sample(watch *w, int n, long window_ms)
                 (CPU_COUNT(&set) != 1 || !CPU_ISSET(w[i].cpu, &set)))
                 w[i].wide++;
         }
-        sleep_ms(SAMPLE_MS);
+        kt_sleep_ms(SAMPLE_MS);
     }
     for (int i = 0; i < n; i++) {
         long long k1 = kernel_migrations(w[i].tid);
@@ -221,7 +199,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
     kt_monitor *m = NULL;
     kt_err err = { 0 };
 
-    ncpu = allowed_cpus(cpus, MAX_PINNED, &err);
+    ncpu = kt_allowed_cpus(cpus, MAX_PINNED, &err);
     if (ncpu < 0) {
         kt_verdict_skip(v, "%s", err.msg);
         return;
@@ -238,7 +216,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
         kt_verdict_skip(v, "%s", err.msg);
         goto out;
     }
-    sleep_ms(WARMUP_MS);
+    kt_sleep_ms(WARMUP_MS);
     m = watch_migrations(w, n, false, &err);
     if (!m) {
         kt_verdict_skip(v, "%s", err.msg);
@@ -267,7 +245,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
     kt_err err = { 0 };
     bool process;
 
-    if (allowed_cpus(cpus, 2, &err) < 2) {
+    if (kt_allowed_cpus(cpus, 2, &err) < 2) {
         kt_verdict_skip(v, "%s", err.msg[0] ? err.msg : "fewer than 2 CPUs allowed");
         return;
     }
@@ -291,7 +269,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
         kt_verdict_skip(v, "%s", err.msg);
         goto out;
     }
-    sleep_ms(WARMUP_MS);
+    kt_sleep_ms(WARMUP_MS);
     m = watch_migrations(w, n, process, &err);
     if (!m) {
         kt_verdict_skip(v, "%s", err.msg);

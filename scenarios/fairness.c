@@ -37,32 +37,14 @@
 /* calibration: cgroup_ratio; idle n=20 min 2.986 p50 2.990 max 3.044; loaded n=20 min 2.976 p50 3.023 max 3.059; threshold 3 +/- 0.3 (5x the worst deviation, 0.059; the fault gives ~1) */
 #define CGROUP_TOL 0.3
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* The k-th CPU (0-based, modulo the count) of this process's affinity
  * mask, so a scenario pins only to CPUs it may use. -1 on failure. */
 static int nth_allowed_cpu(int k)
 {
-    cpu_set_t set;
-    int n, c, seen = 0;
+    int cpus[CPU_SETSIZE];
+    int n = kt_allowed_cpus(cpus, CPU_SETSIZE, NULL);
 
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return -1;
-    n = CPU_COUNT(&set);
-    if (n == 0)
-        return -1;
-    k %= n;
-    for (c = 0; c < CPU_SETSIZE; c++) {
-        if (CPU_ISSET(c, &set) && seen++ == k)
-            return c;
-    }
-    return -1;
+    return n > 0 ? cpus[k % n] : -1;
 }
 
 /* CPU time of every worker now. */
@@ -96,12 +78,12 @@ static double run_window(kt_work *w, kt_verdict *v, double *used, cpu_window *cw
         kt_verdict_skip(v, "%s", err.msg);
         return -1.0;
     }
-    sleep_ms(WARMUP_MS);
+    kt_sleep_ms(WARMUP_MS);
     t0 = kt_now_ns();
     cpu_snapshot(w, before);
     if (cw && kt_procstat_read(&cw->ps, cw->before, NCPU_MAX, &err) < 0)
         lines = -1;
-    sleep_ms(WINDOW_MS);
+    kt_sleep_ms(WINDOW_MS);
     cpu_snapshot(w, after);
     if (cw && lines == 0)
         lines = kt_procstat_read(&cw->ps, cw->after, NCPU_MAX, &err);

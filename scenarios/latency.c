@@ -87,20 +87,15 @@ static double us(uint64_t ns)
  * many, 0 on failure (err set). */
 static int allowed_cpus(char *buf, size_t n, kt_err *err)
 {
-    cpu_set_t set;
-    size_t used = 0;
-    int count = 0;
+    int cpus[CPU_SETSIZE];
+    int count = kt_allowed_cpus(cpus, CPU_SETSIZE, err);
 
-    if (sched_getaffinity(0, sizeof(set), &set) < 0) {
-        kt_err_sys(err, errno, "latency (self): sched_getaffinity");
+    if (count < 0)
         return 0;
-    }
-    buf[0] = '\0';
-    for (int c = 0; c < CPU_SETSIZE && used + 8 < n; c++) {
-        if (!CPU_ISSET(c, &set))
-            continue;
-        used += (size_t)snprintf(buf + used, n - used, "%s%d", count ? "," : "", c);
-        count++;
+    if (kt_cpulist_format(buf, n, cpus, count) < 0) {
+        kt_err_set(err, E2BIG, "latency (self): %d CPUs do not fit a %zu-byte cpu list",
+                   count, n);
+        return 0;
     }
     return count;
 }
@@ -141,14 +136,6 @@ static void note_hist(kt_verdict *v, const char *what, const kt_hist_summary *s)
                     us(s->p50), us(s->p90), us(s->p99), us(s->p999), us(s->max), s->mean / 1000.0);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Adds the specs, runs them for the window and stops them; false (and a
  * skip with the library's reason) when they could not start. */
 static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, size_t n)
@@ -165,7 +152,7 @@ static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, siz
         kt_verdict_skip(v, "%s", err.msg);
         return false;
     }
-    sleep_ms(WINDOW_MS);
+    kt_sleep_ms(WINDOW_MS);
     kt_work_stop(w);
     return true;
 }

@@ -29,14 +29,6 @@
 #define WINDOW_MS 1500
 #define FIFO_PRIO 10
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* The last CPU this process may run on, as a cpu list: outside hogs and
  * other tests favour CPU 0. -1 with err. */
 static int last_allowed_cpu(char *buf, size_t len, kt_err *err)
@@ -88,11 +80,11 @@ static int run_pair(kt_work_spec *a, kt_work_spec *b, uint64_t cpu[2],
     w = kt_work_new(0, err);
     if (!w || kt_work_add(w, a, err) || kt_work_add(w, b, err) || kt_work_start(w, err))
         goto out;
-    sleep_ms(WARMUP_MS);
+    kt_sleep_ms(WARMUP_MS);
     t0 = kt_now_ns();
     for (int i = 0; i < 2; i++)
         c0[i] = kt_work_cpu_ns(w, (size_t)i);
-    sleep_ms(WINDOW_MS);
+    kt_sleep_ms(WINDOW_MS);
     for (int i = 0; i < 2; i++)
         cpu[i] = kt_work_cpu_ns(w, (size_t)i) - c0[i];
     *wall = kt_now_ns() - t0;

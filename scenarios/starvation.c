@@ -12,14 +12,6 @@
 /* calibration: max_gap_ms_worst; idle n=20 min 12.0 p50 12.0 max 12.6; loaded n=20 min 16.0 p50 21.0 max 21.0; threshold 150 (7x the worst seen; on the shared machine at load 8-12 up to 304 ms was seen without RT load; the SCHED_FIFO fault gives 540-2000) */
 #define MAX_GAP_MS 150.0
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* A number from a one-line file (a sysctl), or -1 when it cannot be read. */
 static long read_long(const char *path)
 {
@@ -37,22 +29,10 @@ static long read_long(const char *path)
 /* The CPUs of this process's affinity mask as a list ("0,1,3"). */
 static int allowed_cpus(char *buf, size_t len)
 {
-    cpu_set_t set;
-    size_t used = 0;
-    int c, r;
+    int cpus[CPU_SETSIZE];
+    int count = kt_allowed_cpus(cpus, CPU_SETSIZE, NULL);
 
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return -1;
-    buf[0] = '\0';
-    for (c = 0; c < CPU_SETSIZE; c++) {
-        if (!CPU_ISSET(c, &set))
-            continue;
-        r = snprintf(buf + used, len - used, "%s%d", used ? "," : "", c);
-        if (r < 0 || (size_t)r >= len - used)
-            return -1;
-        used += (size_t)r;
-    }
-    return used ? 0 : -1;
+    return count > 0 ? kt_cpulist_format(buf, len, cpus, count) : -1;
 }
 
 /* Per CPU: two pinned spinners, a pinned yielder and a pinned duty worker
@@ -97,7 +77,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
         kt_work_free(w);
         return;
     }
-    sleep_ms(RUN_MS);
+    kt_sleep_ms(RUN_MS);
     kt_work_stop(w);
     for (i = 0; i < kt_work_count(w); i++) {
         kt_work_result r;

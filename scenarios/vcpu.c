@@ -66,14 +66,6 @@ typedef struct vmm {
     char stats_msg[KT_ERR_MSG_MAX];  /* why stats fds are missing */
 } vmm;
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 static int send_report(int sock, const vmm_report *r, const int *fds)
 {
     union {
@@ -200,7 +192,7 @@ static void vmm_stop(vmm *m)
                 m->pid = -1;
                 return;
             }
-            sleep_ms(10);
+            kt_sleep_ms(10);
         }
         kill(m->pid, SIGKILL);
         while (waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
@@ -270,11 +262,11 @@ static kt_monitor *vmm_measure(const vmm *m, unsigned sources, kt_err *err)
                             .tid = m->vcpus[i].tid, .sources = sources,
                             .kvm_stats_fd = m->stats_fd[m->vcpus[i].index] };
     }
-    sleep_ms(WARMUP_MS);
+    kt_sleep_ms(WARMUP_MS);
     mon = kt_monitor_start(t, m->nr, NULL, err);
     if (!mon)
         return NULL;
-    sleep_ms(WINDOW_MS);
+    kt_sleep_ms(WINDOW_MS);
     kt_monitor_stop(mon);
     return mon;
 }

@@ -324,6 +324,34 @@ static void t_bad_specs(void)
     check_str(kt_work_kind_name(KT_WORK_FANOUT), "fanout");
 }
 
+/* The helpers scenarios size and pin themselves with. */
+static void t_cpu_helpers(void)
+{
+    int cpus[CPU_SETSIZE], some[3] = { 0, 2, 5 }, n;
+    cpu_set_t set;
+    char buf[16];
+    uint64_t t0;
+
+    check_int(sched_getaffinity(0, sizeof(set), &set), ==, 0);
+    n = kt_allowed_cpus(cpus, CPU_SETSIZE, NULL);
+    check_int(n, ==, CPU_COUNT(&set));
+    for (int i = 0; i < n; i++) {
+        check(CPU_ISSET(cpus[i], &set));
+        if (i)
+            check_int(cpus[i - 1], <, cpus[i]);
+    }
+    check_int(kt_allowed_cpus(cpus, 1, NULL), ==, 1);   /* cap honoured */
+
+    check_int(kt_cpulist_format(buf, sizeof(buf), some, 3), ==, 0);
+    check_str(buf, "0,2,5");
+    check_int(kt_cpulist_format(buf, 5, some, 3), ==, -1);   /* "0,2,5" needs 6 */
+    check_int(kt_cpulist_format(buf, sizeof(buf), some, 0), ==, -1);
+
+    t0 = kt_now_ns();
+    kt_sleep_ms(20);
+    check_uint(kt_now_ns() - t0, >=, 20000000u);
+}
+
 int main(void)
 {
     TEST(t_nice(), "nice applies per thread (getpriority, /proc stat field 19)");
@@ -334,5 +362,6 @@ int main(void)
     TEST(t_fifo_eperm(), "FIFO without privilege: EPERM before any worker ran");
     TEST(t_knob_failure_stops_all(), "one failing knob: start fails, no worker runs");
     TEST(t_bad_specs(), "bad specs are refused with the field named");
+    TEST(t_cpu_helpers(), "allowed CPUs, cpu lists and sleeps for scenarios");
     return test_done();
 }

@@ -1,8 +1,11 @@
-/* Cpu lists as the kernel prints them ("0-3,6"), for worker affinity. */
+/* Cpu lists as the kernel prints them ("0-3,6"), for worker affinity, and
+ * the CPUs this process may use. */
 #include "work_int.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,4 +56,33 @@ bad:
     return kt_err_set(err, EINVAL,
                       "cpu list \"%s\": bad at offset %d (want e.g. \"0-3,6\", CPUs below %d)",
                       s, (int)(p - s), CPU_SETSIZE);
+}
+
+int kt_allowed_cpus(int *cpus, int cap, kt_err *err)
+{
+    cpu_set_t set;
+    int n = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return kt_err_sys(err, errno, "affinity (self): sched_getaffinity");
+    for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    return n;
+}
+
+int kt_cpulist_format(char *buf, size_t n, const int *cpus, int count)
+{
+    size_t used = 0;
+
+    if (count <= 0 || n == 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        int r = snprintf(buf + used, n - used, "%s%d", i ? "," : "", cpus[i]);
+
+        if (r < 0 || (size_t)r >= n - used)
+            return -1;
+        used += (size_t)r;
+    }
+    return 0;
 }

@@ -34,6 +34,11 @@ void kt__sleep_ns(uint64_t ns)
         ;
 }
 
+void kt_sleep_ms(unsigned ms)
+{
+    kt__sleep_ns((uint64_t)ms * 1000000u);
+}
+
 /* Returns on a wake, a changed word, a signal or the timeout: callers
  * loop on their condition, so every outcome is fine. */
 void kt__futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms)
