@@ -27,13 +27,29 @@ my $fault = 'build/tests/progs/fault';
 plan skip_all => "$scen or $fault is not built (run make)"
     unless -x $scen && -x $fault;
 
+# Runs the fault injector with its report captured, not printed: shown
+# only when the fault could not be applied. True when it was.
+sub fault {
+    my (@args) = @_;
+    my $pid = open(my $fh, '-|');
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open(STDERR, '>&', \*STDOUT);
+        exec($fault, @args) or exit(127);
+    }
+    my $said = do { local $/; <$fh> };
+    close($fh);
+    diag("fault @args: $said") if $?;
+    return $? == 0;
+}
+
 # Waits for the VMM's first vCPU thread under pid (renice to 0, which vCPU
 # threads already have, changes nothing), then lets it report ready.
 sub wait_vcpus {
     my ($pid) = @_;
-    system($fault, '--under', $pid, '--wait-ms', 10000, 'renice', 'CPU 0/KVM', 0);
-    sleep(0.2);
-    return $? == 0;
+    my $ok = fault('--under', $pid, '--wait-ms', 10000, 'renice', 'CPU 0/KVM', 0);
+    select(undef, undef, undef, 0.2);
+    return $ok;
 }
 
 # Runs one scenario with fault->(pid) applied while it runs; returns the
@@ -78,16 +94,14 @@ sub check_caught {
 sub stop_vmm {
     my ($pid) = @_;
     return 0 unless wait_vcpus($pid);
-    system($fault, '--under', $pid, '--hold-ms', 1700, 'stop', 'CPU 0/KVM');
-    return $? == 0;
+    return fault('--under', $pid, '--hold-ms', 1700, 'stop', 'CPU 0/KVM');
 }
 
 check_caught('vcpu_spin_busy', 'share_of_fair_worst', \&stop_vmm);
 check_caught('vcpu_halt_idle', 'halt_wait_frac_worst', \&stop_vmm);
 check_caught('vcpu_overcommit_fair', 'jain', sub {
     my ($pid) = @_;
-    system($fault, '--under', $pid, '--wait-ms', 10000, 'renice', 'CPU 0/KVM', 19);
-    return $? == 0;
+    return fault('--under', $pid, '--wait-ms', 10000, 'renice', 'CPU 0/KVM', 19);
 });
 
 done_testing();
