@@ -204,8 +204,10 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
         kt_verdict_skip(v, "%s", err.msg);
         return;
     }
-    for (int i = 0; i < ncpu; i++)
-        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d", i ? "," : "", cpus[i]);
+    if (kt_cpulist_format(list, sizeof(list), cpus, ncpu) < 0) {
+        kt_verdict_skip(v, "affinity (self): no CPU to pin to");
+        return;
+    }
     n = 2 * ncpu;
 
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cpus = list,
