@@ -7,6 +7,9 @@ use warnings;
 use Test::More;
 use TAP::Parser;
 use File::Temp qw(tempdir);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 my $bin = 'build/tests/progs/cases';
 my $src = 'tests/progs/cases.c';
@@ -14,22 +17,6 @@ plan skip_all => "$bin is not built (run make)" unless -x $bin;
 
 my $dir = tempdir(CLEANUP => 1);
 $ENV{KT_TEST_DIR} = $dir;
-
-sub slurp {
-    my ($f) = @_;
-    open(my $fh, '<', $f) or return '';
-    local $/;
-    my $s = <$fh>;
-    return defined $s ? $s : '';
-}
-
-# Runs the binary; returns exit status, stdout and stderr.
-sub run_prog {
-    my @cmd = map { quotemeta } @_;
-    system("@cmd >$dir/out 2>$dir/err");
-    return { exit => $? >> 8, sig => $? & 127,
-             out => slurp("$dir/out"), err => slurp("$dir/err") };
-}
 
 # Parses a TAP stream into points (with their YAML) and odd lines.
 sub parse_tap {
@@ -67,7 +54,7 @@ sub line_of {
 my @names = qw(pass_with_note pass_quiet fail_two skip_reason needs_many_cpus
                needs_pmu needs_kvm needs_root stray_stdout crash_segv crash_null crash_abort
                exit_midway ctx_fields);
-my $run = run_prog($bin, map { ('--filter', $_) } reverse @names);
+my $run = run_prog($dir, $bin, map { ('--filter', $_) } reverse @names);
 my $tap = parse_tap($run->{out});
 my %pt = map { $_->{name} => $_ } @{ $tap->{points} };
 
@@ -148,7 +135,7 @@ if ($> == 0) {
 SKIP: {
     my ($setpriv) = grep { -x "$_/setpriv" } split /:/, $ENV{PATH};
     skip 'not root, or no setpriv to drop privileges', 3 unless $> == 0 && $setpriv;
-    my $u = run_prog("$setpriv/setpriv", '--reuid=65534', '--regid=65534',
+    my $u = run_prog($dir, "$setpriv/setpriv", '--reuid=65534', '--regid=65534',
                      '--clear-groups', $bin, '--filter', 'needs_root', '--filter', 'needs_kvm');
     my %up = map { $_->{name} => $_ } @{ parse_tap($u->{out})->{points} };
     is($up{needs_root}{directive}, 'SKIP', 'unprivileged: needs_root skips');
@@ -193,7 +180,7 @@ is($e->{yaml}{failures}[0]{message}, '5: expected at most 4, was 5',
 ok($pt{ctx_fields}{ok}, 'ctx: name, ncpus and timeout_s as documented');
 
 # --verbose: every point gets YAML with its claims, passing ones too
-$run = run_prog($bin, '--verbose', '--filter', 'pass_quiet', '--filter', 'fail_two');
+$run = run_prog($dir, $bin, '--verbose', '--filter', 'pass_quiet', '--filter', 'fail_two');
 $tap = parse_tap($run->{out});
 %pt = map { $_->{name} => $_ } @{ $tap->{points} };
 is($pt{pass_quiet}{yaml}{claims}, 1, 'verbose: a passing point lists its claims');
@@ -207,7 +194,7 @@ is(scalar @{ $pt{fail_two}{yaml}{failures} }, 2, 'verbose: failures still listed
 is($tap->{yamls}, 2, 'verbose: both blocks parse');
 
 # A flood of failures: bounded, with a count of the rest
-$run = run_prog($bin, '--filter', 'flood');
+$run = run_prog($dir, $bin, '--filter', 'flood');
 $tap = parse_tap($run->{out});
 my $fl = $tap->{points}[0]{yaml};
 is($fl->{claims}, 10050, 'flood: every claim counted');
@@ -217,7 +204,7 @@ is_deeply($fl->{failures}[-1], { op => 'dropped', message => '50 more failures n
           'flood: the summary entry');
 
 # Bytes the wire and YAML escape come back exactly
-$run = run_prog($bin, '--filter', 'odd_strings');
+$run = run_prog($dir, $bin, '--filter', 'odd_strings');
 $tap = parse_tap($run->{out});
 my $odd = $tap->{points}[0]{yaml};
 is($tap->{yamls}, 1, 'odd strings: the block parses');
@@ -231,7 +218,7 @@ like($run->{err}, qr/^# odd_strings: tab\\there back\\slash "q"\\nnl\\x01ctl\\x7
      'odd strings: the stderr line stays one line');
 
 # All passing: exit 0
-$run = run_prog('build/tests/progs/passing');
+$run = run_prog($dir, 'build/tests/progs/passing');
 is($run->{exit}, 0, 'exit status 0 when no point is not ok');
 $tap = parse_tap($run->{out});
 is_deeply([ map { $_->{ok} ? 1 : 0 } @{ $tap->{points} } ], [1, 1, 1, 1], 'passing: all ok');

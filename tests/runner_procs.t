@@ -9,30 +9,18 @@ use TAP::Parser;
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 use POSIX qw(WNOHANG);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 my $bin = 'build/tests/progs/cases';
 plan skip_all => "$bin is not built (run make)" unless -x $bin;
 my $exe = abs_path($bin);
 
-sub slurp {
-    my ($f) = @_;
-    open(my $fh, '<', $f) or return '';
-    local $/;
-    my $s = <$fh>;
-    return defined $s ? $s : '';
-}
-
 sub fresh_dir {
     my $d = tempdir(CLEANUP => 1);
     $ENV{KT_TEST_DIR} = $d;
     return $d;
-}
-
-sub run_prog {
-    my ($dir, @args) = @_;
-    my @cmd = map { quotemeta } @args;
-    system("@cmd >$dir/out 2>$dir/err");
-    return { exit => $? >> 8, out => slurp("$dir/out"), err => slurp("$dir/err") };
 }
 
 sub points {

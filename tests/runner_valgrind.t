@@ -7,6 +7,9 @@ use warnings;
 use Test::More;
 use TAP::Parser;
 use File::Temp qw(tempdir);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 my $bin = 'build/tests/progs/cases';
 plan skip_all => "$bin is not built (run make)" unless -x $bin;
@@ -19,20 +22,9 @@ plan skip_all => 'built with sanitizers (SAN=1): valgrind cannot run them'
 my $dir = tempdir(CLEANUP => 1);
 $ENV{KT_TEST_DIR} = $dir;
 
-sub slurp {
-    my ($f) = @_;
-    open(my $fh, '<', $f) or return '';
-    local $/;
-    my $s = <$fh>;
-    return defined $s ? $s : '';
-}
-
 sub valgrind {
-    my @cmd = map { quotemeta } 'valgrind', '-q', '--leak-check=full',
-        '--error-exitcode=99', '--trace-children=yes', $bin, @_;
-    system("@cmd >$dir/out 2>$dir/err");
-    return { exit => $? >> 8, sig => $? & 127,
-             out => slurp("$dir/out"), err => slurp("$dir/err") };
+    return run_prog($dir, 'valgrind', '-q', '--leak-check=full',
+                    '--error-exitcode=99', '--trace-children=yes', $bin, @_);
 }
 
 sub points {

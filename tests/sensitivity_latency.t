@@ -19,36 +19,20 @@
 use strict;
 use warnings;
 use Test::More;
-use TAP::Parser;
 use File::Temp qw(tempdir);
-use POSIX qw(_exit);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 my $bin = 'build/scenarios/latency.t';
 my $fault = 'build/tests/progs/fault';
 plan skip_all => "$bin or $fault is not built (run make)" unless -x $bin && -x $fault;
 
 my $dir = tempdir(CLEANUP => 1);
-my $repeat = $ENV{KT_SENS_REPEAT} || 1;
-
-sub slurp {
-    my ($f) = @_;
-    open(my $fh, '<', $f) or return '';
-    local $/;
-    my $s = <$fh>;
-    return defined $s ? $s : '';
-}
+my $repeat = sens_repeat();
 
 # The CPUs this process may use, in order: the faults pick the first, and
 # the loaded scenario pins its first spinner (ktw2) to the same one.
-sub allowed_cpus {
-    my ($list) = slurp('/proc/self/status') =~ /^Cpus_allowed_list:\s*(\S+)/m;
-    my @cpus;
-    for my $part (split /,/, $list // '') {
-        my ($lo, $hi) = split /-/, $part;
-        push @cpus, $lo .. ($hi // $lo);
-    }
-    return @cpus;
-}
 my ($cpu) = allowed_cpus();
 plan skip_all => 'cannot read Cpus_allowed_list from /proc/self/status' unless defined $cpu;
 
@@ -70,61 +54,31 @@ my @cases = (
 is_deeply([ split /\n/, `$bin --list` ], [ map { $_->{name} } @cases ],
           'the latency scenarios, in source order, are the ones faulted here');
 
-# Starts the scenario in the background with stdout and stderr in files.
-sub start_scenario {
-    my ($name) = @_;
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open(STDOUT, '>', "$dir/out") or _exit(126);
-        open(STDERR, '>', "$dir/err") or _exit(126);
-        exec($bin, '--filter', $name, '--verbose') or _exit(127);
-    }
-    return $pid;
-}
-
-# Runs one fault; returns its exit status and what it said.
-sub run_fault {
+# Runs one fault (--under PID is added to those that name a thread);
+# returns its exit status and what it said.
+sub fault_under {
     my ($pid, @args) = @_;
-    my @cmd = ($fault, ($args[0] =~ /^(pin|fifo|renice|other|move|stop)$/
-                        ? ('--under', $pid) : ()), @args);
-    system(join(' ', map { quotemeta } @cmd) . " 2>$dir/fault");
-    return ($? >> 8, slurp("$dir/fault"));
-}
-
-# The scenario's one point and its YAML.
-sub the_point {
-    my ($tap) = @_;
-    my $p = TAP::Parser->new({ tap => $tap });
-    my $pt;
-    while (my $r = $p->next) {
-        if ($r->is_test) {
-            $pt = { ok => $r->is_actual_ok, directive => $r->directive,
-                    reason => $r->explanation };
-        } elsif ($r->is_yaml && $pt) {
-            $pt->{yaml} = $r->data;
-        }
-    }
-    return $pt;
+    return run_fault(($args[0] =~ /^(pin|fifo|renice|other|move|stop)$/
+                      ? ('--under', $pid) : ()), @args);
 }
 
 for my $c (@cases) {
     for my $round (1 .. $repeat) {
         my $what = "$c->{name} (run $round)";
-        my $pid = start_scenario($c->{name});
+        my $pid = start_scenario($bin, $c->{name}, "$dir/out", "$dir/err");
         my ($st, $said) = (0, '');
         for my $f (@{ $c->{faults} }) {
-            ($st, $said) = run_fault($pid, @$f);
+            ($st, $said) = fault_under($pid, @$f);
             last if $st;
         }
         waitpid($pid, 0);
-        my $pt = the_point(slurp("$dir/out"));
+        my $pt = point_of(slurp("$dir/out"));
         SKIP: {
             skip "$what: the fault could not be applied: $said", 3 if $st;
             skip "$what: no test point (stderr: " . slurp("$dir/err") . ')', 3 unless $pt;
             skip "$what: $pt->{reason}", 3 if ($pt->{directive} // '') eq 'SKIP';
             ok(!$pt->{ok}, "$what: fails under the fault");
-            my @fails = @{ ($pt->{yaml} // {})->{failures} // [] };
+            my @fails = @{ $pt->{failures} };
             my ($hit) = grep { $_->{label} eq $c->{label} } @fails;
             ok($hit, "$what: the failure names $c->{label}")
                 or diag('failures: ' . join('; ', map { $_->{message} } @fails));

@@ -19,28 +19,23 @@
 use strict;
 use warnings;
 use Test::More;
-use TAP::Parser;
-use Time::HiRes qw(sleep);
+use File::Temp qw(tempdir);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 my $scen = 'build/scenarios/vcpu.t';
 my $fault = 'build/tests/progs/fault';
 plan skip_all => "$scen or $fault is not built (run make)"
     unless -x $scen && -x $fault;
 
+my $dir = tempdir(CLEANUP => 1);
+
 # Runs the fault injector with its report captured, not printed: shown
 # only when the fault could not be applied. True when it was.
 sub fault {
-    my (@args) = @_;
-    my $pid = open(my $fh, '-|');
-    die "fork: $!" unless defined $pid;
-    if (!$pid) {
-        open(STDERR, '>&', \*STDOUT);
-        exec($fault, @args) or exit(127);
-    }
-    my $said = do { local $/; <$fh> };
-    close($fh);
-    diag("fault @args: $said") if $?;
-    return $? == 0;
+    my ($rc) = run_fault('show', @_);
+    return $rc == 0;
 }
 
 # Waits for the VMM's first vCPU thread under pid (renice to 0, which vCPU
@@ -56,26 +51,12 @@ sub wait_vcpus {
 # test point, its failures' labels and the fault's exit status.
 sub run_faulted {
     my ($name, $apply) = @_;
-    my $pid = open(my $fh, '-|');
-    die "fork: $!" unless defined $pid;
-    if (!$pid) {
-        open(STDERR, '>', '/dev/null');
-        exec($scen, '--filter', $name, '--verbose') or exit(127);
-    }
+    my $pid = start_scenario($scen, $name, "$dir/out", '/dev/null');
     my $fault_ok = $apply->($pid);
-    my $tap = do { local $/; <$fh> };
-    close($fh);
-    my $parser = TAP::Parser->new({ tap => $tap // '' });
-    my ($point, $yaml);
-    while (my $r = $parser->next) {
-        if ($r->is_test) {
-            $point = $r;
-        } elsif ($r->is_yaml && $point) {
-            $yaml = $r->data;
-        }
-    }
-    my @labels = map { $_->{label} } @{ ($yaml // {})->{failures} // [] };
-    return ($point, \@labels, $fault_ok, $tap // '');
+    waitpid($pid, 0);
+    my $tap = slurp("$dir/out");
+    my $point = point_of($tap);
+    return ($point, $point ? $point->{labels} : [], $fault_ok, $tap);
 }
 
 sub check_caught {
@@ -83,9 +64,9 @@ sub check_caught {
     my ($point, $labels, $fault_ok, $tap) = run_faulted($name, $apply);
   SKIP: {
         ok($point, "$name: reports a test point") or diag($tap);
-        skip("$name: " . $point->explanation, 3) if $point && $point->has_skip;
+        skip("$name: $point->{reason}", 3) if $point && $point->{skip};
         ok($fault_ok, "$name: the fault was applied");
-        ok($point && !$point->is_actual_ok, "$name: fails under the fault");
+        ok($point && !$point->{ok}, "$name: fails under the fault");
         ok((grep { $_ eq $want } @$labels), "$name: the failure names $want")
             or diag("failures: @$labels");
     }
