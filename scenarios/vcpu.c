@@ -296,17 +296,34 @@ static void note_summary(kt_verdict *v, const char *what, const double *x, int n
                     s.min, s.p50, s.max);
 }
 
-static int run_vm(kt_ctx *ctx, kt_verdict *v, vmm *m, const kt_vm_config *cfg)
+/* Starts the VMM (at most KT_VM_MAX_VCPUS vCPUs) and measures its vCPU
+ * threads from the given sources over the window. NULL when it cannot,
+ * with the skip and its reason recorded and the VMM gone. */
+static kt_monitor *run_measured(kt_ctx *ctx, kt_verdict *v, vmm *m,
+                                kt_vm_config *cfg, unsigned sources)
 {
     kt_err err = { 0 };
+    kt_monitor *mon;
 
+    if (cfg->nr_vcpus > KT_VM_MAX_VCPUS)
+        cfg->nr_vcpus = KT_VM_MAX_VCPUS;
     if (vmm_start(m, cfg, &err) < 0) {
         kt_verdict_skip(v, "%s", err.msg);
-        return -1;
+        return NULL;
     }
     kt_verdict_note(v, "%d %s vCPUs in VMM pid %d on %d CPUs", m->nr,
                     kt_guest_prog_name(cfg->prog), (int)m->pid, ctx->ncpus);
-    return 0;
+    if ((sources & KT_SRC_KVM) && m->stats_msg[0]) {
+        kt_verdict_skip(v, "KVM stats: %s", m->stats_msg);
+        vmm_stop(m);
+        return NULL;
+    }
+    mon = vmm_measure(m, sources, &err);
+    if (!mon) {
+        vmm_stop(m);
+        kt_verdict_skip(v, "%s", err.msg);
+    }
+    return mon;
 }
 
 /* One spinning vCPU per CPU: every vCPU thread gets its fair share. */
@@ -315,20 +332,12 @@ KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true)
     kt_vm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_GUEST_SPIN };
     double share[KT_VM_MAX_VCPUS], ratio[KT_VM_MAX_VCPUS];
     double fair = 1.0, share_of_fair_worst = INFINITY;
-    kt_err err = { 0 };
     kt_monitor *mon;
     vmm m;
 
-    if (cfg.nr_vcpus > KT_VM_MAX_VCPUS)
-        cfg.nr_vcpus = KT_VM_MAX_VCPUS;
-    if (run_vm(ctx, v, &m, &cfg) < 0)
+    mon = run_measured(ctx, v, &m, &cfg, KT_SRC_SCHEDSTAT);
+    if (!mon)
         return;
-    mon = vmm_measure(&m, KT_SRC_SCHEDSTAT, &err);
-    if (!mon) {
-        vmm_stop(&m);
-        kt_verdict_skip(v, "%s", err.msg);
-        return;
-    }
     vcpu_shares(mon, &m, v, share);
     if (m.nr > ctx->ncpus)
         fair = (double)ctx->ncpus / m.nr;
@@ -357,25 +366,12 @@ KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true)
     double share[KT_VM_MAX_VCPUS], wait_frac[KT_VM_MAX_VCPUS];
     double cpu_share_worst = -INFINITY, halt_wait_frac_worst = INFINITY;
     const kt_timeline *tl;
-    kt_err err = { 0 };
     kt_monitor *mon;
     vmm m;
 
-    if (cfg.nr_vcpus > KT_VM_MAX_VCPUS)
-        cfg.nr_vcpus = KT_VM_MAX_VCPUS;
-    if (run_vm(ctx, v, &m, &cfg) < 0)
+    mon = run_measured(ctx, v, &m, &cfg, KT_SRC_SCHEDSTAT | KT_SRC_KVM);
+    if (!mon)
         return;
-    if (m.stats_msg[0]) {
-        kt_verdict_skip(v, "KVM stats: %s", m.stats_msg);
-        vmm_stop(&m);
-        return;
-    }
-    mon = vmm_measure(&m, KT_SRC_SCHEDSTAT | KT_SRC_KVM, &err);
-    if (!mon) {
-        vmm_stop(&m);
-        kt_verdict_skip(v, "%s", err.msg);
-        return;
-    }
     tl = kt_monitor_timeline(mon);
     vcpu_shares(mon, &m, v, share);
     for (int i = 0; i < m.nr; i++) {
@@ -414,16 +410,9 @@ KT_SCENARIO(vcpu_overcommit_fair, .timeout_s = 20, .needs_kvm = true)
     double jain, spread;
     vmm m;
 
-    if (cfg.nr_vcpus > KT_VM_MAX_VCPUS)
-        cfg.nr_vcpus = KT_VM_MAX_VCPUS;
-    if (run_vm(ctx, v, &m, &cfg) < 0)
+    mon = run_measured(ctx, v, &m, &cfg, KT_SRC_SCHEDSTAT);
+    if (!mon)
         return;
-    mon = vmm_measure(&m, KT_SRC_SCHEDSTAT, &err);
-    if (!mon) {
-        vmm_stop(&m);
-        kt_verdict_skip(v, "%s", err.msg);
-        return;
-    }
     vcpu_shares(mon, &m, v, share);
     if (kt_summarize(share, (size_t)m.nr, NULL, &s, &err) < 0) {
         s.jain = NAN;
