@@ -154,6 +154,34 @@ static int fill_watch(kt_work *work, watch *w, int n, const int *cpu_of, int ncp
     return 0;
 }
 
+/* Starts the spinners of spec, lets them settle, then watches them for the
+ * window: perf migrations through a monitor, and the samples above. Returns
+ * the stopped monitor, or NULL with the skip recorded. *work is the caller's
+ * to free either way. */
+static kt_monitor *run_watched(kt_verdict *v, const kt_work_spec *spec, kt_work **work,
+                               watch *w, int n, const int *cpu_of, int ncpu)
+{
+    kt_monitor *m;
+    kt_err err = { 0 };
+
+    *work = kt_work_new(0, &err);
+    if (!*work || kt_work_add(*work, spec, &err) || kt_work_start(*work, &err) ||
+        fill_watch(*work, w, n, cpu_of, ncpu, &err)) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return NULL;
+    }
+    kt_sleep_ms(WARMUP_MS);
+    m = watch_migrations(w, n, spec->process, &err);
+    if (!m) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return NULL;
+    }
+    sample(w, n, WINDOW_MS);
+    kt_monitor_stop(m);
+    kt_work_stop(*work);
+    return m;
+}
+
 /* Claims per worker and for the worst one; migrations from the timeline. */
 static void judge(kt_verdict *v, const kt_timeline *tl, const watch *w, int n,
                   unsigned migrations_max, const char *outside_label,
@@ -212,21 +240,9 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
 
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cpus = list,
                           .pin_each = true };
-    work = kt_work_new(0, &err);
-    if (!work || kt_work_add(work, &spin, &err) || kt_work_start(work, &err) ||
-        fill_watch(work, w, n, cpus, ncpu, &err)) {
-        kt_verdict_skip(v, "%s", err.msg);
+    m = run_watched(v, &spin, &work, w, n, cpus, ncpu);
+    if (!m)
         goto out;
-    }
-    kt_sleep_ms(WARMUP_MS);
-    m = watch_migrations(w, n, false, &err);
-    if (!m) {
-        kt_verdict_skip(v, "%s", err.msg);
-        goto out;
-    }
-    sample(w, n, WINDOW_MS);
-    kt_monitor_stop(m);
-    kt_work_stop(work);
     kt_verdict_note(v, "%d spinners pinned over CPUs %s, %d ms window", n, list, WINDOW_MS);
     judge(v, kt_monitor_timeline(m), w, n, MIGRATIONS_MAX, "cpus_outside_mask", OUTSIDE_MAX);
 out:
@@ -265,21 +281,9 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
     process = kt_cgroup_version(g) == KT_CG_V2;   /* v2 moves whole processes */
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cgroup = g,
                           .process = process };
-    work = kt_work_new(0, &err);
-    if (!work || kt_work_add(work, &spin, &err) || kt_work_start(work, &err) ||
-        fill_watch(work, w, n, &cpus[1], 1, &err)) {
-        kt_verdict_skip(v, "%s", err.msg);
+    m = run_watched(v, &spin, &work, w, n, &cpus[1], 1);
+    if (!m)
         goto out;
-    }
-    kt_sleep_ms(WARMUP_MS);
-    m = watch_migrations(w, n, process, &err);
-    if (!m) {
-        kt_verdict_skip(v, "%s", err.msg);
-        goto out;
-    }
-    sample(w, n, WINDOW_MS);
-    kt_monitor_stop(m);
-    kt_work_stop(work);
 
     unsigned wide = 0;
     for (int i = 0; i < n; i++) {
