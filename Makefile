@@ -17,7 +17,7 @@ B       := build
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN) $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude -Ilib $(WARN) $(CFLAGS)
 LDLIBS  := -lpthread -lm
 ALL_LDFLAGS := $(LDFLAGS)
 ifeq ($(SAN),1)
