@@ -38,7 +38,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run check bench install uninstall clean soak calibrate FORCE
+.PHONY: all run check bench install uninstall clean soak calibrate kernel FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -108,6 +108,10 @@ soak: all
 # Threshold calibration: N idle and N loaded runs of the catalog (README).
 calibrate: all
 	perl tests/calibrate.pl --runs $(N)
+
+# The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
+kernel:
+	@tests/tools/fetch-kernel.sh $(B)/kernel
 
 $(B)/ktstr.pc: FORCE
 	@mkdir -p $(@D)
