@@ -16,5 +16,7 @@
 #include "ktstr/work.h"
 #include "ktstr/cgroup.h"
 #include "ktstr/vm.h"
+#include "ktstr/topology.h"
+#include "ktstr/vcpus.h"
 
 #endif

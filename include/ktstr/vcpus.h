@@ -1,0 +1,48 @@
+/*
+ * ktstr/vcpus.h - what the host saw of a guest's vCPU threads during the
+ * body, handed to a VM scenario's .host_check:
+ *
+ *   static void host(const kt_vcpus *vc, kt_verdict *v)
+ *   {
+ *       for (int i = 0; i < kt_vcpus_count(vc); i++)
+ *           CLAIM_AS(v, "vcpu_share", kt_vcpus_share(vc, i), at_least, 0.5);
+ *   }
+ *
+ * Its claims are reported with the label prefix "host.".
+ */
+#ifndef KTSTR_VCPUS_H
+#define KTSTR_VCPUS_H
+
+#include "ktstr/monitor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kt_vcpus kt_vcpus;
+
+/* vCPU threads found (QEMU's "CPU <n>/TCG" or "CPU <n>/KVM"). */
+int kt_vcpus_count(const kt_vcpus *vc);
+
+/* Host CPU time of vCPU thread i over the body's wall time (1.0: one host
+ * CPU all the time); NaN when i is out of range or nothing was sampled. */
+double kt_vcpus_share(const kt_vcpus *vc, int i);
+
+/* The monitor's timeline over the body: target i is vCPU thread i, with
+ * schedstat and the software perf group (the hardware group with
+ * exclude_host where it opens). NULL when nothing was sampled. */
+const kt_timeline *kt_vcpus_timeline(const kt_vcpus *vc);
+
+/* "kvm" or "tcg". */
+const char *kt_vcpus_accel(const kt_vcpus *vc);
+
+/* Host thread id of vCPU thread i, or -1 when i is out of range. */
+int kt_vcpus_tid(const kt_vcpus *vc, int i);
+
+/* The body's wall time as the host saw it (its start and end marks). */
+double kt_vcpus_body_s(const kt_vcpus *vc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
