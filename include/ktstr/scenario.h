@@ -22,11 +22,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ktstr/topology.h"
 #include "ktstr/verdict.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct kt_vcpus;
 
 /* What a scenario body is handed besides its verdict. */
 typedef struct kt_ctx {
@@ -34,6 +37,7 @@ typedef struct kt_ctx {
     int ncpus;            /* CPUs this process may run on (its affinity mask) */
     unsigned timeout_s;   /* the timeout in force */
     bool verbose;         /* --verbose was given */
+    bool in_vm;           /* the body runs inside a VM-mode guest */
     int wire_fd;          /* private: the runner's pipe (-1 outside the runner) */
 } kt_ctx;
 
@@ -46,6 +50,11 @@ typedef struct kt_scenario_opts {
     bool needs_root;      /* effective uid 0 */
     bool needs_kvm;       /* /dev/kvm opens and answers KVM_GET_API_VERSION */
     bool needs_hw_pmu;    /* a hardware cycles counter opens for this thread */
+    kt_topology vm;       /* any field set: run in a QEMU guest of this shape */
+    /* VM mode: called on the host after the guest finished, with what the
+     * host saw of the vCPU threads during the body; its claims are
+     * reported as "host.<label>". */
+    void (*host_check)(const struct kt_vcpus *vc, kt_verdict *v);
 } kt_scenario_opts;
 
 typedef struct kt_scenario {

@@ -1,16 +1,22 @@
 /* The runner's command line. Every mistake is a usage error naming the
  * option and the value: a typo must never run a different test set. */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runner.h"
 
 /* A day: longer is almost surely a unit mistake (ms for s). */
 #define KT_TIMEOUT_MAX 86400
 
-enum opt { OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP };
+enum opt {
+    OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
+    OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY,
+};
 
 static const struct {
     const char *name;
@@ -24,12 +30,20 @@ static const struct {
     { "-v", OPT_VERBOSE, false },
     { "--help", OPT_HELP, false },
     { "-h", OPT_HELP, false },
+    { "--vm", OPT_VM, false },
+    { "--shard", OPT_SHARD, true },
+    { "--kernel", OPT_KERNEL, true },
+    { "--qemu", OPT_QEMU, true },
+    { "--accel", OPT_ACCEL, true },
+    { "--topology", OPT_TOPOLOGY, true },
 };
 
 void kt_cli_usage(FILE *fp, const char *prog)
 {
     fprintf(fp,
             "usage: %s [--list] [--filter GLOB]... [--timeout S] [--verbose] [--help]\n"
+            "          [--vm] [--topology NAME] [--kernel BZIMAGE] [--qemu PROG] [--accel A]\n"
+            "          [--shard I/N]\n"
             "  --list         print the scenario names, one per line, and exit\n"
             "  --filter GLOB  run only scenarios whose name matches GLOB (fnmatch);\n"
             "                 repeatable, the union is run and counted in the plan\n"
@@ -37,10 +51,21 @@ void kt_cli_usage(FILE *fp, const char *prog)
             "                 overriding each scenario's own\n"
             "  --verbose, -v  list every claim in the YAML, passing ones too\n"
             "  --help, -h     print this text\n"
+            "  --vm           run every scenario in a QEMU guest (those without .vm\n"
+            "                 with the default topology, 1n1l2c1t)\n"
+            "  --topology T   the guest topology for scenarios without .vm, as\n"
+            "                 <nodes>n<llcs>l<cores>c<threads>t, e.g. 2n2l2c1t\n"
+            "  --kernel F     the guest kernel (a bzImage); default\n"
+            "                 /boot/vmlinuz-$(uname -r) when readable\n"
+            "  --qemu P       the QEMU program; default qemu-system-x86_64 on PATH\n"
+            "  --accel A      kvm or tcg; default kvm where it can boot a Linux guest\n"
+            "  --shard I/N    run the I-th of N round-robin slices of the selection\n"
             "Environment (defaults the options override, handy under prove):\n"
             "  KTSTR_FILTER   globs separated by spaces or commas, as --filter\n"
             "  KTSTR_TIMEOUT  seconds, as --timeout\n"
             "  KTSTR_VERBOSE  1 for --verbose (0 or empty: off)\n"
+            "  KTSTR_VM       1 for --vm; KTSTR_TOPOLOGY, KTSTR_KERNEL, KTSTR_QEMU,\n"
+            "                 KTSTR_ACCEL and KTSTR_SHARD as the options of those names\n"
             "Prints TAP 13 on stdout; exit status 0 when no test point is \"not ok\",\n"
             "1 when one is, 2 on a usage error.\n",
             prog, KT_TIMEOUT_MAX);
@@ -65,6 +90,108 @@ static int parse_timeout(const char *what, const char *s, unsigned *out, kt_err 
     *out = (unsigned)v;
     return 0;
 }
+
+/* "I/N" with 1 <= I <= N. */
+static int parse_shard(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    unsigned i, n;
+    int used = 0;
+
+    if (sscanf(s, "%u/%u%n", &i, &n, &used) != 2 || s[used] || *s < '1' || *s > '9' ||
+        i < 1 || n < 1 || i > n || n > 100000)
+        return kt_err_set(err, EINVAL, "%s '%s': expected I/N with 1 <= I <= N, e.g. 2/4",
+                          what, s);
+    c->shard_i = i;
+    c->shard_n = n;
+    return 0;
+}
+
+static int parse_bool(const char *what, const char *s, bool *out, kt_err *err)
+{
+    if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+        return kt_err_set(err, EINVAL, "%s '%s': must be 0 or 1", what, s);
+    *out = strcmp(s, "1") == 0;
+    return 0;
+}
+
+/* A kernel the user named must be there and be a bzImage ("HdrS" at
+ * 0x202): a typo must not turn every VM point into a skip. */
+static int parse_kernel(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    char magic[4];
+    int fd = open(s, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return kt_err_sys(err, errno, "%s '%s'", what, s);
+    n = pread(fd, magic, sizeof(magic), 0x202);
+    close(fd);
+    if (n != (ssize_t)sizeof(magic) || memcmp(magic, "HdrS", 4) != 0)
+        return kt_err_set(err, EINVAL, "%s '%s': not a bzImage (no \"HdrS\" boot header at 0x202)",
+                          what, s);
+    c->kernel = s;
+    return 0;
+}
+
+static int parse_qemu(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    if (!*s)
+        return kt_err_set(err, EINVAL, "%s: empty", what);
+    if (strchr(s, '/') && access(s, X_OK) < 0)
+        return kt_err_sys(err, errno, "%s '%s'", what, s);
+    c->qemu = s;
+    return 0;
+}
+
+static int parse_accel(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    if (strcmp(s, "kvm") != 0 && strcmp(s, "tcg") != 0)
+        return kt_err_set(err, EINVAL, "%s '%s': must be kvm or tcg", what, s);
+    c->accel = s;
+    return 0;
+}
+
+static int parse_topology(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    kt_err why;
+
+    if (kt_topology_parse(s, &c->topology, &why) < 0)
+        return kt_err_set(err, EINVAL, "%s: %s", what, why.msg);
+    kt_topology_resolve(&c->topology);
+    if (kt_topology_check(&c->topology, &why) < 0)
+        return kt_err_set(err, EINVAL, "%s '%s': %s", what, s, why.msg);
+    return 0;
+}
+
+/* One parser per option with a value, for the option and its variable. */
+static int parse_value(enum opt o, const char *what, const char *v, kt_cli *c, kt_err *err)
+{
+    switch (o) {
+    case OPT_SHARD:
+        return parse_shard(what, v, c, err);
+    case OPT_KERNEL:
+        return parse_kernel(what, v, c, err);
+    case OPT_QEMU:
+        return parse_qemu(what, v, c, err);
+    case OPT_ACCEL:
+        return parse_accel(what, v, c, err);
+    case OPT_TOPOLOGY:
+        return parse_topology(what, v, c, err);
+    default:
+        return 0;
+    }
+}
+
+static const struct {
+    const char *var;
+    enum opt opt;
+} env_values[] = {
+    { "KTSTR_SHARD", OPT_SHARD },
+    { "KTSTR_KERNEL", OPT_KERNEL },
+    { "KTSTR_QEMU", OPT_QEMU },
+    { "KTSTR_ACCEL", OPT_ACCEL },
+    { "KTSTR_TOPOLOGY", OPT_TOPOLOGY },
+};
 
 /* Finds the option arg names, alone or as "--name=value". */
 static int lookup(const char *arg, const char **inline_value)
@@ -92,7 +219,17 @@ static int parse_env(kt_cli *c, kt_err *err)
     const char *filter = getenv("KTSTR_FILTER");
     const char *timeout = getenv("KTSTR_TIMEOUT");
     const char *verbose = getenv("KTSTR_VERBOSE");
+    const char *vm = getenv("KTSTR_VM");
     char *save, *tok;
+
+    for (size_t i = 0; i < sizeof(env_values) / sizeof(env_values[0]); i++) {
+        const char *v = getenv(env_values[i].var);
+
+        if (v && *v && parse_value(env_values[i].opt, env_values[i].var, v, c, err) < 0)
+            return -1;
+    }
+    if (vm && *vm && parse_bool("KTSTR_VM", vm, &c->vm, err) < 0)
+        return -1;
 
     if (timeout && *timeout && parse_timeout("KTSTR_TIMEOUT", timeout, &c->timeout_s, err) < 0)
         return -1;
@@ -149,6 +286,17 @@ int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err)
         case OPT_HELP:
             c->help = true;
             break;
+        case OPT_VM:
+            c->vm = true;
+            break;
+        case OPT_SHARD:
+        case OPT_KERNEL:
+        case OPT_QEMU:
+        case OPT_ACCEL:
+        case OPT_TOPOLOGY:
+            if (parse_value(options[k].opt, options[k].name, value, c, err) < 0)
+                return -1;
+            break;
         case OPT_TIMEOUT:
             if (parse_timeout("--timeout", value, &c->timeout_s, err) < 0)
                 return -1;
@@ -173,6 +321,11 @@ void kt_cli_fini(kt_cli *c)
     c->filters = NULL;
     c->env_filters = NULL;
     c->nfilters = 0;
+}
+
+bool kt_cli_in_shard(const kt_cli *c, unsigned k)
+{
+    return c->shard_n == 0 || k % c->shard_n == c->shard_i - 1;
 }
 
 bool kt_cli_selects(const kt_cli *c, const char *name)

@@ -351,8 +351,8 @@ int kt_main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    for (size_t i = 0; i < nall; i++)
-        if (kt_cli_selects(&cli, all[i].name))
+    for (size_t i = 0, k = 0; i < nall; i++)
+        if (kt_cli_selects(&cli, all[i].name) && kt_cli_in_shard(&cli, (unsigned)k++))
             sel[nsel++] = &all[i];
     if (cli.list) {
         for (size_t i = 0; i < nsel; i++)
@@ -363,7 +363,9 @@ int kt_main(int argc, char **argv)
     if (nsel == 0) {
         /* A filter that matches nothing is a visible skip, not an error:
          * `prove dir/ :: --filter X` passes the same filter to every file. */
-        const char *why = nall ? "no scenario matches --filter" : "no scenarios registered";
+        const char *why = !nall ? "no scenarios registered"
+                          : cli.shard_n > 1 ? "no scenario in this --shard of the selection"
+                                            : "no scenario matches --filter";
 
         fprintf(stderr, "# %s: %s\n", prog, why);
         kt_tap_version(&rn.tap);

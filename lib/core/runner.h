@@ -26,6 +26,7 @@
 
 #include "ktstr/error.h"
 #include "ktstr/scenario.h"
+#include "ktstr/topology.h"
 
 /* ---- registry.c ------------------------------------------------------- */
 
@@ -44,6 +45,12 @@ typedef struct kt_cli {
     const char **filters;      /* point into argv or env_filters */
     size_t nfilters;
     char *env_filters;         /* a split copy of KTSTR_FILTER */
+    bool vm;                   /* --vm / KTSTR_VM=1: every scenario in a guest */
+    unsigned shard_i, shard_n; /* --shard I/N; 0/0: no sharding */
+    const char *kernel;        /* --kernel / KTSTR_KERNEL (a checked bzImage), or NULL */
+    const char *qemu;          /* --qemu / KTSTR_QEMU, or NULL */
+    const char *accel;         /* --accel / KTSTR_ACCEL: "kvm", "tcg" or NULL */
+    kt_topology topology;      /* --topology / KTSTR_TOPOLOGY (resolved), or all 0 */
 } kt_cli;
 
 /* Parses the KTSTR_FILTER, KTSTR_TIMEOUT and KTSTR_VERBOSE environment
@@ -52,6 +59,8 @@ typedef struct kt_cli {
  * bad option or variable on a usage error. */
 int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err);
 void kt_cli_fini(kt_cli *c);
+/* True when the k-th selected scenario (0-based) is in this shard. */
+bool kt_cli_in_shard(const kt_cli *c, unsigned k);
 /* True when no filter was given or name matches one of them. */
 bool kt_cli_selects(const kt_cli *c, const char *name);
 /* The usage text. */

@@ -5,11 +5,15 @@
  *   topology.c  kt_topology (public)
  *   qemu.c      QEMU's argv and the accelerator
  *   vcpus.c     kt_vcpus (public): the host's view of the vCPU threads
+ *   spawn.c     starting QEMU
+ *   console.c   reading the guest's console log
  */
 #ifndef KTSTR_LIB_GUEST_GUEST_H
 #define KTSTR_LIB_GUEST_GUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "ktstr/error.h"
 #include "ktstr/vcpus.h"
@@ -20,6 +24,22 @@ int kt__guest_mount_all(kt_err *err);
 
 /* Syncs and powers the guest off; never returns. */
 void kt__guest_power_off(void) __attribute__((noreturn));
+
+/* ---- spawn.c, console.c ------------------------------------------------ */
+
+struct kt__qemu_argv;
+/* Starts QEMU (argv from kt__qemu_argv_build) with wire_fd inherited, its
+ * stdout and stderr to log_fd and stdin from /dev/null; it gets SIGKILL
+ * when the calling process dies. The pid, or -1 naming why exec failed. */
+pid_t kt__qemu_spawn(const struct kt__qemu_argv *a, int wire_fd, int log_fd, kt_err *err);
+
+/* True when the console text shows a kernel panic, oops or BUG. */
+bool kt__console_panicked(const char *text);
+
+/* The last `want` non-empty lines of text, oldest first, as pointers into
+ * it and lengths (without line ends); returns how many. */
+size_t kt__console_tail(const char *text, size_t want, const char **starts,
+                        size_t *lens);
 
 /* ---- vcpus.c: the host's view (kt_vcpus is public, read-only) -------- */
 
