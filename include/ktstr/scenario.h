@@ -38,6 +38,7 @@ typedef struct kt_ctx {
     unsigned timeout_s;   /* the timeout in force */
     bool verbose;         /* --verbose was given */
     bool in_vm;           /* the body runs inside a VM-mode guest */
+    kt_topology topology; /* in a guest: the topology it was booted with */
     int wire_fd;          /* private: the runner's pipe (-1 outside the runner) */
 } kt_ctx;
 
