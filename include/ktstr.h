@@ -15,6 +15,6 @@
 #include "ktstr/hist.h"
 #include "ktstr/work.h"
 #include "ktstr/cgroup.h"
-#include "ktstr/vm.h"
+#include "ktstr/microvm.h"
 
 #endif
