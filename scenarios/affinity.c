@@ -260,6 +260,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
     kt_work *work = NULL;
     kt_monitor *m = NULL;
     kt_cgroup *g;
+    kt_cg_hooks hooks = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_err err = { 0 };
     bool process;
 
@@ -267,7 +268,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
         kt_verdict_skip(v, "%s", err.msg[0] ? err.msg : "fewer than 2 CPUs allowed");
         return;
     }
-    g = kt_cgroup_create(ctx, "iso", &err);
+    g = kt_cgroup_create(&hooks, "iso", &err);
     if (!g) {
         kt_verdict_skip(v, "%s", err.msg);
         return;

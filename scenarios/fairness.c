@@ -239,6 +239,7 @@ KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
     double used[2], wall, cgroup_ratio;
     int cpu = nth_allowed_cpu(0);
     kt_cgroup *light = NULL, *heavy = NULL;
+    kt_cg_hooks hooks = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_work *w = NULL;
     kt_err err;
 
@@ -246,9 +247,9 @@ KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
         kt_verdict_skip(v, "sched_getaffinity failed");
         return;
     }
-    light = kt_cgroup_create(ctx, "fairlight", &err);
+    light = kt_cgroup_create(&hooks, "fairlight", &err);
     if (light)
-        heavy = kt_cgroup_create(ctx, "fairheavy", &err);
+        heavy = kt_cgroup_create(&hooks, "fairheavy", &err);
     if (!light || !heavy || kt_cgroup_set_weight(light, 100, &err) ||
         kt_cgroup_set_weight(heavy, 300, &err)) {
         kt_verdict_skip(v, "%s", err.msg);

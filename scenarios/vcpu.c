@@ -1,7 +1,7 @@
 /*
  * vCPU threads: how the host scheduler treats a VM's vCPUs.
  *
- * Each scenario runs a micro-VM (ktstr/vm.h) in a forked child, the "VMM
+ * Each scenario runs a micro-VM (ktstr/microvm.h) in a forked child, the "VMM
  * process" (named ktw0, like QEMU to its host), and watches it from the
  * scenario process as an outsider would: vCPU threads are found by name
  * ("CPU <n>/KVM") with ktstr/discover.h and measured by the monitor. The
@@ -61,15 +61,15 @@ typedef struct vmm {
     pid_t pid;
     int sock;                  /* closing it tells the VMM to quit */
     int nr;
-    kt_vcpu_thread vcpus[KT_VM_MAX_VCPUS];
-    int stats_fd[KT_VM_MAX_VCPUS];   /* by vCPU index; -1 when none */
+    kt_vcpu_thread vcpus[KT_MICROVM_MAX_VCPUS];
+    int stats_fd[KT_MICROVM_MAX_VCPUS]; /* by vCPU index; -1 when none */
     char stats_msg[KT_ERR_MSG_MAX];  /* why stats fds are missing */
 } vmm;
 
 static int send_report(int sock, const vmm_report *r, const int *fds)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(int) * KT_VM_MAX_VCPUS)];
+        char buf[CMSG_SPACE(sizeof(int) * KT_MICROVM_MAX_VCPUS)];
         struct cmsghdr align;
     } ctl;
     struct iovec iov = { (void *)r, sizeof(*r) };
@@ -91,28 +91,28 @@ static int send_report(int sock, const vmm_report *r, const int *fds)
 }
 
 /* The VMM process: run the VM until the scenario closes its socket. */
-static void vmm_main(int sock, const kt_vm_config *cfg)
+static void vmm_main(int sock, const kt_microvm_config *cfg)
 {
     vmm_report r = { 0 };
-    int fds[KT_VM_MAX_VCPUS];
+    int fds[KT_MICROVM_MAX_VCPUS];
     kt_err err = { 0 };
-    kt_vm *vm;
+    kt_microvm *vm;
     char c;
 
     prctl(PR_SET_NAME, "ktw0", 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    vm = kt_vm_create(cfg, &err);
-    if (!vm || kt_vm_start(vm, &err) < 0) {
+    vm = kt_microvm_create(cfg, &err);
+    if (!vm || kt_microvm_start(vm, &err) < 0) {
         snprintf(r.msg, sizeof(r.msg), "%s", err.msg);
         send_report(sock, &r, NULL);
-        kt_vm_destroy(vm);
+        kt_microvm_destroy(vm);
         _exit(1);
     }
     r.ok = 1;
     for (int i = 0; i < cfg->nr_vcpus; i++) {
-        fds[i] = kt_vm_vcpu_stats_fd(vm, i);
+        fds[i] = kt_microvm_vcpu_stats_fd(vm, i);
         if (fds[i] < 0) {
-            snprintf(r.msg, sizeof(r.msg), "%s", kt_vm_vcpu_stats_error(vm, i)->msg);
+            snprintf(r.msg, sizeof(r.msg), "%s", kt_microvm_vcpu_stats_error(vm, i)->msg);
             break;
         }
         r.nr_stats_fds = i + 1;
@@ -123,14 +123,14 @@ static void vmm_main(int sock, const kt_vm_config *cfg)
         _exit(1);
     while (read(sock, &c, 1) < 0 && errno == EINTR)
         ;
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     _exit(0);
 }
 
 static int recv_report(vmm *m, vmm_report *r, kt_err *err)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(int) * KT_VM_MAX_VCPUS)];
+        char buf[CMSG_SPACE(sizeof(int) * KT_MICROVM_MAX_VCPUS)];
         struct cmsghdr align;
     } ctl;
     struct iovec iov = { r, sizeof(*r) };
@@ -176,7 +176,7 @@ static void vmm_stop(vmm *m)
     if (m->sock >= 0)
         close(m->sock);
     m->sock = -1;
-    for (int i = 0; i < KT_VM_MAX_VCPUS; i++) {
+    for (int i = 0; i < KT_MICROVM_MAX_VCPUS; i++) {
         if (m->stats_fd[i] >= 0)
             close(m->stats_fd[i]);
         m->stats_fd[i] = -1;
@@ -203,7 +203,7 @@ static void vmm_stop(vmm *m)
 
 /* Starts the VMM process and finds its vCPU threads. -1 with err (a skip
  * reason when KVM refuses). */
-static int vmm_start(vmm *m, const kt_vm_config *cfg, kt_err *err)
+static int vmm_start(vmm *m, const kt_microvm_config *cfg, kt_err *err)
 {
     vmm_report r = { 0 };
     int sv[2];
@@ -212,7 +212,7 @@ static int vmm_start(vmm *m, const kt_vm_config *cfg, kt_err *err)
     m->sock = -1;
     m->nr = 0;
     m->stats_msg[0] = '\0';
-    for (int i = 0; i < KT_VM_MAX_VCPUS; i++)
+    for (int i = 0; i < KT_MICROVM_MAX_VCPUS; i++)
         m->stats_fd[i] = -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return kt_err_sys(err, errno, "VMM process: socketpair");
@@ -237,7 +237,7 @@ static int vmm_start(vmm *m, const kt_vm_config *cfg, kt_err *err)
     }
     if (r.nr_stats_fds == 0)
         snprintf(m->stats_msg, sizeof(m->stats_msg), "%s", r.msg);
-    m->nr = kt_discover_vcpus(m->pid, m->vcpus, KT_VM_MAX_VCPUS, err);
+    m->nr = kt_discover_vcpus(m->pid, m->vcpus, KT_MICROVM_MAX_VCPUS, err);
     if (m->nr < 0)
         goto fail;
     if (m->nr != cfg->nr_vcpus) {
@@ -254,7 +254,7 @@ fail:
 /* Warms up, then monitors every vCPU thread for the window. NULL with err. */
 static kt_monitor *vmm_measure(const vmm *m, unsigned sources, kt_err *err)
 {
-    kt_target t[KT_VM_MAX_VCPUS];
+    kt_target t[KT_MICROVM_MAX_VCPUS];
     kt_monitor *mon;
 
     for (int i = 0; i < m->nr; i++) {
@@ -296,23 +296,23 @@ static void note_summary(kt_verdict *v, const char *what, const double *x, int n
                     s.min, s.p50, s.max);
 }
 
-/* Starts the VMM (at most KT_VM_MAX_VCPUS vCPUs) and measures its vCPU
+/* Starts the VMM (at most KT_MICROVM_MAX_VCPUS vCPUs) and measures its vCPU
  * threads from the given sources over the window. NULL when it cannot,
  * with the skip and its reason recorded and the VMM gone. */
 static kt_monitor *run_measured(kt_ctx *ctx, kt_verdict *v, vmm *m,
-                                kt_vm_config *cfg, unsigned sources)
+                                kt_microvm_config *cfg, unsigned sources)
 {
     kt_err err = { 0 };
     kt_monitor *mon;
 
-    if (cfg->nr_vcpus > KT_VM_MAX_VCPUS)
-        cfg->nr_vcpus = KT_VM_MAX_VCPUS;
+    if (cfg->nr_vcpus > KT_MICROVM_MAX_VCPUS)
+        cfg->nr_vcpus = KT_MICROVM_MAX_VCPUS;
     if (vmm_start(m, cfg, &err) < 0) {
         kt_verdict_skip(v, "%s", err.msg);
         return NULL;
     }
     kt_verdict_note(v, "%d %s vCPUs in VMM pid %d on %d CPUs", m->nr,
-                    kt_guest_prog_name(cfg->prog), (int)m->pid, ctx->ncpus);
+                    kt_microvm_prog_name(cfg->prog), (int)m->pid, ctx->ncpus);
     if ((sources & KT_SRC_KVM) && m->stats_msg[0]) {
         kt_verdict_skip(v, "KVM stats: %s", m->stats_msg);
         vmm_stop(m);
@@ -329,8 +329,8 @@ static kt_monitor *run_measured(kt_ctx *ctx, kt_verdict *v, vmm *m,
 /* One spinning vCPU per CPU: every vCPU thread gets its fair share. */
 KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true)
 {
-    kt_vm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_GUEST_SPIN };
-    double share[KT_VM_MAX_VCPUS], ratio[KT_VM_MAX_VCPUS];
+    kt_microvm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_MICROVM_PROG_SPIN };
+    double share[KT_MICROVM_MAX_VCPUS], ratio[KT_MICROVM_MAX_VCPUS];
     double fair = 1.0, share_of_fair_worst = INFINITY;
     kt_monitor *mon;
     vmm m;
@@ -361,9 +361,9 @@ KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true)
  * counts the time they spend waiting in halt. */
 KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true)
 {
-    kt_vm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_GUEST_HALT,
-                         .halt_wake_ms = HALT_WAKE_MS };
-    double share[KT_VM_MAX_VCPUS], wait_frac[KT_VM_MAX_VCPUS];
+    kt_microvm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_MICROVM_PROG_HALT,
+                              .halt_wake_ms = HALT_WAKE_MS };
+    double share[KT_MICROVM_MAX_VCPUS], wait_frac[KT_MICROVM_MAX_VCPUS];
     double cpu_share_worst = -INFINITY, halt_wait_frac_worst = INFINITY;
     const kt_timeline *tl;
     kt_monitor *mon;
@@ -402,8 +402,8 @@ KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true)
 /* Twice as many spinning vCPUs as CPUs: host CPU time is shared fairly. */
 KT_SCENARIO(vcpu_overcommit_fair, .timeout_s = 20, .needs_kvm = true)
 {
-    kt_vm_config cfg = { .nr_vcpus = 2 * ctx->ncpus, .prog = KT_GUEST_SPIN };
-    double share[KT_VM_MAX_VCPUS];
+    kt_microvm_config cfg = { .nr_vcpus = 2 * ctx->ncpus, .prog = KT_MICROVM_PROG_SPIN };
+    double share[KT_MICROVM_MAX_VCPUS];
     kt_summary s;
     kt_err err = { 0 };
     kt_monitor *mon;

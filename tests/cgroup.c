@@ -1,15 +1,18 @@
 /* Cgroups: the pure parts for both versions (file names, weights,
- * mountinfo, names), then on this machine: create, set, move a worker,
- * read back, remove, and leave nothing behind. */
+ * mountinfo, names, /proc stat), then on this machine: create, set, move a
+ * worker, read back, remove, and leave nothing behind; the caller's hooks;
+ * the sweep of groups whose creator is gone, on v1 and (in a namespace) v2. */
 #include "unit.h"
 
 #include <ktstr/cgroup.h>
+#include <ktstr/scenario.h>
 #include <ktstr/work.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,21 +112,64 @@ static void t_names(void)
     kt_err err = { 0 };
     int rc;
 
-    rc = kt_cg_name(buf, sizeof(buf), 1234, 5, "heavy", &err);
+    long pid = 0;
+    unsigned long long start = 0;
+
+    rc = kt_cg_name(buf, sizeof(buf), 1234, 98765, 5, "heavy", &err);
     check_int(rc, ==, 0);
-    check_str(buf, "ktstr-1234-5-heavy");
-    rc = kt_cg_name(buf, sizeof(buf), 1, 0, "a/b", &err);
+    check_str(buf, "ktstr-1234-98765-5-heavy");
+    rc = kt_cg_name(buf, sizeof(buf), 1, 2, 0, "a/b", &err);
     check_int(rc, ==, -1);
     check_contains(err.msg, "\"a/b\"");
-    rc = kt_cg_name(buf, sizeof(buf), 1, 0, "", &err);
+    rc = kt_cg_name(buf, sizeof(buf), 1, 2, 0, "", &err);
     check_int(rc, ==, -1);
-    rc = kt_cg_name(buf, sizeof(buf), 1, 0, "..", &err);
+    rc = kt_cg_name(buf, sizeof(buf), 1, 2, 0, "..", &err);
     check_int(rc, ==, -1);
-    rc = kt_cg_name(buf, sizeof(buf), 1, 0, NULL, &err);
+    rc = kt_cg_name(buf, sizeof(buf), 1, 2, 0, NULL, &err);
     check_int(rc, ==, -1);
-    rc = kt_cg_name(buf, 12, 1234, 5, "heavy", &err);
+    rc = kt_cg_name(buf, 18, 1234, 98765, 5, "heavy", &err);
     check_int(rc, ==, -1);
     check_int(err.code, ==, ENAMETOOLONG);
+
+    /* ...and back: the creator's pid and start time. */
+    check_int(kt_cg_parse_name("ktstr-1234-98765-5-heavy", &pid, &start), ==, 0);
+    check_int(pid, ==, 1234);
+    check_uint(start, ==, 98765);
+    check_int(kt_cg_parse_name("ktstr-7-0-0-a-b-1", &pid, &start), ==, 0);
+    check_int(pid, ==, 7);
+    check_uint(start, ==, 0);
+    /* Older names (no start time) and strangers are not ours to judge. */
+    check_int(kt_cg_parse_name("ktstr-1234-0-fairlight", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name("ktstr-1234-5-6-", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name("ktstr-0-5-6-x", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name("ktstr--5-6-x", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name("ktstr-99999999999999999999-5-6-x", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name("system.slice", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name("ktstr-12a-5-6-x", &pid, &start), ==, -1);
+    check_int(kt_cg_parse_name(NULL, &pid, &start), ==, -1);
+}
+
+static void t_stat_start(void)
+{
+    /* A comm with spaces and parentheses: fields count from the last ')'. */
+    static const char odd[] =
+        "812 (a) b (c) S 1 812 812 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0 "
+        "4242 10000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0\n";
+    unsigned long long start = 0, mine = 0, again = 0;
+    kt_err err = { 0 };
+
+    check_int(kt_cg_parse_stat_start(odd, &start), ==, 0);
+    check_uint(start, ==, 4242);
+    check_int(kt_cg_parse_stat_start("812 (x) S 1 2 3", &start), ==, -1);
+    check_int(kt_cg_parse_stat_start("no parenthesis at all", &start), ==, -1);
+    check_int(kt_cg_parse_stat_start(NULL, &start), ==, -1);
+    /* This process: a start time that stays put; no such pid: ENOENT. */
+    check_int(kt_cg_proc_start((long)getpid(), &mine, &err), ==, 0);
+    check_int(kt_cg_proc_start((long)getpid(), &again, &err), ==, 0);
+    check_uint(mine, ==, again);
+    check_int(kt_cg_proc_start(0x7ffffff0L, &start, &err), ==, -1);
+    check_int(err.code, ==, ENOENT);
+    check_contains(err.msg, "/proc/2147483632/stat");
 }
 
 /* Entries named ktstr-<our pid>-* left in dir. */
@@ -183,12 +229,14 @@ static void t_live(void)
     struct stat st;
     kt_work *w;
     kt_work_result r;
+    unsigned long long start = 0;
     int rc;
 
     if (!g)
         return;
+    check_int(kt_cg_proc_start((long)getpid(), &start, &err), ==, 0);
     check_int(kt_cgroup_version(g), ==, lay.version);
-    snprintf(want, sizeof(want), "/ktstr-%d-0-live", (int)getpid());
+    snprintf(want, sizeof(want), "/ktstr-%d-%llu-0-live", (int)getpid(), start);
     snprintf(dir, sizeof(dir), "%s", kt_cgroup_path(g, KT_CG_WEIGHT));
     check_contains(dir, want);
     check_int(stat(dir, &st), ==, 0);
@@ -198,7 +246,7 @@ static void t_live(void)
     check(g2 != NULL);
     if (g2) {
         snprintf(dir2, sizeof(dir2), "%s", kt_cgroup_path(g2, KT_CG_WEIGHT));
-        snprintf(want, sizeof(want), "/ktstr-%d-1-live", (int)getpid());
+        snprintf(want, sizeof(want), "/ktstr-%d-%llu-1-live", (int)getpid(), start);
         check_contains(dir2, want);
         rc = kt_cgroup_destroy(g2, &err);
         check_int(rc, ==, 0);
@@ -313,6 +361,226 @@ static void t_live(void)
     check_int(leftovers(lay.cpuset_root), ==, 0);
 }
 
+/* What the hooks heard. */
+typedef struct heard {
+    char paths[2][4096];
+    int npaths;
+    int fail_errno;            /* rmdir_at_exit fails with this when nonzero */
+    char notes[8192];
+} heard;
+
+static int record_rmdir(void *arg, const char *path)
+{
+    heard *h = arg;
+
+    if (h->npaths < 2)
+        snprintf(h->paths[h->npaths], sizeof(h->paths[0]), "%s", path);
+    h->npaths++;
+    if (h->fail_errno) {
+        errno = h->fail_errno;
+        return -1;
+    }
+    return 0;
+}
+
+static void record_note(void *arg, const char *msg)
+{
+    heard *h = arg;
+    size_t used = strlen(h->notes);
+
+    snprintf(h->notes + used, sizeof(h->notes) - used, "%s\n", msg);
+}
+
+/* rmdir_at_exit hears of every directory; when it fails, so does the
+ * creation, naming the path, and nothing stays behind. */
+static void t_hooks(void)
+{
+    static heard h;
+    kt_cg_hooks hooks = { record_rmdir, &h, record_note, &h };
+    kt_ctx outside = { .name = "t_hooks", .wire_fd = -1 };
+    kt_cg_hooks runner = { kt_ctx_rmdir_hook, &outside, NULL, NULL };
+    kt_cg_layout lay;
+    kt_err err = { 0 };
+    kt_cgroup *g;
+
+    if (geteuid() != 0 || kt_cg_detect(&lay, &err)) {
+        test_skip("%s", geteuid() ? "needs root" : err.msg);
+        return;
+    }
+    memset(&h, 0, sizeof(h));
+    g = kt_cgroup_create(&hooks, "hooked", &err);
+    if (!g) {
+        test_skip("%s", err.msg);
+        return;
+    }
+    check_int(h.npaths, ==, lay.version == KT_CG_V1 ? 2 : 1);
+    check_str(h.paths[0], kt_cgroup_path(g, KT_CG_WEIGHT));
+    if (lay.version == KT_CG_V1)
+        check_str(h.paths[1], kt_cgroup_path(g, KT_CG_CPUS));
+    check_int(kt_cgroup_destroy(g, &err), ==, 0);
+
+    memset(&h, 0, sizeof(h));
+    h.fail_errno = ENOSPC;
+    check(kt_cgroup_create(&hooks, "hooked", &err) == NULL);
+    check_int(err.code, ==, ENOSPC);
+    check_contains(err.msg, "could not be arranged");
+    check_contains(err.msg, h.paths[0]);
+    check_contains(err.msg, "-0-hooked");
+    /* The runner's own hook outside the runner: nobody to ask. */
+    check(kt_cgroup_create(&runner, "hooked", &err) == NULL);
+    check_int(err.code, ==, EBADF);
+    check_contains(err.msg, "-0-hooked at exit could not be arranged");
+    check_int(leftovers(lay.cpu_root), ==, 0);
+    check_int(leftovers(lay.cpuset_root), ==, 0);
+}
+
+/* A pid that was in use a moment ago and is free now. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+        return -1;
+    return (long)pid;
+}
+
+/* A child that sleeps until killed, or -1. */
+static pid_t sleeper(void)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    return pid;
+}
+
+static int make_group(const char *root, const char *leaf, char *dir, size_t cap)
+{
+    snprintf(dir, cap, "%s/%s", root, leaf);
+    return mkdir(dir, 0755);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+static int write_pid(const char *dir, const char *file, long pid)
+{
+    char path[4200];
+    FILE *f;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    rc = fprintf(f, "%ld\n", pid) < 0;
+    return fclose(f) || rc ? -1 : 0;
+}
+
+/* The sweep under lay's cpu root (and, on v1, the cpuset root): a dead
+ * creator's group goes, so does one whose pid now belongs to a process
+ * that started at another time; a live creator's stays, so do older names
+ * and a dead creator's group that still holds a task (noted), until the
+ * task is gone. 0 when all held, else the number of the check that
+ * failed, with what the hooks heard in h. */
+static int sweep_checks(const kt_cg_layout *lay, heard *h)
+{
+    kt_cg_hooks hooks = { NULL, NULL, record_note, h };
+    const char *procs = kt_cg_file(lay->version, KT_CG_PROCS);
+    char leaf[256], dead[4096], reused[4096], live[4096], old[4096], busy[4096], want[4400];
+    unsigned long long mine;
+    long gone = dead_pid(), me = (long)getpid();
+    pid_t task = -1;
+    kt_err err = { 0 };
+    int rc, failed = 0;
+
+    memset(h, 0, sizeof(*h));
+    if (gone < 0 || kt_cg_proc_start(me, &mine, &err))
+        return 1;
+    snprintf(leaf, sizeof(leaf), "ktstr-%ld-%llu-0-sweepdead", gone, mine);
+    if (make_group(lay->cpu_root, leaf, dead, sizeof(dead)))
+        return 2;
+    snprintf(leaf, sizeof(leaf), "ktstr-%ld-%llu-0-sweepreused", me, mine + 1);
+    make_group(lay->cpu_root, leaf, reused, sizeof(reused));
+    snprintf(leaf, sizeof(leaf), "ktstr-%ld-%llu-0-sweeplive", me, mine);
+    make_group(lay->cpu_root, leaf, live, sizeof(live));
+    snprintf(leaf, sizeof(leaf), "ktstr-%ld-0-sweepold", gone);
+    make_group(lay->cpu_root, leaf, old, sizeof(old));
+    snprintf(leaf, sizeof(leaf), "ktstr-%ld-%llu-1-sweepbusy", gone, mine);
+    make_group(lay->cpu_root, leaf, busy, sizeof(busy));
+    task = sleeper();
+    if (task < 0 || write_pid(busy, procs, (long)task))
+        failed = 3;
+
+    rc = failed ? -1 : kt_cg_sweep(lay, &hooks, &err);
+    if (!failed && rc < 2)
+        failed = 4;
+    else if (!failed && (exists(dead) || exists(reused)))
+        failed = 5;
+    else if (!failed && (!exists(live) || !exists(old) || !exists(busy)))
+        failed = 6;
+    snprintf(want, sizeof(want), "removed stale cgroup %s (creator pid %ld gone)\n", dead, gone);
+    if (!failed && !strstr(h->notes, want))
+        failed = 7;
+    snprintf(want, sizeof(want), "removed stale cgroup %s (creator pid %ld gone, its pid reused)",
+             reused, me);
+    if (!failed && !strstr(h->notes, want))
+        failed = 8;
+    snprintf(want, sizeof(want), "stale cgroup %s (creator pid %ld gone) left: 1 task still in it",
+             busy, gone);
+    if (!failed && !strstr(h->notes, want))
+        failed = 9;
+    if (!failed && (strstr(h->notes, live) || strstr(h->notes, old)))
+        failed = 10;
+    /* The task gone, the next sweep takes its group. */
+    if (task > 0) {
+        kill(task, SIGKILL);
+        waitpid(task, NULL, 0);
+    }
+    rc = kt_cg_sweep(lay, &hooks, &err);
+    if (!failed && (rc < 1 || exists(busy)))
+        failed = 11;
+    rmdir(busy);
+    rmdir(dead);
+    rmdir(reused);
+    rmdir(live);
+    rmdir(old);
+    return failed;
+}
+
+static void t_sweep(void)
+{
+    static heard h;
+    kt_cg_layout lay;
+    kt_err err = { 0 };
+    int rc;
+
+    if (geteuid() != 0 || kt_cg_detect(&lay, &err)) {
+        test_skip("%s", geteuid() ? "needs root" : err.msg);
+        return;
+    }
+    check_int(kt_cg_sweep(NULL, NULL, &err), ==, -1);
+    check_int(err.code, ==, EINVAL);
+    fflush(NULL);
+    rc = sweep_checks(&lay, &h);
+    if (rc == 2) {
+        test_skip("mkdir in %s: %s", lay.cpu_root, strerror(errno));
+        return;
+    }
+    if (!check_int(rc, ==, 0))
+        test_msg("notes:\n%s", h.notes);
+    check_int(leftovers(lay.cpu_root), ==, 0);
+    check_int(leftovers(lay.cpuset_root), ==, 0);
+}
+
 static void t_not_root(void)
 {
     pid_t pid, got;
@@ -360,6 +628,15 @@ static int v2_child(void)
         return 10;
     if (strcmp(lay.cpu_root, "/sys/fs/cgroup"))
         return 11;
+    {
+        static heard h;
+        int rc = sweep_checks(&lay, &h);
+
+        if (rc) {
+            fprintf(stderr, "# v2 child: sweep check %d failed; notes:\n%s", rc, h.notes);
+            return 20 + rc;
+        }
+    }
     g = kt_cgroup_create(NULL, "v2", &err);
     fprintf(stderr, "# v2 child: %s\n", g ? "created" : err.msg);
     if (g) {
@@ -425,9 +702,12 @@ int main(void)
     TEST(t_files(), "knob file names per version");
     TEST(t_weights(), "v1 shares <-> v2 weight, the kernel's formula both ways");
     TEST(t_mountinfo(), "mountinfo: hybrid, co-mounted v1, pure v2, neither");
-    TEST(t_names(), "unique names and bad names");
+    TEST(t_names(), "unique names and bad names, and the creator read back");
+    TEST(t_stat_start(), "a process's start time from /proc/<pid>/stat");
     TEST(t_live(), "create, weight, cpus, move a worker, read back, remove");
-    TEST(t_v2_namespace(), "v2 detected by statfs magic; a missing v2 controller is named");
+    TEST(t_hooks(), "rmdir_at_exit hears every directory; its failure fails the creation");
+    TEST(t_sweep(), "groups of dead creators removed, live and busy ones left");
+    TEST(t_v2_namespace(), "v2 detected by statfs magic; the sweep on v2; a missing v2 controller is named");
     TEST(t_not_root(), "not root: EPERM with the reason");
     TEST(t_bad_args(), "NULL groups and bad names are refused");
     return test_done();

@@ -1,7 +1,8 @@
 /*
  * ktstr/cgroup.h - scratch cgroups for a scenario, on cgroup v1 or v2.
  *
- *   kt_cgroup *g = kt_cgroup_create(ctx, "heavy", &err);  // NULL: skip with err.msg
+ *   kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+ *   kt_cgroup *g = kt_cgroup_create(&h, "heavy", &err);   // NULL: skip with err.msg
  *   kt_cgroup_set_weight(g, 200, &err);                     // v2 units, 1..10000
  *   kt_cgroup_set_cpus(g, "0", &err);
  *   kt_cgroup_add(g, tid, &err);
@@ -14,9 +15,11 @@
  * both v1 controllers mounted uses v1, where the controllers are).
  *
  * A group is created directly under the hierarchy root with the unique
- * name ktstr-<pid>-<n>-<name> (n: the first number not taken), one
- * directory per v1 hierarchy (cpu and cpuset) or one v2 directory with
- * +cpu +cpuset enabled in the root's cgroup.subtree_control. The root is
+ * name ktstr-<pid>-<start>-<n>-<name> (pid and start: the creating
+ * process and its start time, /proc/<pid>/stat field 22, clock ticks
+ * since boot; n: the first number not taken), one directory per v1
+ * hierarchy (cpu and cpuset) or one v2 directory with +cpu +cpuset
+ * enabled in the root's cgroup.subtree_control. The root is
  * used because v2 forbids processes in inner groups that distribute
  * controllers, and the root is exempt.
  *
@@ -32,9 +35,20 @@
  * (weight = 1 + ((shares - 2) * 9999) / 262142), rounded so that the
  * kernel's formula gives back the same weight.
  *
- * Cleanup: with a ctx, every directory is registered with
- * kt_ctx_rmdir_at_exit() so the runner removes it even after a crash or a
- * timeout; kt_cgroup_destroy() removes it in the normal teardown anyway.
+ * Cleanup: this module never calls the runner above it. Whoever creates
+ * groups for a scenario lends it hooks (kt_cg_hooks): rmdir_at_exit gets
+ * every new directory, so that a scenario's runner (kt_ctx_rmdir_hook, in
+ * ktstr/scenario.h) removes it even after a crash or a timeout;
+ * kt_cgroup_destroy() removes it in the normal teardown anyway.
+ *
+ * Leftovers: a runner killed outright (kill -9) removes nothing. So the
+ * first kt_cgroup_create of each process sweeps the hierarchy roots
+ * (kt_cg_sweep): a ktstr-<pid>-<start>-* group whose creator is gone (no
+ * process pid, or one that started at another time: the pid was reused)
+ * is removed, and the note hook hears of it. A live creator's groups are
+ * never touched, nor is a stale group that still has tasks (they are not
+ * ours to move or kill): it is left, with a note saying so. Names without
+ * a start time (older ktstr) are not swept.
  */
 #ifndef KTSTR_CGROUP_H
 #define KTSTR_CGROUP_H
@@ -43,7 +57,6 @@
 #include <stdint.h>
 
 #include "ktstr/error.h"
-#include "ktstr/scenario.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,6 +84,20 @@ typedef struct kt_cg_layout {
 
 typedef struct kt_cgroup kt_cgroup;
 
+/* What the layer creating groups lends this one; every field may be 0. */
+typedef struct kt_cg_hooks {
+    /* Called with each new directory (an absolute path) right after it is
+     * made; 0, or -1 with errno set, and kt_cgroup_create then fails with
+     * an error naming the path. A scenario passes kt_ctx_rmdir_hook with
+     * its kt_ctx. */
+    int (*rmdir_at_exit)(void *arg, const char *path);
+    void *rmdir_arg;
+    /* Called with one line for each stale group the sweep removed or had
+     * to leave. A scenario passes kt_verdict_note_hook with its verdict. */
+    void (*note)(void *arg, const char *msg);
+    void *note_arg;
+} kt_cg_hooks;
+
 /* ---- pure functions (no file system) ---------------------------------- */
 
 /* The file name of knob on version v ("cpu.shares"), or NULL if unknown. */
@@ -88,10 +115,19 @@ uint64_t kt_cg_weight_to_shares(uint64_t weight);
  * when it names neither a cgroup2 mount nor both v1 cpu and cpuset. */
 int kt_cg_parse_mountinfo(const char *text, kt_cg_layout *out, kt_err *err);
 
-/* Writes "ktstr-<pid>-<n>-<name>" into buf. -1 with err when name is
- * empty, has a '/' or the result does not fit. */
-int kt_cg_name(char *buf, size_t len, long pid, unsigned n, const char *name,
-               kt_err *err);
+/* Writes "ktstr-<pid>-<start>-<n>-<name>" into buf. -1 with err when name
+ * is empty, has a '/' or the result does not fit. */
+int kt_cg_name(char *buf, size_t len, long pid, unsigned long long start, unsigned n,
+               const char *name, kt_err *err);
+
+/* Reads the creator's pid and start time back from a group's name: 0, or
+ * -1 when leaf is not "ktstr-<pid>-<start>-<n>-<name>" (pid > 0, name not
+ * empty). */
+int kt_cg_parse_name(const char *leaf, long *pid, unsigned long long *start);
+
+/* Reads the start time (field 22, after the parenthesised comm, which may
+ * hold spaces and parentheses) from a /proc/<pid>/stat text: 0, or -1. */
+int kt_cg_parse_stat_start(const char *text, unsigned long long *start);
 
 /* ---- on this machine --------------------------------------------------- */
 
@@ -99,9 +135,21 @@ int kt_cg_name(char *buf, size_t len, long pid, unsigned n, const char *name,
  * no usable cgroup file system. */
 int kt_cg_detect(kt_cg_layout *out, kt_err *err);
 
-/* Creates a group (see above). ctx may be NULL (no crash-proof cleanup).
- * NULL with err when not root, a controller is missing, or name is bad. */
-kt_cgroup *kt_cgroup_create(kt_ctx *ctx, const char *name, kt_err *err);
+/* The start time of process pid (see kt_cg_parse_stat_start): 0, or -1
+ * with err (code ENOENT or ESRCH when there is no such process). */
+int kt_cg_proc_start(long pid, unsigned long long *start, kt_err *err);
+
+/* Removes the stale groups (see Leftovers above) directly under lay's
+ * roots, telling hooks->note (hooks may be NULL) of each one removed or
+ * left. Returns how many directories it removed, or -1 with err when a
+ * root cannot be read. */
+int kt_cg_sweep(const kt_cg_layout *lay, const kt_cg_hooks *hooks, kt_err *err);
+
+/* Creates a group (see above); the process's first one sweeps first.
+ * hooks may be NULL (no crash-proof cleanup, sweep notes dropped). NULL
+ * with err when not root, a controller is missing, name is bad, or the
+ * rmdir_at_exit hook fails. */
+kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *err);
 
 /* The version of the group and its directory for a knob's controller
  * (v1: the cpu or the cpuset directory; v2: the one directory). */

@@ -81,6 +81,9 @@ int kt_main(int argc, char **argv);
  * once the scenario's process group is gone, even after a crash or a
  * timeout. Returns 0, or -1 when the path could not be sent. */
 int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
+/* The same with ctx as a void *: the rmdir_at_exit hook a scenario lends
+ * code below the runner, which must not call it (kt_cg_hooks). */
+int kt_ctx_rmdir_hook(void *ctx, const char *path);
 
 /* Options may be omitted: KT_SCENARIO(name) is strict C11 too. */
 #define KT_SCENARIO(...) KT_SCENARIO_(__VA_ARGS__, )

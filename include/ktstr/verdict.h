@@ -197,6 +197,9 @@ void kt_verdict_set_sink(kt_verdict *v, kt_verdict_sink sink, void *arg,
 /* Records a note: shown in the report, never changes the outcome. */
 void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* kt_verdict_note(v, "%s", msg) with v as a void *: the note hook a
+ * scenario lends code below the verdict (kt_cg_hooks). */
+void kt_verdict_note_hook(void *v, const char *msg);
 /* Marks the verdict skipped with a reason. A skip never hides a failure:
  * with failures recorded (before or after) the outcome stays FAIL. The
  * first reason is kept; every call is streamed to the sink. */

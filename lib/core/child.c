@@ -107,6 +107,11 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
     return kt_wire_send(ctx->wire_fd, "RMDIR", &path, 1);
 }
 
+int kt_ctx_rmdir_hook(void *ctx, const char *path)
+{
+    return kt_ctx_rmdir_at_exit(ctx, path);
+}
+
 /* ---- the parent's record of what arrived ------------------------------ */
 
 /* Returns v with room for element n (perhaps moved), or NULL (v kept). */

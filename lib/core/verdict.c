@@ -286,6 +286,11 @@ void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
     add_note(v, NULL, buf);
 }
 
+void kt_verdict_note_hook(void *v, const char *msg)
+{
+    kt_verdict_note(v, "%s", msg);
+}
+
 static void set_skip(kt_verdict *v, const char *reason)
 {
     if (!v->skip_reason) {

@@ -1,11 +1,13 @@
 /* Scratch cgroups on v1 or v2; see include/ktstr/cgroup.h for the
- * choices (where groups go, thread granularity, weights, cleanup). */
+ * choices (where groups go, thread granularity, weights, cleanup).
+ * cgroup_sweep.c removes the groups of creators that died. */
 #include "ktstr/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,15 +63,15 @@ uint64_t kt_cg_weight_to_shares(uint64_t weight)
     return 2 + ((weight - 1) * 262142 + 9998) / 9999;
 }
 
-int kt_cg_name(char *buf, size_t len, long pid, unsigned n, const char *name,
-               kt_err *err)
+int kt_cg_name(char *buf, size_t len, long pid, unsigned long long start, unsigned n,
+               const char *name, kt_err *err)
 {
     int w;
 
     if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
         return kt_err_set(err, EINVAL, "cgroup name \"%s\": empty or not a plain name",
                           name ? name : "(null)");
-    w = snprintf(buf, len, "ktstr-%ld-%u-%s", pid, n, name);
+    w = snprintf(buf, len, "ktstr-%ld-%llu-%u-%s", pid, start, n, name);
     if (w < 0 || (size_t)w >= len)
         return kt_err_set(err, ENAMETOOLONG, "cgroup name \"%s\": too long", name);
     return 0;
@@ -322,9 +324,13 @@ static int make_dirs(kt_cgroup *g, const char *name, kt_err *err)
 {
     char leaf[NAME_MAX + 1];
     bool two = g->lay.version == KT_CG_V1;
+    long pid = (long)getpid();
+    unsigned long long start;
 
+    if (kt_cg_proc_start(pid, &start, err))
+        return -1;
     for (unsigned n = 0; n < MAX_NAME_TRIES; n++) {
-        if (kt_cg_name(leaf, sizeof(leaf), (long)getpid(), n, name, err))
+        if (kt_cg_name(leaf, sizeof(leaf), pid, start, n, name, err))
             return -1;
         if (mkdir_named(g->cpu_dir, sizeof(g->cpu_dir), g->lay.cpu_root, leaf, err)) {
             if (errno == EEXIST)
@@ -352,12 +358,38 @@ static int make_dirs(kt_cgroup *g, const char *name, kt_err *err)
                       MAX_NAME_TRIES);
 }
 
-kt_cgroup *kt_cgroup_create(kt_ctx *ctx, const char *name, kt_err *err)
+/* Hands a new directory to the caller's rmdir_at_exit hook. */
+static int arrange_rmdir(const kt_cg_hooks *hooks, const char *dir, kt_err *err)
+{
+    if (!hooks || !hooks->rmdir_at_exit)
+        return 0;
+    errno = 0;
+    if (hooks->rmdir_at_exit(hooks->rmdir_arg, dir) == 0)
+        return 0;
+    return kt_err_sys(err, errno ? errno : EIO,
+                      "cgroup: removal of %s at exit could not be arranged", dir);
+}
+
+/* The first group of each process sweeps the leftovers of dead creators;
+ * a forked child is another process, with its own first group. */
+static void sweep_once(const kt_cgroup *g, const kt_cg_hooks *hooks)
+{
+    static _Atomic long swept_by;
+    long me = (long)getpid();
+    kt_err e;
+
+    if (atomic_exchange(&swept_by, me) == me)
+        return;
+    if (kt_cg_sweep(&g->lay, hooks, &e) < 0 && hooks && hooks->note)
+        hooks->note(hooks->note_arg, e.msg);
+}
+
+kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *err)
 {
     kt_cgroup *g;
     char probe[PATH_MAX];
 
-    if (kt_cg_name(probe, sizeof(probe), 0, 0, name, err))
+    if (kt_cg_name(probe, sizeof(probe), 0, 0, 0, name, err))
         return NULL;
     if (geteuid() != 0) {
         kt_err_set(err, EPERM, "cgroup \"%s\": needs root (euid %ld)", name, (long)geteuid());
@@ -381,14 +413,12 @@ kt_cgroup *kt_cgroup_create(kt_ctx *ctx, const char *name, kt_err *err)
             goto fail;
         }
     }
+    sweep_once(g, hooks);
     if (make_dirs(g, name, err))
         goto fail;
-    if (ctx) {
-        kt_ctx_rmdir_at_exit(ctx, g->cpu_dir);
-        if (strcmp(g->cpuset_dir, g->cpu_dir))
-            kt_ctx_rmdir_at_exit(ctx, g->cpuset_dir);
-    }
-    if (g->lay.version == KT_CG_V1 && v1_cpuset_init(g, err)) {
+    if (arrange_rmdir(hooks, g->cpu_dir, err) ||
+        (strcmp(g->cpuset_dir, g->cpu_dir) && arrange_rmdir(hooks, g->cpuset_dir, err)) ||
+        (g->lay.version == KT_CG_V1 && v1_cpuset_init(g, err))) {
         kt_cgroup_destroy(g, NULL);
         return NULL;
     }

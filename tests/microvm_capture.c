@@ -2,14 +2,14 @@
  * The micro-VM seen through the capture library, as a scenario sees a
  * QEMU guest: its vCPU threads found by name (discover.h), their CPU time
  * from kept-open schedstat fds (schedstat.h), and their KVM statistics
- * from the stats fds kt_vm opened (kvmstats.h, on duplicates).
+ * from the stats fds kt_microvm opened (kvmstats.h, on duplicates).
  */
-#include "vm_helpers.h"
+#include "microvm_helpers.h"
 
 #include <ktstr/discover.h>
 #include <ktstr/kvmstats.h>
 #include <ktstr/schedstat.h>
-#include <ktstr/vm.h>
+#include <ktstr/microvm.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +22,10 @@
 
 static void t_discovered_as_qemu(void)
 {
-    kt_vm_config c = { .nr_vcpus = 3, .prog = KT_GUEST_HALT };
+    kt_microvm_config c = { .nr_vcpus = 3, .prog = KT_MICROVM_PROG_HALT };
     kt_vcpu_thread found[8];
     kt_err err = { 0 };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm *vm = vm_up(&c);
     int n;
 
     if (!vm)
@@ -35,10 +35,10 @@ static void t_discovered_as_qemu(void)
         test_msg("kt_discover_vcpus: %s", err.msg);
     for (int i = 0; i < n && i < 3; i++) {
         check_int(found[i].index, ==, i);
-        check_int(found[i].tid, ==, kt_vm_vcpu_tid(vm, i));
+        check_int(found[i].tid, ==, kt_microvm_vcpu_tid(vm, i));
         check_int(found[i].flavour, ==, KT_VMM_QEMU_KVM);
     }
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     n = kt_discover_vcpus(getpid(), found, 8, &err);
     check_int(n, ==, 0);
 }
@@ -52,12 +52,12 @@ typedef struct probe {
     uint64_t he0, he1, hw0, hw1;
 } probe;
 
-static bool probe_open(probe *p, kt_vm *vm)
+static bool probe_open(probe *p, kt_microvm *vm)
 {
     kt_err err = { 0 };
-    int fd = fcntl(kt_vm_vcpu_stats_fd(vm, 0), F_DUPFD_CLOEXEC, 0);
+    int fd = fcntl(kt_microvm_vcpu_stats_fd(vm, 0), F_DUPFD_CLOEXEC, 0);
 
-    if (!check(kt_schedstat_open(&p->ss, 0, kt_vm_vcpu_tid(vm, 0), &err) == 0)) {
+    if (!check(kt_schedstat_open(&p->ss, 0, kt_microvm_vcpu_tid(vm, 0), &err) == 0)) {
         test_msg("%s", err.msg);
         return false;
     }
@@ -97,10 +97,10 @@ static void probe_close(probe *p)
  * its halt_wait_ns grows. */
 static void t_spin_and_halt_captured(void)
 {
-    kt_vm_config cs = { .nr_vcpus = 1, .prog = KT_GUEST_SPIN };
-    kt_vm_config ch = { .nr_vcpus = 1, .prog = KT_GUEST_HALT,
-                        .halt_wake_ms = 50 };
-    kt_vm *spin = vm_up(&cs), *halt = spin ? vm_up(&ch) : NULL;
+    kt_microvm_config cs = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_SPIN };
+    kt_microvm_config ch = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_HALT,
+                             .halt_wake_ms = 50 };
+    kt_microvm *spin = vm_up(&cs), *halt = spin ? vm_up(&ch) : NULL;
     probe ps, ph;
     double t0, wall, spin_share, spin_queued, halt_share;
 
@@ -127,7 +127,7 @@ static void t_spin_and_halt_captured(void)
              (unsigned long long)(ps.he1 - ps.he0), halt_share,
              (unsigned long long)(ph.he1 - ph.he0),
              (double)(ph.hw1 - ph.hw0) / 1e9, wall);
-    /* As in tests/vm.c: runnable nearly all the time whatever the load,
+    /* As in tests/microvm.c: runnable nearly all the time whatever the load,
      * and a share of 0.3 unless queued for over half the window. */
     check_dbl(spin_share + spin_queued, >=, 0.8);
     if (spin_queued <= 0.5)
@@ -139,8 +139,8 @@ static void t_spin_and_halt_captured(void)
     probe_close(&ps);
     probe_close(&ph);
 out:
-    kt_vm_destroy(spin);
-    kt_vm_destroy(halt);
+    kt_microvm_destroy(spin);
+    kt_microvm_destroy(halt);
 }
 
 int main(void)

@@ -1,12 +1,12 @@
 /*
- * Figures of the micro-VM, per guest program: vCPU exits per second, halt
- * exits per second, the vCPU thread's CPU share, guest progress per
- * second, and how long kt_vm_stop takes. Each is the median of REPS runs
- * of a fresh one-vCPU VM. Baselines from the same run: the CPU share of a
+ * Figures of the micro-VM, per program: vCPU exits per second, halt exits
+ * per second, the vCPU thread's CPU share, guest progress per second, and
+ * how long kt_microvm_stop takes. Each is the median of REPS runs of a
+ * fresh one-vCPU VM. Baselines from the same run: the CPU share of a
  * plain host thread spinning, and the time to kick and join a plain
  * thread sleeping in sigwaitinfo (what a stop costs without KVM).
  */
-#include <ktstr/vm.h>
+#include <ktstr/microvm.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -80,43 +80,43 @@ static const struct {
 
 static const struct {
     const char *label;
-    kt_vm_config cfg;
+    kt_microvm_config cfg;
 } cases[] = {
-    { "spin", { .nr_vcpus = 1, .prog = KT_GUEST_SPIN } },
-    { "compute", { .nr_vcpus = 1, .prog = KT_GUEST_COMPUTE } },
-    { "halt", { .nr_vcpus = 1, .prog = KT_GUEST_HALT } },
-    { "halt_wake50ms", { .nr_vcpus = 1, .prog = KT_GUEST_HALT, .halt_wake_ms = 50 } },
-    { "duty5ms_5ms", { .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
+    { "spin", { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_SPIN } },
+    { "compute", { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_COMPUTE } },
+    { "halt", { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_HALT } },
+    { "halt_wake50ms", { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_HALT, .halt_wake_ms = 50 } },
+    { "duty5ms_5ms", { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_DUTY,
                        .duty_run_us = 5000, .duty_halt_us = 5000 } },
 };
 
-static uint64_t stat_or_0(kt_vm *vm, const char *name)
+static uint64_t stat_or_0(kt_microvm *vm, const char *name)
 {
     uint64_t v = 0;
 
-    kt_vm_vcpu_stat(vm, 0, name, &v, NULL);
+    kt_microvm_vcpu_stat(vm, 0, name, &v, NULL);
     return v;
 }
 
 /* One run of one case; fills f[] or returns -1 with the reason printed. */
-static int run_once(const kt_vm_config *cfg, double f[F_NR])
+static int run_once(const kt_microvm_config *cfg, double f[F_NR])
 {
     kt_err err = { 0 };
-    kt_vm *vm = kt_vm_create(cfg, &err);
+    kt_microvm *vm = kt_microvm_create(cfg, &err);
     uint64_t e0, h0, p0;
     double t0, c0, wall, t1;
     pid_t tid;
 
-    if (!vm || kt_vm_start(vm, &err) < 0) {
+    if (!vm || kt_microvm_start(vm, &err) < 0) {
         printf("# skipped: %s\n", err.msg);
-        kt_vm_destroy(vm);
+        kt_microvm_destroy(vm);
         return -1;
     }
-    tid = kt_vm_vcpu_tid(vm, 0);
+    tid = kt_microvm_vcpu_tid(vm, 0);
     sleep_ms(WARMUP_MS);
     e0 = stat_or_0(vm, "exits");
     h0 = stat_or_0(vm, "halt_exits");
-    p0 = kt_vm_vcpu_progress(vm, 0);
+    p0 = kt_microvm_vcpu_progress(vm, 0);
     c0 = thread_cpu_s(tid);
     t0 = now_s();
     sleep_ms(WINDOW_MS);
@@ -124,11 +124,11 @@ static int run_once(const kt_vm_config *cfg, double f[F_NR])
     f[F_SHARE] = (thread_cpu_s(tid) - c0) / wall;
     f[F_EXITS] = (double)(stat_or_0(vm, "exits") - e0) / wall;
     f[F_HALT_EXITS] = (double)(stat_or_0(vm, "halt_exits") - h0) / wall;
-    f[F_PROGRESS] = (double)(kt_vm_vcpu_progress(vm, 0) - p0) / wall;
+    f[F_PROGRESS] = (double)(kt_microvm_vcpu_progress(vm, 0) - p0) / wall;
     t1 = now_s();
-    kt_vm_stop(vm);
+    kt_microvm_stop(vm);
     f[F_STOP_US] = (now_s() - t1) * 1e6;
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     return 0;
 }
 

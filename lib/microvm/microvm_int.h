@@ -1,7 +1,8 @@
 /*
- * Private to lib/vm: the VM and vCPU structures shared by vm.c (the VM,
- * its memory and fds), vcpu.c (threads and run loop), guest.c (programs)
- * and vmstats.c (the stats fd reader).
+ * Private to lib/microvm: the VM and vCPU structures shared by microvm.c
+ * (the VM, its memory and fds), vcpu.c (the kick signal, threads and run
+ * loop), programs.c (the code the vCPUs run) and stats.c (the stats fd
+ * reader). Calls go one way: microvm.c -> vcpu.c, programs.c.
  *
  * Guest physical memory (one 64 KiB slot at 0, real mode):
  *   0x1000  the program's code, shared by every vCPU (CS = 0, IP = 0x1000)
@@ -10,8 +11,8 @@
  *             +0 u32 progress low, +4 u32 progress high (add/adc pair)
  *             +8 u8  halt request (DUTY: nonzero = HLT at the next check)
  */
-#ifndef KTSTR_VM_INTERNAL_H
-#define KTSTR_VM_INTERNAL_H
+#ifndef KTSTR_MICROVM_INT_H
+#define KTSTR_MICROVM_INT_H
 
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -20,7 +21,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "ktstr/vm.h"
+#include "ktstr/microvm.h"
 
 #define VM_MEM_SIZE     0x10000u
 #define VM_CODE_GPA     0x1000u
@@ -30,13 +31,13 @@
 #define VM_DATA_HI      4u
 #define VM_DATA_HALTREQ 8u
 
-typedef struct kt_guest_image {
+typedef struct kt__microvm_image {
     const uint8_t *code;
     size_t len;
-} kt_guest_image;
+} kt__microvm_image;
 
-struct kt_vm_vcpu {
-    struct kt_vm *vm;
+struct kt__microvm_vcpu {
+    struct kt_microvm *vm;
     int index;
     int fd;                    /* KVM vCPU fd */
     int stats_fd;              /* -1 when unavailable */
@@ -45,14 +46,14 @@ struct kt_vm_vcpu {
     volatile uint8_t *data;    /* this vCPU's data block in guest memory */
     pthread_t thread;
     bool thread_started;       /* pthread_create succeeded: join it */
-    atomic_int tid;            /* 0 until the thread has started */
-    atomic_bool stop;          /* set by kt_vm_stop before the kick */
+    atomic_int tid;            /* -1 until the thread is ready, and again once it ends */
+    atomic_bool stop;          /* set by kt_microvm_stop before the kick */
     atomic_bool failed;        /* the run loop recorded run_err */
     kt_err run_err;
 };
 
-struct kt_vm {
-    kt_vm_config cfg;
+struct kt_microvm {
+    kt_microvm_config cfg;
     int kvm_fd, vm_fd;
     bool kernel_halt;          /* in-kernel irqchip: HLT sleeps in KVM_RUN */
     size_t run_size;
@@ -63,13 +64,14 @@ struct kt_vm {
     pthread_cond_t cond;
     int nr_ready;
     int nr_vcpus;
-    struct kt_vm_vcpu vcpu[];
+    struct kt__microvm_vcpu vcpu[];
 };
 
-/* The code of a guest program; NULL for an unknown one. */
-const kt_guest_image *kt_guest_image_of(kt_guest_prog prog);
+/* The code of a program (programs.c); NULL for an unknown one. */
+const kt__microvm_image *kt__microvm_prog_image(kt_microvm_prog prog);
 
-/* The vCPU thread's body (vcpu.c). */
-void *kt_vcpu_main(void *arg);
+/* Installs an empty handler for the kick signal unless the process has
+ * one (vcpu.c; see kt_microvm_kick_signal). 0, or -1 with err. */
+int kt__microvm_install_kick(kt_err *err);
 
 #endif

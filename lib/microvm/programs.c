@@ -1,12 +1,13 @@
 /*
- * The guest programs: 16-bit real-mode code, as bytes with the assembly
- * (GNU as, .code16) beside them. Every program runs at VM_CODE_GPA with DS
- * pointing at the vCPU's data block (see vm_internal.h) and reports
- * progress with a 64-bit add/adc on DS:0, which the host reads with no
- * exit. None of them touches a port: every exit a vCPU takes is the host's
- * doing (a kick) or the CPU's (HLT without an in-kernel irqchip).
+ * The micro-VM's programs (kt_microvm_prog): 16-bit real-mode code, as
+ * bytes with the assembly (GNU as, .code16) beside them. Every program
+ * runs at VM_CODE_GPA with DS pointing at the vCPU's data block (see
+ * microvm_int.h) and reports progress with a 64-bit add/adc on DS:0,
+ * which the host reads with no exit. None of them touches a port: every
+ * exit a vCPU takes is the host's doing (a kick) or the CPU's (HLT
+ * without an in-kernel irqchip).
  */
-#include "vm_internal.h"
+#include "microvm_int.h"
 
 /* 1: hlt; addl $1,0x0; adcl $0,0x4; jmp 1b
  * Each wake-up (a kick that makes the vCPU runnable) counts once. */
@@ -56,30 +57,30 @@ static const uint8_t duty_code[] = {
     0xeb, 0xd8,                               /* jmp 1b                 */
 };
 
-static const kt_guest_image images[KT_GUEST_NR_PROGS] = {
-    [KT_GUEST_HALT] = { halt_code, sizeof(halt_code) },
-    [KT_GUEST_SPIN] = { spin_code, sizeof(spin_code) },
-    [KT_GUEST_COMPUTE] = { compute_code, sizeof(compute_code) },
-    [KT_GUEST_DUTY] = { duty_code, sizeof(duty_code) },
+static const kt__microvm_image images[KT_MICROVM_NR_PROGS] = {
+    [KT_MICROVM_PROG_HALT] = { halt_code, sizeof(halt_code) },
+    [KT_MICROVM_PROG_SPIN] = { spin_code, sizeof(spin_code) },
+    [KT_MICROVM_PROG_COMPUTE] = { compute_code, sizeof(compute_code) },
+    [KT_MICROVM_PROG_DUTY] = { duty_code, sizeof(duty_code) },
 };
 
-static const char *const prog_names[KT_GUEST_NR_PROGS] = {
-    [KT_GUEST_HALT] = "halt",
-    [KT_GUEST_SPIN] = "spin",
-    [KT_GUEST_COMPUTE] = "compute",
-    [KT_GUEST_DUTY] = "duty",
+static const char *const prog_names[KT_MICROVM_NR_PROGS] = {
+    [KT_MICROVM_PROG_HALT] = "halt",
+    [KT_MICROVM_PROG_SPIN] = "spin",
+    [KT_MICROVM_PROG_COMPUTE] = "compute",
+    [KT_MICROVM_PROG_DUTY] = "duty",
 };
 
-const kt_guest_image *kt_guest_image_of(kt_guest_prog prog)
+const kt__microvm_image *kt__microvm_prog_image(kt_microvm_prog prog)
 {
-    if ((unsigned)prog >= KT_GUEST_NR_PROGS)
+    if ((unsigned)prog >= KT_MICROVM_NR_PROGS)
         return NULL;
     return &images[prog];
 }
 
-const char *kt_guest_prog_name(kt_guest_prog prog)
+const char *kt_microvm_prog_name(kt_microvm_prog prog)
 {
-    if ((unsigned)prog >= KT_GUEST_NR_PROGS)
+    if ((unsigned)prog >= KT_MICROVM_NR_PROGS)
         return "unknown";
     return prog_names[prog];
 }

@@ -1,10 +1,10 @@
 /*
- * kt_vm: the VM, its guest memory and its vCPU fds. Everything that can
- * refuse (the device, the API version, a capability, the stats fd) is
- * tried here, in kt_vm_create, so a scenario learns why it must skip
+ * kt_microvm: the VM, its guest memory and its vCPU fds. Everything that
+ * can refuse (the device, the API version, a capability, the stats fd) is
+ * tried here, in kt_microvm_create, so a scenario learns why it must skip
  * before any thread starts.
  */
-#include "vm_internal.h"
+#include "microvm_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,62 +28,29 @@ static const struct {
     { KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
 };
 
-/* The kick signal's handler: never expected to run, since vCPU threads
- * keep the signal blocked outside KVM_RUN; it is there so that a stray
- * kick can neither kill the process (the default action) nor be dropped
- * (SIG_IGN discards a signal before KVM can see it). */
-static void kick_handler(int sig)
-{
-    (void)sig;
-}
-
-int kt_vm_kick_signal(void)
-{
-    return SIGRTMIN + 6;
-}
-
-static int install_kick_handler(kt_err *err)
-{
-    struct sigaction old, sa;
-    int sig = kt_vm_kick_signal();
-
-    if (sigaction(sig, NULL, &old) < 0)
-        return kt_err_sys(err, errno, "kt_vm (signal %d): sigaction", sig);
-    if (!(old.sa_flags & SA_SIGINFO) && (old.sa_handler == SIG_DFL ||
-                                         old.sa_handler == SIG_IGN)) {
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = kick_handler;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        if (sigaction(sig, &sa, NULL) < 0)
-            return kt_err_sys(err, errno, "kt_vm (signal %d): sigaction", sig);
-    }
-    return 0;
-}
-
-static int check_config(const kt_vm_config *cfg, kt_err *err)
+static int check_config(const kt_microvm_config *cfg, kt_err *err)
 {
     if (!cfg)
-        return kt_err_set(err, EINVAL, "kt_vm_create: no config");
-    if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > KT_VM_MAX_VCPUS)
+        return kt_err_set(err, EINVAL, "kt_microvm_create: no config");
+    if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > KT_MICROVM_MAX_VCPUS)
         return kt_err_set(err, EINVAL,
-                          "kt_vm_create: nr_vcpus %d out of range [1, %d]",
-                          cfg->nr_vcpus, KT_VM_MAX_VCPUS);
-    if (!kt_guest_image_of(cfg->prog))
+                          "kt_microvm_create: nr_vcpus %d out of range [1, %d]",
+                          cfg->nr_vcpus, KT_MICROVM_MAX_VCPUS);
+    if (!kt__microvm_prog_image(cfg->prog))
         return kt_err_set(err, EINVAL,
-                          "kt_vm_create: unknown guest program %d",
+                          "kt_microvm_create: unknown program %d",
                           (int)cfg->prog);
-    if (cfg->prog == KT_GUEST_DUTY && cfg->duty_run_us == 0)
+    if (cfg->prog == KT_MICROVM_PROG_DUTY && cfg->duty_run_us == 0)
         return kt_err_set(err, EINVAL,
-                          "kt_vm_create: duty program needs duty_run_us > 0");
-    if (cfg->prog == KT_GUEST_DUTY && cfg->duty_halt_us == 0)
+                          "kt_microvm_create: duty program needs duty_run_us > 0");
+    if (cfg->prog == KT_MICROVM_PROG_DUTY && cfg->duty_halt_us == 0)
         return kt_err_set(err, EINVAL,
-                          "kt_vm_create: duty program needs duty_halt_us > 0");
+                          "kt_microvm_create: duty program needs duty_halt_us > 0");
     return 0;
 }
 
 /* Opens the device and checks that it is a KVM we can drive. */
-static int open_kvm(kt_vm *vm, const char *path, kt_err *err)
+static int open_kvm(kt_microvm *vm, const char *path, kt_err *err)
 {
     int ver, max;
 
@@ -121,10 +88,10 @@ static int open_kvm(kt_vm *vm, const char *path, kt_err *err)
     return 0;
 }
 
-static int create_vm(kt_vm *vm, kt_err *err)
+static int create_vm(kt_microvm *vm, kt_err *err)
 {
     struct kvm_userspace_memory_region region;
-    const kt_guest_image *img = kt_guest_image_of(vm->cfg.prog);
+    const kt__microvm_image *img = kt__microvm_prog_image(vm->cfg.prog);
 
     do
         vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -156,7 +123,7 @@ static int create_vm(kt_vm *vm, kt_err *err)
 }
 
 /* Real mode, CS:IP = 0:VM_CODE_GPA, DS = this vCPU's data block. */
-static int set_entry_state(struct kt_vm_vcpu *c, kt_err *err)
+static int set_entry_state(struct kt__microvm_vcpu *c, kt_err *err)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
@@ -187,7 +154,7 @@ static int set_entry_state(struct kt_vm_vcpu *c, kt_err *err)
 
 /* A kernel before 5.14 answers KVM_GET_STATS_FD with EINVAL or ENOTTY:
  * the VM runs without stats then. Any other error is a real failure. */
-static int open_stats(struct kt_vm_vcpu *c, kt_err *err)
+static int open_stats(struct kt__microvm_vcpu *c, kt_err *err)
 {
     if (c->vm->cfg.no_stats_fd) {
         kt_err_set(&c->stats_err, ENOTTY,
@@ -208,9 +175,9 @@ static int open_stats(struct kt_vm_vcpu *c, kt_err *err)
                       c->index);
 }
 
-static int create_vcpu(kt_vm *vm, int i, kt_err *err)
+static int create_vcpu(kt_microvm *vm, int i, kt_err *err)
 {
-    struct kt_vm_vcpu *c = &vm->vcpu[i];
+    struct kt__microvm_vcpu *c = &vm->vcpu[i];
     void *run;
 
     c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
@@ -225,15 +192,15 @@ static int create_vcpu(kt_vm *vm, int i, kt_err *err)
     return set_entry_state(c, err);
 }
 
-kt_vm *kt_vm_create(const kt_vm_config *cfg, kt_err *err)
+kt_microvm *kt_microvm_create(const kt_microvm_config *cfg, kt_err *err)
 {
-    kt_vm *vm;
+    kt_microvm *vm;
 
     if (check_config(cfg, err) < 0)
         return NULL;
     vm = calloc(1, sizeof(*vm) + (size_t)cfg->nr_vcpus * sizeof(vm->vcpu[0]));
     if (!vm) {
-        kt_err_sys(err, ENOMEM, "kt_vm_create: %d vCPUs", cfg->nr_vcpus);
+        kt_err_sys(err, ENOMEM, "kt_microvm_create: %d vCPUs", cfg->nr_vcpus);
         return NULL;
     }
     vm->cfg = *cfg;
@@ -241,7 +208,7 @@ kt_vm *kt_vm_create(const kt_vm_config *cfg, kt_err *err)
     vm->nr_vcpus = cfg->nr_vcpus;
     vm->kvm_fd = vm->vm_fd = -1;
     for (int i = 0; i < vm->nr_vcpus; i++) {
-        struct kt_vm_vcpu *c = &vm->vcpu[i];
+        struct kt__microvm_vcpu *c = &vm->vcpu[i];
         c->vm = vm;
         c->index = i;
         c->fd = c->stats_fd = -1;
@@ -250,17 +217,17 @@ kt_vm *kt_vm_create(const kt_vm_config *cfg, kt_err *err)
         atomic_init(&c->failed, false);
     }
     if (pthread_mutex_init(&vm->lock, NULL) != 0) {
-        kt_err_set(err, ENOMEM, "kt_vm_create: pthread_mutex_init failed");
+        kt_err_set(err, ENOMEM, "kt_microvm_create: pthread_mutex_init failed");
         free(vm);
         return NULL;
     }
     if (pthread_cond_init(&vm->cond, NULL) != 0) {
-        kt_err_set(err, ENOMEM, "kt_vm_create: pthread_cond_init failed");
+        kt_err_set(err, ENOMEM, "kt_microvm_create: pthread_cond_init failed");
         pthread_mutex_destroy(&vm->lock);
         free(vm);
         return NULL;
     }
-    if (install_kick_handler(err) < 0 ||
+    if (kt__microvm_install_kick(err) < 0 ||
         open_kvm(vm, cfg->kvm_path ? cfg->kvm_path : "/dev/kvm", err) < 0 ||
         create_vm(vm, err) < 0)
         goto fail;
@@ -271,7 +238,7 @@ kt_vm *kt_vm_create(const kt_vm_config *cfg, kt_err *err)
     }
     return vm;
 fail:
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     return NULL;
 }
 
@@ -282,13 +249,13 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-void kt_vm_destroy(kt_vm *vm)
+void kt_microvm_destroy(kt_microvm *vm)
 {
     if (!vm)
         return;
-    kt_vm_stop(vm);
+    kt_microvm_stop(vm);
     for (int i = 0; i < vm->nr_vcpus; i++) {
-        struct kt_vm_vcpu *c = &vm->vcpu[i];
+        struct kt__microvm_vcpu *c = &vm->vcpu[i];
         if (c->run)
             munmap(c->run, vm->run_size);
         close_fd(&c->stats_fd);
@@ -303,45 +270,45 @@ void kt_vm_destroy(kt_vm *vm)
     free(vm);
 }
 
-static const struct kt_vm_vcpu *vcpu_at(const kt_vm *vm, int i)
+static const struct kt__microvm_vcpu *vcpu_at(const kt_microvm *vm, int i)
 {
     if (!vm || i < 0 || i >= vm->nr_vcpus)
         return NULL;
     return &vm->vcpu[i];
 }
 
-int kt_vm_nr_vcpus(const kt_vm *vm)
+int kt_microvm_nr_vcpus(const kt_microvm *vm)
 {
     return vm ? vm->nr_vcpus : 0;
 }
 
-pid_t kt_vm_vcpu_tid(const kt_vm *vm, int i)
+pid_t kt_microvm_vcpu_tid(const kt_microvm *vm, int i)
 {
-    const struct kt_vm_vcpu *c = vcpu_at(vm, i);
+    const struct kt__microvm_vcpu *c = vcpu_at(vm, i);
     return c ? (pid_t)atomic_load(&c->tid) : -1;
 }
 
-int kt_vm_vcpu_fd(const kt_vm *vm, int i)
+int kt_microvm_vcpu_fd(const kt_microvm *vm, int i)
 {
-    const struct kt_vm_vcpu *c = vcpu_at(vm, i);
+    const struct kt__microvm_vcpu *c = vcpu_at(vm, i);
     return c ? c->fd : -1;
 }
 
-int kt_vm_vcpu_stats_fd(const kt_vm *vm, int i)
+int kt_microvm_vcpu_stats_fd(const kt_microvm *vm, int i)
 {
-    const struct kt_vm_vcpu *c = vcpu_at(vm, i);
+    const struct kt__microvm_vcpu *c = vcpu_at(vm, i);
     return c ? c->stats_fd : -1;
 }
 
-const kt_err *kt_vm_vcpu_stats_error(const kt_vm *vm, int i)
+const kt_err *kt_microvm_vcpu_stats_error(const kt_microvm *vm, int i)
 {
-    const struct kt_vm_vcpu *c = vcpu_at(vm, i);
+    const struct kt__microvm_vcpu *c = vcpu_at(vm, i);
     return c && c->stats_fd < 0 ? &c->stats_err : NULL;
 }
 
-const kt_err *kt_vm_vcpu_error(const kt_vm *vm, int i)
+const kt_err *kt_microvm_vcpu_error(const kt_microvm *vm, int i)
 {
-    const struct kt_vm_vcpu *c = vcpu_at(vm, i);
+    const struct kt__microvm_vcpu *c = vcpu_at(vm, i);
     return c && atomic_load(&c->failed) ? &c->run_err : NULL;
 }
 
@@ -349,9 +316,9 @@ const kt_err *kt_vm_vcpu_error(const kt_vm *vm, int i)
  * high word that reads the same on both sides of the low one is a
  * consistent pair, except in the two-instruction window after the low
  * word wraps (once per 2^32 iterations), where the value reads 2^32 low. */
-uint64_t kt_vm_vcpu_progress(const kt_vm *vm, int i)
+uint64_t kt_microvm_vcpu_progress(const kt_microvm *vm, int i)
 {
-    const struct kt_vm_vcpu *c = vcpu_at(vm, i);
+    const struct kt__microvm_vcpu *c = vcpu_at(vm, i);
     const volatile uint32_t *lo, *hi;
     uint32_t h1, l, h2;
 

@@ -10,8 +10,8 @@ use TAP::Parser;
 use Test::More;
 
 my $build = "$FindBin::Bin/../build/tests";
-my @progs = grep { -x "$build/$_" } qw(vm.t vm_capture.t);
-plan skip_all => "build/tests/vm*.t not built (run make)" unless @progs;
+my @progs = grep { -x "$build/$_" } qw(microvm.t microvm_capture.t);
+plan skip_all => "build/tests/microvm*.t not built (run make)" unless @progs;
 
 # Usable as the C helpers judge it: opens read-write, KVM_GET_API_VERSION
 # (_IO(0xAE, 0)) answers 12.

@@ -1,17 +1,17 @@
 /*
- * Shared by the micro-VM tests (tests/vm*.c): whether KVM is usable here,
+ * Shared by the micro-VM tests (tests/microvm*.c): whether KVM is usable here,
  * bringing a VM up inside a TEST() point, and time helpers.
  *
  * A point that needs KVM skips with the reason when /dev/kvm refuses; once
- * it opens with the right API version, a failing kt_vm_create is a
+ * it opens with the right API version, a failing kt_microvm_create is a
  * failure, never a skip, so a broken VM cannot pass as "no KVM here".
  */
-#ifndef KT_TESTS_VM_HELPERS_H
-#define KT_TESTS_VM_HELPERS_H
+#ifndef KT_TESTS_MICROVM_HELPERS_H
+#define KT_TESTS_MICROVM_HELPERS_H
 
 #include "unit.h"
 
-#include <ktstr/vm.h>
+#include <ktstr/microvm.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,23 +43,23 @@ static inline bool kvm_usable_or_skip(void)
 }
 
 /* Creates and starts a VM; NULL after a skip (no KVM) or a failed check. */
-static inline kt_vm *vm_up(const kt_vm_config *cfg)
+static inline kt_microvm *vm_up(const kt_microvm_config *cfg)
 {
     kt_err err = { 0 };
-    kt_vm *vm;
+    kt_microvm *vm;
     int rc;
 
     if (!kvm_usable_or_skip())
         return NULL;
-    vm = kt_vm_create(cfg, &err);
+    vm = kt_microvm_create(cfg, &err);
     if (!check(vm != NULL)) {
-        test_msg("kt_vm_create: %s", err.msg);
+        test_msg("kt_microvm_create: %s", err.msg);
         return NULL;
     }
-    rc = kt_vm_start(vm, &err);
+    rc = kt_microvm_start(vm, &err);
     if (!check_int(rc, ==, 0)) {
-        test_msg("kt_vm_start: %s", err.msg);
-        kt_vm_destroy(vm);
+        test_msg("kt_microvm_start: %s", err.msg);
+        kt_microvm_destroy(vm);
         return NULL;
     }
     return vm;

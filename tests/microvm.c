@@ -1,15 +1,15 @@
 /*
- * Tests of the micro-VM (include/ktstr/vm.h): config checks, KVM refusal,
- * every guest program's behaviour as the host sees it (thread CPU time
+ * Tests of the micro-VM (include/ktstr/microvm.h): config checks, KVM
+ * refusal, every program's behaviour as the host sees it (thread CPU time
  * from /proc/self/task/<tid>/schedstat, KVM stats), discovery by thread
  * name, prompt stop, and no fd or thread left behind.
  *
  * Points that need KVM skip with the reason when /dev/kvm refuses; once it
- * opens, a kt_vm_create failure is a failure, not a skip.
+ * opens, a kt_microvm_create failure is a failure, not a skip.
  */
-#include "vm_helpers.h"
+#include "microvm_helpers.h"
 
-#include <ktstr/vm.h>
+#include <ktstr/microvm.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -46,11 +46,11 @@ static bool thread_times(pid_t tid, double *run_s, double *queued_s)
     return n == 2;
 }
 
-static uint64_t stat_of(kt_vm *vm, int i, const char *name)
+static uint64_t stat_of(kt_microvm *vm, int i, const char *name)
 {
     kt_err err = { 0 };
     uint64_t v = 0;
-    int rc = kt_vm_vcpu_stat(vm, i, name, &v, &err);
+    int rc = kt_microvm_vcpu_stat(vm, i, name, &v, &err);
 
     if (!check_int(rc, ==, 0))
         test_msg("%s", err.msg);
@@ -66,15 +66,15 @@ typedef struct window {
     double wall_s;
 } window;
 
-static window measure(kt_vm *vm, int i)
+static window measure(kt_microvm *vm, int i)
 {
-    pid_t tid = kt_vm_vcpu_tid(vm, i);
+    pid_t tid = kt_microvm_vcpu_tid(vm, i);
     window w;
     uint64_t p0, e0, h0, hw0;
     double t0, r0 = 0, r1 = 0, q0 = 0, q1 = 0;
     bool ok0, ok1;
 
-    p0 = kt_vm_vcpu_progress(vm, i);
+    p0 = kt_microvm_vcpu_progress(vm, i);
     e0 = stat_of(vm, i, "exits");
     h0 = stat_of(vm, i, "halt_exits");
     hw0 = stat_of(vm, i, "halt_wait_ns");
@@ -83,7 +83,7 @@ static window measure(kt_vm *vm, int i)
     sleep_ms(WINDOW_MS);
     ok1 = thread_times(tid, &r1, &q1);
     w.wall_s = now_s() - t0;
-    w.progress = kt_vm_vcpu_progress(vm, i) - p0;
+    w.progress = kt_microvm_vcpu_progress(vm, i) - p0;
     w.exits = stat_of(vm, i, "exits") - e0;
     w.halt_exits = stat_of(vm, i, "halt_exits") - h0;
     w.halt_wait_ns = stat_of(vm, i, "halt_wait_ns") - hw0;
@@ -98,38 +98,38 @@ static window measure(kt_vm *vm, int i)
     return w;
 }
 
-static void expect_create_error(const kt_vm_config *cfg, int code,
+static void expect_create_error(const kt_microvm_config *cfg, int code,
                                 const char *needle)
 {
     kt_err err = { 0 };
-    kt_vm *vm = kt_vm_create(cfg, &err);
+    kt_microvm *vm = kt_microvm_create(cfg, &err);
 
     check(vm == NULL);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     check_int(err.code, ==, code);
     check_contains(err.msg, needle);
 }
 
 static void t_bad_configs(void)
 {
-    kt_vm_config c;
+    kt_microvm_config c;
 
     expect_create_error(NULL, EINVAL, "no config");
-    c = (kt_vm_config){ .nr_vcpus = 0, .prog = KT_GUEST_SPIN };
+    c = (kt_microvm_config){ .nr_vcpus = 0, .prog = KT_MICROVM_PROG_SPIN };
     expect_create_error(&c, EINVAL, "nr_vcpus 0 out of range [1, 64]");
     c.nr_vcpus = 65;
     expect_create_error(&c, EINVAL, "nr_vcpus 65 out of range [1, 64]");
     c.nr_vcpus = -3;
     expect_create_error(&c, EINVAL, "nr_vcpus -3 out of range");
-    c = (kt_vm_config){ .nr_vcpus = 1, .prog = (kt_guest_prog)7 };
-    expect_create_error(&c, EINVAL, "unknown guest program 7");
-    c.prog = (kt_guest_prog)-1;
-    expect_create_error(&c, EINVAL, "unknown guest program -1");
-    c = (kt_vm_config){ .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
-                        .duty_halt_us = 100 };
+    c = (kt_microvm_config){ .nr_vcpus = 1, .prog = (kt_microvm_prog)7 };
+    expect_create_error(&c, EINVAL, "unknown program 7");
+    c.prog = (kt_microvm_prog)-1;
+    expect_create_error(&c, EINVAL, "unknown program -1");
+    c = (kt_microvm_config){ .nr_vcpus = 1, .prog = KT_MICROVM_PROG_DUTY,
+                             .duty_halt_us = 100 };
     expect_create_error(&c, EINVAL, "duty_run_us > 0");
-    c = (kt_vm_config){ .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
-                        .duty_run_us = 100 };
+    c = (kt_microvm_config){ .nr_vcpus = 1, .prog = KT_MICROVM_PROG_DUTY,
+                             .duty_run_us = 100 };
     expect_create_error(&c, EINVAL, "duty_halt_us > 0");
 }
 
@@ -137,27 +137,27 @@ static void t_no_vm_calls(void)
 {
     kt_err err = { 0 };
 
-    int rc = kt_vm_start(NULL, &err);
+    int rc = kt_microvm_start(NULL, &err);
 
     check_int(rc, ==, -1);
     check_contains(err.msg, "no VM");
-    kt_vm_stop(NULL);
-    kt_vm_destroy(NULL);
-    check_int(kt_vm_nr_vcpus(NULL), ==, 0);
-    check_int(kt_vm_vcpu_tid(NULL, 0), ==, -1);
-    check_int(kt_vm_vcpu_fd(NULL, 0), ==, -1);
-    check_int(kt_vm_vcpu_stats_fd(NULL, 0), ==, -1);
-    check_uint(kt_vm_vcpu_progress(NULL, 0), ==, 0);
-    check(kt_vm_vcpu_stats_error(NULL, 0) == NULL);
-    check(kt_vm_vcpu_error(NULL, 0) == NULL);
-    check_str(kt_guest_prog_name(KT_GUEST_DUTY), "duty");
-    check_str(kt_guest_prog_name((kt_guest_prog)42), "unknown");
+    kt_microvm_stop(NULL);
+    kt_microvm_destroy(NULL);
+    check_int(kt_microvm_nr_vcpus(NULL), ==, 0);
+    check_int(kt_microvm_vcpu_tid(NULL, 0), ==, -1);
+    check_int(kt_microvm_vcpu_fd(NULL, 0), ==, -1);
+    check_int(kt_microvm_vcpu_stats_fd(NULL, 0), ==, -1);
+    check_uint(kt_microvm_vcpu_progress(NULL, 0), ==, 0);
+    check(kt_microvm_vcpu_stats_error(NULL, 0) == NULL);
+    check(kt_microvm_vcpu_error(NULL, 0) == NULL);
+    check_str(kt_microvm_prog_name(KT_MICROVM_PROG_DUTY), "duty");
+    check_str(kt_microvm_prog_name((kt_microvm_prog)42), "unknown");
 }
 
 static void t_kvm_refuses(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_SPIN,
-                       .kvm_path = "/nonexistent/kvm" };
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_SPIN,
+                            .kvm_path = "/nonexistent/kvm" };
 
     expect_create_error(&c, ENOENT, "kvm (/nonexistent/kvm): open: ");
     /* A device that is not KVM: the API version ioctl is refused. */
@@ -165,39 +165,39 @@ static void t_kvm_refuses(void)
     expect_create_error(&c, ENOTTY, "kvm (/dev/null): KVM_GET_API_VERSION");
 }
 
-static void t_lifecycle(kt_guest_prog prog)
+static void t_lifecycle(kt_microvm_prog prog)
 {
-    kt_vm_config c = { .nr_vcpus = 2, .prog = prog, .duty_run_us = 2000,
-                       .duty_halt_us = 2000, .halt_wake_ms = 20 };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 2, .prog = prog, .duty_run_us = 2000,
+                            .duty_halt_us = 2000, .halt_wake_ms = 20 };
+    kt_microvm *vm = vm_up(&c);
 
     if (!vm)
         return;
-    check_int(kt_vm_nr_vcpus(vm), ==, 2);
+    check_int(kt_microvm_nr_vcpus(vm), ==, 2);
     for (int i = 0; i < 2; i++) {
-        check_int(kt_vm_vcpu_tid(vm, i), >, 0);
-        check_int(kt_vm_vcpu_fd(vm, i), >=, 0);
+        check_int(kt_microvm_vcpu_tid(vm, i), >, 0);
+        check_int(kt_microvm_vcpu_fd(vm, i), >=, 0);
     }
-    check_int(kt_vm_vcpu_tid(vm, 2), ==, -1);
-    check_int(kt_vm_vcpu_tid(vm, -1), ==, -1);
+    check_int(kt_microvm_vcpu_tid(vm, 2), ==, -1);
+    check_int(kt_microvm_vcpu_tid(vm, -1), ==, -1);
     sleep_ms(200);
     for (int i = 0; i < 2; i++) {
-        uint64_t p = kt_vm_vcpu_progress(vm, i);
+        uint64_t p = kt_microvm_vcpu_progress(vm, i);
         check_uint(p, >, 0);
-        check(kt_vm_vcpu_error(vm, i) == NULL);
+        check(kt_microvm_vcpu_error(vm, i) == NULL);
     }
-    kt_vm_stop(vm);
+    kt_microvm_stop(vm);
     for (int i = 0; i < 2; i++) {
-        uint64_t p = kt_vm_vcpu_progress(vm, i);
-        check_int(kt_vm_vcpu_tid(vm, i), ==, -1);
-        check(kt_vm_vcpu_error(vm, i) == NULL);
+        uint64_t p = kt_microvm_vcpu_progress(vm, i);
+        check_int(kt_microvm_vcpu_tid(vm, i), ==, -1);
+        check(kt_microvm_vcpu_error(vm, i) == NULL);
         sleep_ms(20);
         /* Stopped means stopped: the guest no longer advances. */
-        uint64_t later = kt_vm_vcpu_progress(vm, i);
+        uint64_t later = kt_microvm_vcpu_progress(vm, i);
         check_uint(later, ==, p);
     }
-    kt_vm_stop(vm); /* twice is fine */
-    kt_vm_destroy(vm);
+    kt_microvm_stop(vm); /* twice is fine */
+    kt_microvm_destroy(vm);
 }
 
 /* Busy: on a CPU or queued for one for nearly all the window, whatever
@@ -217,8 +217,8 @@ static void check_busy(const window *w)
 
 static void t_spin_busy(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_SPIN };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_SPIN };
+    kt_microvm *vm = vm_up(&c);
     window w;
 
     if (!vm)
@@ -227,13 +227,13 @@ static void t_spin_busy(void)
     check_busy(&w);
     check_uint(w.progress, >, 1000);
     check_uint(w.halt_exits, <=, 2);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 static void t_compute_busy(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_COMPUTE };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_COMPUTE };
+    kt_microvm *vm = vm_up(&c);
     window w;
 
     if (!vm)
@@ -242,16 +242,16 @@ static void t_compute_busy(void)
     check_busy(&w);
     check_uint(w.progress, >, 10);
     check_uint(w.halt_exits, <=, 2);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* halt_wait_ns is accounted when a halt ends, so the vCPU is woken every
  * 50 ms for the statistic to move within the window. */
 static void t_halt_idle(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_HALT,
-                       .halt_wake_ms = 50 };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_HALT,
+                            .halt_wake_ms = 50 };
+    kt_microvm *vm = vm_up(&c);
     window w;
 
     if (!vm)
@@ -265,14 +265,14 @@ static void t_halt_idle(void)
     check_uint(w.progress, >=, 3);
     check_uint(w.progress, <=, 2 * WINDOW_MS / 50 + 5);
     check_uint(w.halt_exits, >=, 3);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* Never woken: the thread sleeps in KVM_RUN the whole time. */
 static void t_halt_never_woken(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_HALT };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_HALT };
+    kt_microvm *vm = vm_up(&c);
     window w;
 
     if (!vm)
@@ -280,14 +280,14 @@ static void t_halt_never_woken(void)
     w = measure(vm, 0);
     check_dbl(w.share, <=, 0.1);
     check_uint(w.progress, ==, 0);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 static void t_duty(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
-                       .duty_run_us = 5000, .duty_halt_us = 5000 };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_DUTY,
+                            .duty_run_us = 5000, .duty_halt_us = 5000 };
+    kt_microvm *vm = vm_up(&c);
     window w;
 
     if (!vm)
@@ -300,7 +300,7 @@ static void t_duty(void)
     /* Both phases show: neither always busy nor always asleep. */
     check_dbl(w.share, >=, 0.05);
     check_dbl(w.share, <=, 0.9);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* The phases are honoured: a vCPU computing 16 ms of every 20 is runnable
@@ -310,23 +310,23 @@ static void t_duty(void)
  * the difference, with long phases to keep those delays small. */
 static void t_duty_ratio(void)
 {
-    kt_vm_config heavy = { .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
-                           .duty_run_us = 16000, .duty_halt_us = 4000 };
-    kt_vm_config light = { .nr_vcpus = 1, .prog = KT_GUEST_DUTY,
-                           .duty_run_us = 4000, .duty_halt_us = 16000 };
-    kt_vm *vm = vm_up(&heavy);
+    kt_microvm_config heavy = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_DUTY,
+                                .duty_run_us = 16000, .duty_halt_us = 4000 };
+    kt_microvm_config light = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_DUTY,
+                                .duty_run_us = 4000, .duty_halt_us = 16000 };
+    kt_microvm *vm = vm_up(&heavy);
     window wh, wl;
     double rh, rl;
 
     if (!vm)
         return;
     wh = measure(vm, 0);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     vm = vm_up(&light);
     if (!vm)
         return;
     wl = measure(vm, 0);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     rh = wh.share + wh.queued;
     rl = wl.share + wl.queued;
     test_msg("runnable: 16/4 ms %.3f, 4/16 ms %.3f", rh, rl);
@@ -338,9 +338,9 @@ static void t_duty_ratio(void)
  * sleeps there: idle all the same, but KVM never counts halt_wait_ns. */
 static void t_userspace_halt(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_HALT,
-                       .halt_wake_ms = 50, .no_irqchip = true };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_HALT,
+                            .halt_wake_ms = 50, .no_irqchip = true };
+    kt_microvm *vm = vm_up(&c);
     window w;
 
     if (!vm)
@@ -351,27 +351,27 @@ static void t_userspace_halt(void)
     check_uint(w.progress, <=, 2 * WINDOW_MS / 50 + 5);
     check_uint(w.exits, >=, 3);
     check_uint(w.halt_wait_ns, ==, 0);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 static void t_userspace_duty(void)
 {
-    kt_vm_config c = { .nr_vcpus = 2, .prog = KT_GUEST_DUTY, .no_irqchip = true,
-                       .duty_run_us = 5000, .duty_halt_us = 5000 };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 2, .prog = KT_MICROVM_PROG_DUTY, .no_irqchip = true,
+                            .duty_run_us = 5000, .duty_halt_us = 5000 };
+    kt_microvm *vm = vm_up(&c);
     window w;
     uint64_t p1;
 
     if (!vm)
         return;
     w = measure(vm, 0);
-    p1 = kt_vm_vcpu_progress(vm, 1);
+    p1 = kt_microvm_vcpu_progress(vm, 1);
     check_uint(w.progress, >, 0);
     check_uint(p1, >, 0);
     check_uint(w.exits, >=, 5);
     check_dbl(w.share, >=, 0.05);
     check_dbl(w.share, <=, 0.9);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* A vCPU whose fd stops being a vCPU (swapped for /dev/null while it
@@ -379,9 +379,9 @@ static void t_userspace_duty(void)
  * and stop and destroy stay safe. */
 static void t_run_error(void)
 {
-    kt_vm_config c = { .nr_vcpus = 2, .prog = KT_GUEST_DUTY,
-                       .duty_run_us = 1000, .duty_halt_us = 1000 };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 2, .prog = KT_MICROVM_PROG_DUTY,
+                            .duty_run_us = 1000, .duty_halt_us = 1000 };
+    kt_microvm *vm = vm_up(&c);
     const kt_err *e = NULL;
     int null_fd;
     pid_t tid;
@@ -390,23 +390,23 @@ static void t_run_error(void)
         return;
     null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     check(null_fd >= 0);
-    check(dup2(null_fd, kt_vm_vcpu_fd(vm, 0)) >= 0);
+    check(dup2(null_fd, kt_microvm_vcpu_fd(vm, 0)) >= 0);
     close(null_fd);
-    for (int k = 0; k < 200 && !(e = kt_vm_vcpu_error(vm, 0)); k++)
+    for (int k = 0; k < 200 && !(e = kt_microvm_vcpu_error(vm, 0)); k++)
         sleep_ms(10);
     if (check(e != NULL)) {
         test_msg("%s", e->msg);
         check_contains(e->msg, "vCPU 0");
         check_contains(e->msg, "Inappropriate ioctl");
     }
-    for (int k = 0; k < 200 && kt_vm_vcpu_tid(vm, 0) != -1; k++)
+    for (int k = 0; k < 200 && kt_microvm_vcpu_tid(vm, 0) != -1; k++)
         sleep_ms(10);
-    tid = kt_vm_vcpu_tid(vm, 0);
+    tid = kt_microvm_vcpu_tid(vm, 0);
     check_int(tid, ==, -1);
-    check(kt_vm_vcpu_error(vm, 1) == NULL);
-    check_int(kt_vm_vcpu_tid(vm, 1), >, 0);
-    kt_vm_stop(vm);
-    kt_vm_destroy(vm);
+    check(kt_microvm_vcpu_error(vm, 1) == NULL);
+    check_int(kt_microvm_vcpu_tid(vm, 1), >, 0);
+    kt_microvm_stop(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* Walks this process's threads: the tid of the one whose comm is name
@@ -463,8 +463,8 @@ static int nr_vcpu_threads(void)
 
 static void t_found_by_name(void)
 {
-    kt_vm_config c = { .nr_vcpus = 3, .prog = KT_GUEST_HALT };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 3, .prog = KT_MICROVM_PROG_HALT };
+    kt_microvm *vm = vm_up(&c);
     char name[16];
 
     if (!vm)
@@ -472,10 +472,10 @@ static void t_found_by_name(void)
     for (int i = 0; i < 3; i++) {
         snprintf(name, sizeof(name), "CPU %d/KVM", i);
         pid_t found = tid_by_comm(name);
-        check_int(found, ==, kt_vm_vcpu_tid(vm, i));
+        check_int(found, ==, kt_microvm_vcpu_tid(vm, i));
     }
     check(tid_by_comm("CPU 3/KVM") == -1);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     check(tid_by_comm("CPU 0/KVM") == -1);
 }
 
@@ -496,40 +496,40 @@ static int count_dir(const char *path)
 /* Spinning and sleeping vCPUs alike leave KVM_RUN on a kick. */
 static void t_stop_prompt(void)
 {
-    static const kt_guest_prog progs[] = { KT_GUEST_SPIN, KT_GUEST_HALT,
-                                           KT_GUEST_COMPUTE, KT_GUEST_DUTY };
+    static const kt_microvm_prog progs[] = { KT_MICROVM_PROG_SPIN, KT_MICROVM_PROG_HALT,
+                                             KT_MICROVM_PROG_COMPUTE, KT_MICROVM_PROG_DUTY };
 
     for (size_t k = 0; k < sizeof(progs) / sizeof(progs[0]); k++) {
-        kt_vm_config c = { .nr_vcpus = 2, .prog = progs[k],
-                           .duty_run_us = 1000000, .duty_halt_us = 1000000 };
-        kt_vm *vm = vm_up(&c);
+        kt_microvm_config c = { .nr_vcpus = 2, .prog = progs[k],
+                                .duty_run_us = 1000000, .duty_halt_us = 1000000 };
+        kt_microvm *vm = vm_up(&c);
         double t0, ms;
 
         if (!vm)
             return;
         sleep_ms(50);
         t0 = now_s();
-        kt_vm_stop(vm);
+        kt_microvm_stop(vm);
         ms = (now_s() - t0) * 1e3;
-        test_msg("stop of 2 %s vCPUs took %.3f ms", kt_guest_prog_name(progs[k]),
+        test_msg("stop of 2 %s vCPUs took %.3f ms", kt_microvm_prog_name(progs[k]),
                  ms);
         /* Generous: a kick is microseconds; this only catches a hang. */
         check_dbl(ms, <, 5000);
-        kt_vm_destroy(vm);
+        kt_microvm_destroy(vm);
     }
 }
 
 static void t_destroy_without_stop(void)
 {
-    kt_vm_config c = { .nr_vcpus = 4, .prog = KT_GUEST_SPIN };
-    kt_vm *vm = vm_up(&c);
+    kt_microvm_config c = { .nr_vcpus = 4, .prog = KT_MICROVM_PROG_SPIN };
+    kt_microvm *vm = vm_up(&c);
     int n;
 
     if (!vm)
         return;
     n = nr_vcpu_threads();
     check_int(n, ==, 4);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
     n = nr_vcpu_threads();
     check_int(n, ==, 0);
 }
@@ -541,21 +541,21 @@ static void t_no_fd_leak(void)
     if (!kvm_usable_or_skip())
         return;
     for (int k = 0; k < 20; k++) {
-        kt_vm_config c = { .nr_vcpus = 1 + k % 3, .prog = (kt_guest_prog)(k % 4),
-                           .duty_run_us = 500, .duty_halt_us = 500,
-                           .halt_wake_ms = 1 };
+        kt_microvm_config c = { .nr_vcpus = 1 + k % 3, .prog = (kt_microvm_prog)(k % 4),
+                                .duty_run_us = 500, .duty_halt_us = 500,
+                                .halt_wake_ms = 1 };
         kt_err err = { 0 };
-        kt_vm *vm = kt_vm_create(&c, &err);
+        kt_microvm *vm = kt_microvm_create(&c, &err);
 
         if (!check(vm != NULL)) {
             test_msg("cycle %d: %s", k, err.msg);
             return;
         }
-        if (k % 2 && kt_vm_start(vm, &err) < 0) {
-            check(!"kt_vm_start failed");
+        if (k % 2 && kt_microvm_start(vm, &err) < 0) {
+            check(!"kt_microvm_start failed");
             test_msg("cycle %d: %s", k, err.msg);
         }
-        kt_vm_destroy(vm);
+        kt_microvm_destroy(vm);
     }
     after = count_dir("/proc/self/fd");
     check_int(after, ==, before);
@@ -564,109 +564,109 @@ static void t_no_fd_leak(void)
 /* The stats fd exists before the vCPU first runs: nothing counted yet. */
 static void t_stats_before_run(void)
 {
-    kt_vm_config c = { .nr_vcpus = 2, .prog = KT_GUEST_SPIN };
+    kt_microvm_config c = { .nr_vcpus = 2, .prog = KT_MICROVM_PROG_SPIN };
     kt_err err = { 0 };
     uint64_t v = 1;
-    kt_vm *vm;
+    kt_microvm *vm;
     int rc;
 
     if (!kvm_usable_or_skip())
         return;
-    vm = kt_vm_create(&c, &err);
+    vm = kt_microvm_create(&c, &err);
     if (!check(vm != NULL)) {
         test_msg("%s", err.msg);
         return;
     }
     for (int i = 0; i < 2; i++) {
-        check_int(kt_vm_vcpu_stats_fd(vm, i), >=, 0);
-        check(kt_vm_vcpu_stats_error(vm, i) == NULL);
-        check_int(kt_vm_vcpu_tid(vm, i), ==, -1);
+        check_int(kt_microvm_vcpu_stats_fd(vm, i), >=, 0);
+        check(kt_microvm_vcpu_stats_error(vm, i) == NULL);
+        check_int(kt_microvm_vcpu_tid(vm, i), ==, -1);
         uint64_t exits = stat_of(vm, i, "exits");
         check_uint(exits, ==, 0);
     }
-    rc = kt_vm_vcpu_stat(vm, 0, "no_such_stat", &v, &err);
+    rc = kt_microvm_vcpu_stat(vm, 0, "no_such_stat", &v, &err);
     check_int(rc, ==, -1);
     check_int(err.code, ==, ENOENT);
     check_contains(err.msg, "no statistic named \"no_such_stat\"");
-    rc = kt_vm_vcpu_stat(vm, 5, "exits", &v, &err);
+    rc = kt_microvm_vcpu_stat(vm, 5, "exits", &v, &err);
     check_int(rc, ==, -1);
     check_contains(err.msg, "no vCPU 5");
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* As on a kernel without KVM_GET_STATS_FD: the VM runs, the reason shows. */
 static void t_without_stats_fd(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_SPIN,
-                       .no_stats_fd = true };
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_SPIN,
+                            .no_stats_fd = true };
     kt_err err = { 0 };
     uint64_t v, p;
     int rc;
-    kt_vm *vm = vm_up(&c);
+    kt_microvm *vm = vm_up(&c);
 
     if (!vm)
         return;
-    check_int(kt_vm_vcpu_stats_fd(vm, 0), ==, -1);
-    check(kt_vm_vcpu_stats_error(vm, 0) != NULL);
-    if (kt_vm_vcpu_stats_error(vm, 0))
-        check_contains(kt_vm_vcpu_stats_error(vm, 0)->msg, "stats fd not opened");
-    rc = kt_vm_vcpu_stat(vm, 0, "exits", &v, &err);
+    check_int(kt_microvm_vcpu_stats_fd(vm, 0), ==, -1);
+    check(kt_microvm_vcpu_stats_error(vm, 0) != NULL);
+    if (kt_microvm_vcpu_stats_error(vm, 0))
+        check_contains(kt_microvm_vcpu_stats_error(vm, 0)->msg, "stats fd not opened");
+    rc = kt_microvm_vcpu_stat(vm, 0, "exits", &v, &err);
     check_int(rc, ==, -1);
     check_contains(err.msg, "stats fd not opened");
     sleep_ms(100);
-    p = kt_vm_vcpu_progress(vm, 0);
+    p = kt_microvm_vcpu_progress(vm, 0);
     check_uint(p, >, 0);
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 static void t_start_rules(void)
 {
-    kt_vm_config c = { .nr_vcpus = 1, .prog = KT_GUEST_SPIN };
+    kt_microvm_config c = { .nr_vcpus = 1, .prog = KT_MICROVM_PROG_SPIN };
     kt_err err = { 0 };
-    kt_vm *vm;
+    kt_microvm *vm;
     int rc;
 
     if (!kvm_usable_or_skip())
         return;
-    vm = kt_vm_create(&c, &err);
+    vm = kt_microvm_create(&c, &err);
     if (!check(vm != NULL))
         return;
-    kt_vm_stop(vm); /* before start: nothing to do */
-    rc = kt_vm_start(vm, &err);
+    kt_microvm_stop(vm); /* before start: nothing to do */
+    rc = kt_microvm_start(vm, &err);
     check_int(rc, ==, 0);
-    rc = kt_vm_start(vm, &err);
+    rc = kt_microvm_start(vm, &err);
     check_int(rc, ==, -1);
     check_int(err.code, ==, EBUSY);
     check_contains(err.msg, "already started");
-    kt_vm_destroy(vm);
+    kt_microvm_destroy(vm);
 }
 
 /* A start that fails midway (a vCPU fd swapped for /dev/null, so its
  * thread cannot set up) reports why; stop and destroy stay safe after it. */
 static void t_failed_start(void)
 {
-    kt_vm_config c = { .nr_vcpus = 3, .prog = KT_GUEST_SPIN };
+    kt_microvm_config c = { .nr_vcpus = 3, .prog = KT_MICROVM_PROG_SPIN };
     kt_err err = { 0 };
     int null_fd, rc;
-    kt_vm *vm;
+    kt_microvm *vm;
 
     if (!kvm_usable_or_skip())
         return;
-    vm = kt_vm_create(&c, &err);
+    vm = kt_microvm_create(&c, &err);
     if (!check(vm != NULL))
         return;
     null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     check(null_fd >= 0);
-    check(dup2(null_fd, kt_vm_vcpu_fd(vm, 1)) >= 0);
+    check(dup2(null_fd, kt_microvm_vcpu_fd(vm, 1)) >= 0);
     close(null_fd);
-    rc = kt_vm_start(vm, &err);
+    rc = kt_microvm_start(vm, &err);
     check_int(rc, ==, -1);
     check_contains(err.msg, "vCPU 1");
     check_contains(err.msg, "KVM_SET_SIGNAL_MASK");
     rc = nr_vcpu_threads();
     check_int(rc, ==, 0);
-    kt_vm_stop(vm);
-    kt_vm_destroy(vm);
+    kt_microvm_stop(vm);
+    kt_microvm_destroy(vm);
 }
 
 int main(void)
@@ -674,10 +674,10 @@ int main(void)
     TEST(t_bad_configs(), "bad configs are rejected with their reasons");
     TEST(t_no_vm_calls(), "calls on no VM fail cleanly");
     TEST(t_kvm_refuses(), "a missing or foreign KVM device is refused with why");
-    TEST(t_lifecycle(KT_GUEST_HALT), "halt: create, start, progress, stop");
-    TEST(t_lifecycle(KT_GUEST_SPIN), "spin: create, start, progress, stop");
-    TEST(t_lifecycle(KT_GUEST_COMPUTE), "compute: create, start, progress, stop");
-    TEST(t_lifecycle(KT_GUEST_DUTY), "duty: create, start, progress, stop");
+    TEST(t_lifecycle(KT_MICROVM_PROG_HALT), "halt: create, start, progress, stop");
+    TEST(t_lifecycle(KT_MICROVM_PROG_SPIN), "spin: create, start, progress, stop");
+    TEST(t_lifecycle(KT_MICROVM_PROG_COMPUTE), "compute: create, start, progress, stop");
+    TEST(t_lifecycle(KT_MICROVM_PROG_DUTY), "duty: create, start, progress, stop");
     TEST(t_spin_busy(), "a spin vCPU thread is busy and never halts");
     TEST(t_compute_busy(), "a compute vCPU thread is busy");
     TEST(t_halt_idle(), "a halt vCPU thread is idle and halt_wait_ns grows");

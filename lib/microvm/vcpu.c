@@ -1,6 +1,8 @@
 /*
- * The vCPU threads: start, the run loop, the pacing of HALT and DUTY, and
- * stop.
+ * The vCPU threads: the kick signal they block and drain, start, the run
+ * loop, the pacing of HALT and DUTY, and stop. microvm.c builds the VM and
+ * calls in here (install the kick handler, stop before destroy); nothing
+ * here calls back into it.
  *
  * A vCPU thread keeps the kick signal blocked and hands KVM a signal mask
  * without it (KVM_SET_SIGNAL_MASK), so the signal is only ever "pending"
@@ -10,7 +12,7 @@
  * and no handler runs on the vCPU thread.
  *
  * Pacing uses a per-thread POSIX timer aimed at the thread itself
- * (SIGEV_THREAD_ID); its kicks are told from kt_vm_stop's by si_code.
+ * (SIGEV_THREAD_ID); its kicks are told from kt_microvm_stop's by si_code.
  *   HALT: a periodic timer every halt_wake_ms; each expiry makes the
  *         halted vCPU runnable, the guest counts one and halts again.
  *   DUTY: a one-shot timer per phase. When the run phase ends the host
@@ -25,7 +27,7 @@
  * thread waits for the next kick in sigwaitinfo, then re-enters the guest
  * past the HLT.
  */
-#include "vm_internal.h"
+#include "microvm_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -44,25 +46,60 @@ typedef struct pacer {
     bool halting; /* DUTY: in the halt phase */
 } pacer;
 
+/* ---- the kick signal ---------------------------------------------------- */
+
+/* The kick signal's handler: never expected to run, since vCPU threads
+ * keep the signal blocked outside KVM_RUN; it is there so that a stray
+ * kick can neither kill the process (the default action) nor be dropped
+ * (SIG_IGN discards a signal before KVM can see it). */
+static void kick_handler(int sig)
+{
+    (void)sig;
+}
+
+int kt_microvm_kick_signal(void)
+{
+    return SIGRTMIN + 6;
+}
+
+int kt__microvm_install_kick(kt_err *err)
+{
+    struct sigaction old, sa;
+    int sig = kt_microvm_kick_signal();
+
+    if (sigaction(sig, NULL, &old) < 0)
+        return kt_err_sys(err, errno, "kt_microvm (signal %d): sigaction", sig);
+    if (!(old.sa_flags & SA_SIGINFO) && (old.sa_handler == SIG_DFL ||
+                                         old.sa_handler == SIG_IGN)) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = kick_handler;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        if (sigaction(sig, &sa, NULL) < 0)
+            return kt_err_sys(err, errno, "kt_microvm (signal %d): sigaction", sig);
+    }
+    return 0;
+}
+
 static void kick_set(sigset_t *set)
 {
     sigemptyset(set);
-    sigaddset(set, kt_vm_kick_signal());
+    sigaddset(set, kt_microvm_kick_signal());
 }
 
 /* Records the run loop's error; the thread ends after it. */
-static void run_failed(struct kt_vm_vcpu *c, int code, const char *what)
+static void run_failed(struct kt__microvm_vcpu *c, int code, const char *what)
 {
     if (code)
-        kt_err_sys(&c->run_err, code, "kt_vm (vCPU %d): %s", c->index, what);
+        kt_err_sys(&c->run_err, code, "kt_microvm (vCPU %d): %s", c->index, what);
     else
-        kt_err_set(&c->run_err, 0, "kt_vm (vCPU %d): %s", c->index, what);
+        kt_err_set(&c->run_err, 0, "kt_microvm (vCPU %d): %s", c->index, what);
     atomic_store(&c->failed, true);
 }
 
 /* KVM_RUN gets this thread's mask minus the kick signal. The kernel's
  * sigset is 8 bytes on every 64-bit arch, the first 8 of glibc's. */
-static int set_kvm_sigmask(struct kt_vm_vcpu *c, kt_err *err)
+static int set_kvm_sigmask(struct kt__microvm_vcpu *c, kt_err *err)
 {
     union {
         struct kvm_signal_mask head;
@@ -71,13 +108,13 @@ static int set_kvm_sigmask(struct kt_vm_vcpu *c, kt_err *err)
     sigset_t cur;
 
     if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0)
-        return kt_err_set(err, EINVAL, "kt_vm (vCPU %d): pthread_sigmask",
+        return kt_err_set(err, EINVAL, "kt_microvm (vCPU %d): pthread_sigmask",
                           c->index);
-    sigdelset(&cur, kt_vm_kick_signal());
+    sigdelset(&cur, kt_microvm_kick_signal());
     km.head.len = 8;
     memcpy(km.head.sigset, &cur, 8);
     if (ioctl(c->fd, KVM_SET_SIGNAL_MASK, &km) < 0)
-        return kt_err_sys(err, errno, "kt_vm (vCPU %d): KVM_SET_SIGNAL_MASK",
+        return kt_err_sys(err, errno, "kt_microvm (vCPU %d): KVM_SET_SIGNAL_MASK",
                           c->index);
     return 0;
 }
@@ -92,29 +129,29 @@ static int arm(pacer *p, unsigned long long first_us, unsigned long long every_u
     return timer_settime(p->timer, 0, &its, NULL);
 }
 
-static int make_pacer(struct kt_vm_vcpu *c, pacer *p, kt_err *err)
+static int make_pacer(struct kt__microvm_vcpu *c, pacer *p, kt_err *err)
 {
-    const kt_vm_config *cfg = &c->vm->cfg;
+    const kt_microvm_config *cfg = &c->vm->cfg;
     struct sigevent sev;
 
     memset(p, 0, sizeof(*p));
-    if (!(cfg->prog == KT_GUEST_DUTY ||
-          (cfg->prog == KT_GUEST_HALT && cfg->halt_wake_ms)))
+    if (!(cfg->prog == KT_MICROVM_PROG_DUTY ||
+          (cfg->prog == KT_MICROVM_PROG_HALT && cfg->halt_wake_ms)))
         return 0;
     memset(&sev, 0, sizeof(sev));
     sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = kt_vm_kick_signal();
+    sev.sigev_signo = kt_microvm_kick_signal();
     sev.sigev_notify_thread_id = gettid();
     if (timer_create(CLOCK_MONOTONIC, &sev, &p->timer) < 0)
-        return kt_err_sys(err, errno, "kt_vm (vCPU %d): timer_create", c->index);
+        return kt_err_sys(err, errno, "kt_microvm (vCPU %d): timer_create", c->index);
     p->has_timer = true;
-    if (cfg->prog == KT_GUEST_HALT) {
+    if (cfg->prog == KT_MICROVM_PROG_HALT) {
         unsigned long long us = cfg->halt_wake_ms * 1000ull;
         if (arm(p, us, us) < 0)
-            return kt_err_sys(err, errno, "kt_vm (vCPU %d): timer_settime",
+            return kt_err_sys(err, errno, "kt_microvm (vCPU %d): timer_settime",
                               c->index);
     } else if (arm(p, cfg->duty_run_us, 0) < 0) {
-        return kt_err_sys(err, errno, "kt_vm (vCPU %d): timer_settime", c->index);
+        return kt_err_sys(err, errno, "kt_microvm (vCPU %d): timer_settime", c->index);
     }
     return 0;
 }
@@ -144,7 +181,7 @@ static int eat_kicks(bool wait)
 
 /* Ends a halt: with an in-kernel irqchip the vCPU stays HALTED through a
  * kick, so it is made runnable by hand (there is no interrupt to wake it). */
-static int wake(struct kt_vm_vcpu *c)
+static int wake(struct kt__microvm_vcpu *c)
 {
     struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 
@@ -158,14 +195,14 @@ static int wake(struct kt_vm_vcpu *c)
 }
 
 /* One timer expiry: the next step of the program's pacing. */
-static int on_timer(struct kt_vm_vcpu *c, pacer *p)
+static int on_timer(struct kt__microvm_vcpu *c, pacer *p)
 {
-    const kt_vm_config *cfg = &c->vm->cfg;
+    const kt_microvm_config *cfg = &c->vm->cfg;
     volatile uint8_t *halt_req = c->data + VM_DATA_HALTREQ;
 
-    if (cfg->prog == KT_GUEST_HALT)
+    if (cfg->prog == KT_MICROVM_PROG_HALT)
         return wake(c);
-    if (cfg->prog != KT_GUEST_DUTY)
+    if (cfg->prog != KT_MICROVM_PROG_DUTY)
         return 0;
     if (!p->halting) {
         *halt_req = 1;
@@ -207,7 +244,7 @@ static const char *exit_name(unsigned reason)
     return "unlisted";
 }
 
-static void run_loop(struct kt_vm_vcpu *c, pacer *p)
+static void run_loop(struct kt__microvm_vcpu *c, pacer *p)
 {
     char what[96];
 
@@ -234,10 +271,10 @@ static void run_loop(struct kt_vm_vcpu *c, pacer *p)
     }
 }
 
-/* Tells kt_vm_start that this thread is ready (or why it is not). */
-static void report_ready(struct kt_vm_vcpu *c, bool ok)
+/* Tells kt_microvm_start that this thread is ready (or why it is not). */
+static void report_ready(struct kt__microvm_vcpu *c, bool ok)
 {
-    kt_vm *vm = c->vm;
+    kt_microvm *vm = c->vm;
 
     pthread_mutex_lock(&vm->lock);
     if (!ok)
@@ -247,9 +284,9 @@ static void report_ready(struct kt_vm_vcpu *c, bool ok)
     pthread_mutex_unlock(&vm->lock);
 }
 
-void *kt_vcpu_main(void *arg)
+static void *vcpu_main(void *arg)
 {
-    struct kt_vm_vcpu *c = arg;
+    struct kt__microvm_vcpu *c = arg;
     char name[16];
     pacer p = { .has_timer = false };
     bool ok;
@@ -258,7 +295,7 @@ void *kt_vcpu_main(void *arg)
     snprintf(name, sizeof(name), "CPU %d/KVM", c->index);
     rc = pthread_setname_np(pthread_self(), name);
     if (rc != 0)
-        kt_err_sys(&c->run_err, rc, "kt_vm (vCPU %d): pthread_setname_np",
+        kt_err_sys(&c->run_err, rc, "kt_microvm (vCPU %d): pthread_setname_np",
                    c->index);
     ok = rc == 0 && set_kvm_sigmask(c, &c->run_err) == 0 &&
          make_pacer(c, &p, &c->run_err) == 0;
@@ -273,28 +310,28 @@ void *kt_vcpu_main(void *arg)
     return NULL;
 }
 
-int kt_vm_start(kt_vm *vm, kt_err *err)
+int kt_microvm_start(kt_microvm *vm, kt_err *err)
 {
     sigset_t kick, old;
     int started = 0, rc = 0;
 
     if (!vm)
-        return kt_err_set(err, EINVAL, "kt_vm_start: no VM");
+        return kt_err_set(err, EINVAL, "kt_microvm_start: no VM");
     if (vm->started)
-        return kt_err_set(err, EBUSY, "kt_vm_start: VM already started "
+        return kt_err_set(err, EBUSY, "kt_microvm_start: VM already started "
                                       "(a VM starts once)");
     vm->started = true;
     /* Threads inherit the mask: the kick is blocked from their first
-     * instruction on, so an early kt_vm_stop cannot kill the process. */
+     * instruction on, so an early kt_microvm_stop cannot kill the process. */
     kick_set(&kick);
     rc = pthread_sigmask(SIG_BLOCK, &kick, &old);
     if (rc != 0)
-        return kt_err_sys(err, rc, "kt_vm_start: pthread_sigmask");
+        return kt_err_sys(err, rc, "kt_microvm_start: pthread_sigmask");
     for (int i = 0; i < vm->nr_vcpus; i++) {
-        struct kt_vm_vcpu *c = &vm->vcpu[i];
-        rc = pthread_create(&c->thread, NULL, kt_vcpu_main, c);
+        struct kt__microvm_vcpu *c = &vm->vcpu[i];
+        rc = pthread_create(&c->thread, NULL, vcpu_main, c);
         if (rc != 0) {
-            kt_err_sys(err, rc, "kt_vm_start (vCPU %d): pthread_create", i);
+            kt_err_sys(err, rc, "kt_microvm_start (vCPU %d): pthread_create", i);
             break;
         }
         c->thread_started = true;
@@ -314,27 +351,27 @@ int kt_vm_start(kt_vm *vm, kt_err *err)
         }
     }
     if (rc != 0) {
-        kt_vm_stop(vm);
+        kt_microvm_stop(vm);
         return -1;
     }
     return 0;
 }
 
-void kt_vm_stop(kt_vm *vm)
+void kt_microvm_stop(kt_microvm *vm)
 {
     if (!vm)
         return;
     for (int i = 0; i < vm->nr_vcpus; i++) {
-        struct kt_vm_vcpu *c = &vm->vcpu[i];
+        struct kt__microvm_vcpu *c = &vm->vcpu[i];
         if (!c->thread_started)
             continue;
         atomic_store(&c->stop, true);
         /* A thread that already ended keeps its handle until joined, so
          * this cannot hit a stranger; its answer changes nothing. */
-        (void)pthread_kill(c->thread, kt_vm_kick_signal());
+        (void)pthread_kill(c->thread, kt_microvm_kick_signal());
     }
     for (int i = 0; i < vm->nr_vcpus; i++) {
-        struct kt_vm_vcpu *c = &vm->vcpu[i];
+        struct kt__microvm_vcpu *c = &vm->vcpu[i];
         if (!c->thread_started)
             continue;
         /* Joinable and not yet joined: pthread_join has nothing to fail on. */
