@@ -4,6 +4,8 @@
 
 #include "ktstr/error.h"
 #include "ktstr/verdict.h"
+#include "ktstr/series.h"
+#include "ktstr/cpuset.h"
 #include "ktstr/stats.h"
 #include "ktstr/scenario.h"
 #include "ktstr/perf.h"

@@ -18,12 +18,11 @@
 #define MIGRATIONS_MAX 0
 /* calibration: migrations_worst (aff_cpuset_isolation); idle n=20 min 0 p50 0 max 1; loaded n=20 min 0 p50 0 max 0; threshold 3 (3x the worst seen: 2 of 20 idle runs counted one migration per thread, never with a sample or a mask outside the cpuset, which the exact claims below judge) */
 #define CPUSET_MIGRATIONS_MAX 3
-/* calibration: cpus_outside_mask; idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: no sample may show a CPU outside the mask) */
-#define OUTSIDE_MAX 0
-/* calibration: cpus_outside_cpuset; idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact) */
-#define CPUSET_OUTSIDE_MAX 0
-/* calibration: allowed_outside_cpuset; idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: the kernel's mask stays inside the cpuset) */
-#define ALLOWED_OUTSIDE_MAX 0
+/* cpus_used (both), cpus_allowed (aff_cpuset_isolation): exact set claims,
+ * subset_of the CPUs the thread may use, so no threshold. Calibrated when
+ * they were counts of samples outside (cpus_outside_mask,
+ * cpus_outside_cpuset, allowed_outside_cpuset): idle n=20 and loaded n=20,
+ * min 0 p50 0 max 0 each; an empty difference is what those asserted. */
 /* calibration: samples_min (aff_pinned_stays); idle n=20 min 285 p50 293 max 295; loaded n=20 min 287 p50 291 max 294; threshold 2 (the claim only proves the sampler ran: on the shared machine a starved sampler took 5; perf counts migrations over the whole window) */
 /* calibration: samples_min (aff_cpuset_isolation); idle n=20 min 290 p50 292 max 293; loaded n=20 min 293 p50 294 max 296; threshold 2 (as above) */
 #define SAMPLES_MIN 2
@@ -91,8 +90,8 @@ typedef struct watch {
     int tid;
     int cpu;              /* the only CPU it may run on */
     unsigned samples;     /* stat reads that parsed */
-    unsigned outside;     /* ... that showed another CPU */
-    unsigned wide;        /* affinity reads whose mask held another CPU */
+    kt_cpuset used;       /* the CPUs those reads showed */
+    kt_cpuset allowed;    /* every CPU an allowed mask read held */
     long long kmig;       /* se.nr_migrations over the window (-1: unknown) */
 } watch;
 
@@ -113,12 +112,10 @@ static void sample(watch *w, int n, long window_ms)
 
             if (c >= 0) {
                 w[i].samples++;
-                if (c != w[i].cpu)
-                    w[i].outside++;
+                kt_cpuset_add(&w[i].used, c);
             }
-            if (sched_getaffinity(w[i].tid, sizeof(set), &set) == 0 &&
-                (CPU_COUNT(&set) != 1 || !CPU_ISSET(w[i].cpu, &set)))
-                w[i].wide++;
+            if (sched_getaffinity(w[i].tid, sizeof(set), &set) == 0)
+                kt_cpuset_add_mask(&w[i].allowed, &set, sizeof(set));
         }
         kt_sleep_ms(SAMPLE_MS);
     }
@@ -182,17 +179,27 @@ static kt_monitor *run_watched(kt_verdict *v, const kt_work_spec *spec, kt_work 
     return m;
 }
 
-/* Claims per worker and for the worst one; migrations from the timeline. */
+/* A set as a CPU list for a note. */
+static const char *list_of(const kt_cpuset *s, char *buf, size_t n)
+{
+    if (kt_cpuset_count(s) == 0)
+        return "none";
+    return kt_cpuset_format(s, buf, n) == 0 ? buf : "(too many to list)";
+}
+
+/* Claims per worker and for all of them: each ran only on its own CPU,
+ * all only on mask; migrations from the timeline. */
 static void judge(kt_verdict *v, const kt_timeline *tl, const watch *w, int n,
-                  unsigned migrations_max, const char *outside_label,
-                  unsigned outside_max)
+                  unsigned migrations_max, const kt_cpuset *mask)
 {
     uint64_t mig_worst = 0;
-    unsigned outside = 0, samples_min = ~0u;
-    char label[64];
+    unsigned samples_min = ~0u;
+    kt_cpuset cpus_used = { 0 };
+    char label[64], used[128], allowed[128];
 
     for (int i = 0; i < n; i++) {
         uint64_t mig = 0, wall = 0;
+        kt_cpuset own = { 0 };
 
         if (kt_timeline_total(tl, i, KT_F_MIGRATIONS, 0, KT_TICK_END, &mig, &wall) != 0) {
             kt_verdict_skip(v, "ktw%d: fewer than two monitor samples", i);
@@ -200,19 +207,21 @@ static void judge(kt_verdict *v, const kt_timeline *tl, const watch *w, int n,
         }
         snprintf(label, sizeof(label), "ktw%d.migrations", i);
         CLAIM_AS(v, label, mig, at_most, migrations_max);
-        snprintf(label, sizeof(label), "ktw%d.%s", i, outside_label);
-        CLAIM_AS(v, label, w[i].outside, at_most, outside_max);
-        kt_verdict_note(v, "ktw%d (tid %d) on CPU %d: %llu migrations (kernel's se.nr_migrations: %lld), %u of %u samples elsewhere, mask wider %u times",
+        kt_cpuset_add(&own, w[i].cpu);
+        snprintf(label, sizeof(label), "ktw%d.cpus_used", i);
+        CLAIM_CPUS_AS(v, label, w[i].used, subset_of, own);
+        kt_verdict_note(v, "ktw%d (tid %d) on CPU %d: %llu migrations (kernel's se.nr_migrations: %lld), %u samples on CPUs %s, allowed masks held %s",
                         i, w[i].tid, w[i].cpu, (unsigned long long)mig, w[i].kmig,
-                        w[i].outside, w[i].samples, w[i].wide);
+                        w[i].samples, list_of(&w[i].used, used, sizeof(used)),
+                        list_of(&w[i].allowed, allowed, sizeof(allowed)));
         if (mig > mig_worst)
             mig_worst = mig;
-        outside += w[i].outside;
+        kt_cpuset_add_set(&cpus_used, &w[i].used);
         if (w[i].samples < samples_min)
             samples_min = w[i].samples;
     }
     CLAIM_AS(v, "migrations_worst", mig_worst, at_most, migrations_max);
-    CLAIM_AS(v, outside_label, outside, at_most, outside_max);
+    CLAIM_CPUS(v, cpus_used, subset_of, *mask);
     CLAIM(v, samples_min, at_least, SAMPLES_MIN);
 }
 
@@ -223,6 +232,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
     int cpus[MAX_PINNED], ncpu, n;
     char list[MAX_PINNED * 8] = "";
     watch w[MAX_WORKERS];
+    kt_cpuset mask = { 0 };
     kt_work *work = NULL;
     kt_monitor *m = NULL;
     kt_err err = { 0 };
@@ -237,6 +247,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
         return;
     }
     n = 2 * ncpu;
+    kt_cpuset_add_list(&mask, cpus, ncpu);
 
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cpus = list,
                           .pin_each = true };
@@ -244,7 +255,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
     if (!m)
         goto out;
     kt_verdict_note(v, "%d spinners pinned over CPUs %s, %d ms window", n, list, WINDOW_MS);
-    judge(v, kt_monitor_timeline(m), w, n, MIGRATIONS_MAX, "cpus_outside_mask", OUTSIDE_MAX);
+    judge(v, kt_monitor_timeline(m), w, n, MIGRATIONS_MAX, &mask);
 out:
     kt_monitor_free(m);
     kt_work_free(work);
@@ -257,6 +268,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
     int cpus[2], n = 2;
     char one[16];
     watch w[MAX_WORKERS];
+    kt_cpuset cpuset = { 0 }, cpus_allowed = { 0 };
     kt_work *work = NULL;
     kt_monitor *m = NULL;
     kt_cgroup *g;
@@ -275,6 +287,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
     }
     /* the last allowed CPU: the first one is where outside hogs usually go */
     snprintf(one, sizeof(one), "%d", cpus[1]);
+    kt_cpuset_add(&cpuset, cpus[1]);
     if (kt_cgroup_set_cpus(g, one, &err) != 0) {
         kt_verdict_skip(v, "%s", err.msg);
         goto out;
@@ -286,20 +299,18 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
     if (!m)
         goto out;
 
-    unsigned wide = 0;
     for (int i = 0; i < n; i++) {
         char label[64];
 
-        snprintf(label, sizeof(label), "ktw%d.allowed_outside_cpuset", i);
-        CLAIM_AS(v, label, w[i].wide, at_most, ALLOWED_OUTSIDE_MAX);
-        wide += w[i].wide;
+        snprintf(label, sizeof(label), "ktw%d.cpus_allowed", i);
+        CLAIM_CPUS_AS(v, label, w[i].allowed, subset_of, cpuset);
+        kt_cpuset_add_set(&cpus_allowed, &w[i].allowed);
     }
-    CLAIM_AS(v, "allowed_outside_cpuset", wide, at_most, ALLOWED_OUTSIDE_MAX);
+    CLAIM_CPUS(v, cpus_allowed, subset_of, cpuset);
     kt_verdict_note(v, "%d spinners in cpuset %s (cgroup v%d, %s workers), %d ms window",
                     n, one, (int)kt_cgroup_version(g), process ? "process" : "thread",
                     WINDOW_MS);
-    judge(v, kt_monitor_timeline(m), w, n, CPUSET_MIGRATIONS_MAX, "cpus_outside_cpuset",
-          CPUSET_OUTSIDE_MAX);
+    judge(v, kt_monitor_timeline(m), w, n, CPUSET_MIGRATIONS_MAX, &cpuset);
 out:
     kt_monitor_free(m);
     kt_work_free(work);

@@ -82,7 +82,7 @@ static double us(uint64_t ns)
     return (double)ns / 1000.0;
 }
 
-/* The CPUs this process may run on as a cpu list ("0,1,3"), so that a
+/* The CPUs this process may run on as a cpu list ("0-1,3"), so that a
  * run under taskset pins workers only to CPUs it was given. Returns how
  * many, 0 on failure (err set). */
 static int allowed_cpus(char *buf, size_t n, kt_err *err)

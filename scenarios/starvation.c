@@ -26,7 +26,7 @@ static long read_long(const char *path)
     return x;
 }
 
-/* The CPUs of this process's affinity mask as a list ("0,1,3"). */
+/* The CPUs of this process's affinity mask as a list ("0-1,3"). */
 static int allowed_cpus(char *buf, size_t len)
 {
     int cpus[CPU_SETSIZE];

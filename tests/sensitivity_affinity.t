@@ -39,16 +39,17 @@ my @cpus = allowed_cpus();
 # Where the scenario cannot run (one CPU, no cpuset controller) it skips,
 # and so does its case here, with the scenario's own reason.
 
-# ktw0 is pinned to the first allowed CPU; pinning it to the second one
-# is a migration the scenario must see.
-check_case($scen, 'aff_pinned_stays', [qw(cpus_outside_mask migrations_worst)],
-           qr/^(ktw\d+\.)?(cpus_outside_mask|migrations|migrations_worst)$/,
+# ktw0 is pinned to the first allowed CPU; pinning it to the last one is
+# a migration the scenario must see, and a CPU outside ktw0's own (the
+# union of all workers' CPUs stays inside the mask, so cpus_used holds).
+check_case($scen, 'aff_pinned_stays', [qw(ktw0.cpus_used migrations_worst)],
+           qr/^(ktw\d+\.)?(cpus_used|migrations|migrations_worst)$/,
            'ktw0', sub { slurp("$_[0]/status") =~ /^Cpus_allowed_list:\s*$cpus[0]\s*$/m },
            'pin', 'ktw0', $cpus[-1]);
 
 # ktw0 moved into the root cpuset may run anywhere.
-check_case($scen, 'aff_cpuset_isolation', [qw(allowed_outside_cpuset cpus_outside_cpuset)],
-           qr/^(ktw\d+\.)?(allowed_outside_cpuset|cpus_outside_cpuset|migrations|migrations_worst)$/,
+check_case($scen, 'aff_cpuset_isolation', [qw(cpus_allowed cpus_used)],
+           qr/^(ktw\d+\.)?(cpus_allowed|cpus_used|migrations|migrations_worst)$/,
            'ktw0', \&in_scenario_cpuset, 'move', 'ktw0', cpuset_root() // '/nonexistent');
 
 done_testing();

@@ -171,8 +171,10 @@ void kt_sleep_ms(unsigned ms);
  * most cap of them: their count, or -1 with err. Scenarios pin only to
  * these, so they also run under taskset or in a cpuset. */
 int kt_allowed_cpus(int *cpus, int cap, kt_err *err);
-/* Writes cpus[0..count) as a cpu list ("0,2,5") for kt_work_spec.cpus;
- * -1 when count is not positive or buf is too small. */
+/* Writes cpus[0..count) as a cpu list for kt_work_spec.cpus, in their
+ * order, a run of ascending neighbours as a range as the kernel prints
+ * them ({0,1,2,3,6} "0-3,6", {0,2,5} "0,2,5"); -1 when count is not
+ * positive or buf is too small. */
 int kt_cpulist_format(char *buf, size_t n, const int *cpus, int count);
 
 #ifdef __cplusplus

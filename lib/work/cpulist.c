@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,12 +78,21 @@ int kt_cpulist_format(char *buf, size_t n, const int *cpus, int count)
 
     if (count <= 0 || n == 0)
         return -1;
-    for (int i = 0; i < count; i++) {
-        int r = snprintf(buf + used, n - used, "%s%d", i ? "," : "", cpus[i]);
+    for (int i = 0; i < count;) {
+        int j = i, r;
 
+        /* a run of ascending neighbours prints as "a-b", as the kernel's
+         * lists do; kt__cpulist_parse expands it back in the same order */
+        while (j + 1 < count && cpus[j] < INT_MAX && cpus[j + 1] == cpus[j] + 1)
+            j++;
+        if (j > i)
+            r = snprintf(buf + used, n - used, "%s%d-%d", i ? "," : "", cpus[i], cpus[j]);
+        else
+            r = snprintf(buf + used, n - used, "%s%d", i ? "," : "", cpus[i]);
         if (r < 0 || (size_t)r >= n - used)
             return -1;
         used += (size_t)r;
+        i = j + 1;
     }
     return 0;
 }
