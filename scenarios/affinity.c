@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 /* calibration: migrations_worst (aff_pinned_stays); idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: a pinned thread never migrates) */
@@ -52,15 +50,11 @@ static int last_cpu(int tid)
  * when unreadable. */
 static long long kernel_migrations(int tid)
 {
-    char path[64], buf[16384], *p;
+    kt_sched_counters c;
 
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", tid, tid);
-    if (kt_read_file(path, buf, sizeof(buf), NULL) <= 0)
+    if (kt_sched_read(tid, tid, &c, NULL) < 0)
         return -1;
-    p = strstr(buf, "se.nr_migrations");
-    if (!p || !(p = strchr(p, ':')))
-        return -1;
-    return atoll(p + 1);
+    return (long long)c.nr_migrations;
 }
 
 /* What the sampler saw of one worker. */
