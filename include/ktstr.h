@@ -13,6 +13,7 @@
 #include "ktstr/procstat.h"
 #include "ktstr/kvmstats.h"
 #include "ktstr/discover.h"
+#include "ktstr/file.h"
 #include "ktstr/monitor.h"
 #include "ktstr/hist.h"
 #include "ktstr/work.h"

@@ -6,13 +6,9 @@
 #include <ktstr.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* calibration: migrations_worst (aff_pinned_stays); idle n=20 min 0 p50 0 max 0; loaded n=20 min 0 p50 0 max 0; threshold 0 (exact: a pinned thread never migrates) */
 #define MIGRATIONS_MAX 0
@@ -37,28 +33,15 @@
  * when the thread is gone or the line does not parse. */
 static int last_cpu(int tid)
 {
-    char path[64], buf[1024];
-    int fd, field = 2;
-    ssize_t n;
-    char *p;
+    char path[64], buf[4096];
+    kt_proc_stat st;
+    int n;
 
     snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", tid, tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    n = kt_read_file(path, buf, sizeof(buf), NULL);
+    if (n <= 0 || kt_proc_stat_parse(buf, (size_t)n, &st, NULL) < 0)
         return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    /* the comm may hold spaces and parentheses: fields start after the last ')' */
-    p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    while (*p && field < 39)
-        if (*p++ == ' ')
-            field++;
-    return *p ? atoi(p) : -1;
+    return st.processor;
 }
 
 /* se.nr_migrations from a thread's /proc sched file (present without
@@ -66,23 +49,11 @@ static int last_cpu(int tid)
  * when unreadable. */
 static long long kernel_migrations(int tid)
 {
-    char path[64], buf[4096], *p;
-    ssize_t n;
-    int fd;
+    kt_sched_counters c;
 
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", tid, tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (kt_sched_read(tid, tid, &c, NULL) < 0)
         return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    p = strstr(buf, "se.nr_migrations");
-    if (!p || !(p = strchr(p, ':')))
-        return -1;
-    return atoll(p + 1);
+    return (long long)c.nr_migrations;
 }
 
 /* What the sampler saw of one worker. */

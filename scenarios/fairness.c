@@ -9,7 +9,6 @@
 #include <ktstr.h>
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -36,16 +35,6 @@
 #define NICE10_TOL 1.5
 /* calibration: cgroup_ratio; idle n=20 min 2.986 p50 2.990 max 3.044; loaded n=20 min 2.976 p50 3.023 max 3.059; threshold 3 +/- 0.3 (5x the worst deviation, 0.059; the fault gives ~1) */
 #define CGROUP_TOL 0.3
-
-/* The k-th CPU (0-based, modulo the count) of this process's affinity
- * mask, so a scenario pins only to CPUs it may use. -1 on failure. */
-static int nth_allowed_cpu(int k)
-{
-    int cpus[CPU_SETSIZE];
-    int n = kt_allowed_cpus(cpus, CPU_SETSIZE, NULL);
-
-    return n > 0 ? cpus[k % n] : -1;
-}
 
 /* CPU time of every worker now. */
 static void cpu_snapshot(const kt_work *w, uint64_t *out)
@@ -199,14 +188,19 @@ static int add_spinner(kt_work *w, int cpu, int nice, kt_cgroup *g, kt_err *err)
 KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
 {
     double used[4], wall, ratio_nice5, ratio_nice10;
-    int cpu_a = nth_allowed_cpu(0), cpu_b = nth_allowed_cpu(1);
+    int cpus[2], cpu_a, cpu_b, n;
     kt_work *w;
     kt_err err;
 
-    if (cpu_a < 0 || cpu_b < 0) {
-        kt_verdict_skip(v, "sched_getaffinity failed");
+    /* the first two CPUs this process may use (the same one twice on a
+     * 1-CPU mask), so a run under taskset pins only inside it */
+    n = kt_allowed_cpus(cpus, 2, &err);
+    if (n < 1) {
+        kt_verdict_skip(v, "%s", err.msg);
         return;
     }
+    cpu_a = cpus[0];
+    cpu_b = cpus[1 % n];
     w = kt_work_new(0, &err);
     if (!w || add_spinner(w, cpu_a, 0, NULL, &err) || add_spinner(w, cpu_a, 5, NULL, &err) ||
         add_spinner(w, cpu_b, 0, NULL, &err) || add_spinner(w, cpu_b, 10, NULL, &err)) {
@@ -237,14 +231,14 @@ KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
 KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
 {
     double used[2], wall, cgroup_ratio;
-    int cpu = nth_allowed_cpu(0);
+    int cpu;
     kt_cgroup *light = NULL, *heavy = NULL;
     kt_cg_hooks hooks = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_work *w = NULL;
     kt_err err;
 
-    if (cpu < 0) {
-        kt_verdict_skip(v, "sched_getaffinity failed");
+    if (kt_allowed_cpus(&cpu, 1, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
         return;
     }
     light = kt_cgroup_create(&hooks, "fairlight", &err);

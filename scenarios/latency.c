@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -82,35 +83,15 @@ static double us(uint64_t ns)
     return (double)ns / 1000.0;
 }
 
-/* The CPUs this process may run on as a cpu list ("0-1,3"), so that a
- * run under taskset pins workers only to CPUs it was given. Returns how
- * many, 0 on failure (err set). */
-static int allowed_cpus(char *buf, size_t n, kt_err *err)
-{
-    int cpus[CPU_SETSIZE];
-    int count = kt_allowed_cpus(cpus, CPU_SETSIZE, err);
-
-    if (count < 0)
-        return 0;
-    if (kt_cpulist_format(buf, n, cpus, count) < 0) {
-        kt_err_set(err, E2BIG, "latency (self): %d CPUs do not fit a %zu-byte cpu list",
-                   count, n);
-        return 0;
-    }
-    return count;
-}
-
 /* The first number in a small /proc file; false when absent or unreadable. */
 static bool read_first(const char *path, double *out)
 {
-    FILE *f = fopen(path, "r");
-    bool ok;
+    char buf[128], *end;
 
-    if (!f)
+    if (kt_read_file(path, buf, sizeof(buf), NULL) < 0)
         return false;
-    ok = fscanf(f, "%lf", out) == 1;
-    fclose(f);
-    return ok;
+    *out = strtod(buf, &end);
+    return end != buf;
 }
 
 /* What else shaped the numbers: the load on the machine (the idle
@@ -162,18 +143,26 @@ static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, siz
 static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_bounds *b)
 {
     char cpus[4096];
+    int ids[CPU_SETSIZE];
     kt_err err;
     kt_work *w;
     kt_hist lat;
     kt_hist_summary s;
-    int ncpu = allowed_cpus(cpus, sizeof(cpus), &err);
     kt_work_spec specs[2] = {
         { .kind = KT_WORK_PINGPONG, .count = 1, .wake = KT_WAKE_FUTEX },
         { .kind = KT_WORK_SPIN, .count = 0, .cpus = cpus, .pin_each = true },
     };
+    /* the CPUs this process may run on, so that a run under taskset
+     * pins spinners only to CPUs it was given */
+    int ncpu = kt_allowed_cpus(ids, CPU_SETSIZE, &err);
 
-    if (ncpu == 0) {
+    if (ncpu < 1) {
         kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (kt_cpulist_format(cpus, sizeof(cpus), ids, ncpu) < 0) {
+        kt_verdict_skip(v, "latency (self): %d CPUs do not fit a %zu-byte cpu list", ncpu,
+                        sizeof(cpus));
         return;
     }
     if (ncpu != ctx->ncpus)

@@ -4,13 +4,11 @@
 #include <ktstr.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The OTHER spinner's share under a FIFO spinner is what RT throttling
  * leaves it: 1 - sched_rt_runtime_us / sched_rt_period_us (0.05 by
@@ -29,38 +27,14 @@
 #define WINDOW_MS 1500
 #define FIFO_PRIO 10
 
-/* The last CPU this process may run on, as a cpu list: outside hogs and
- * other tests favour CPU 0. -1 with err. */
-static int last_allowed_cpu(char *buf, size_t len, kt_err *err)
-{
-    cpu_set_t set;
-    int last = -1;
-
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return kt_err_sys(err, errno, "affinity (self): sched_getaffinity");
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set))
-            last = c;
-    snprintf(buf, len, "%d", last);
-    return last;
-}
-
 /* A sysctl under /proc/sys/kernel as a number; false when absent. */
 static bool read_sysctl(const char *name, long *out)
 {
     char path[128], buf[64];
-    ssize_t n;
-    int fd;
 
     snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (kt_read_file(path, buf, sizeof(buf), NULL) <= 0)
         return false;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
     *out = strtol(buf, NULL, 10);
     return true;
 }
@@ -71,11 +45,16 @@ static int run_pair(kt_work_spec *a, kt_work_spec *b, uint64_t cpu[2],
                     uint64_t *wall, char *cpubuf, size_t cpulen, kt_err *err)
 {
     uint64_t c0[2], t0;
+    int cpus[CPU_SETSIZE], n;
     kt_work *w;
     int rc = -1;
 
-    if (last_allowed_cpu(cpubuf, cpulen, err) < 0)
+    /* the last CPU this process may run on: outside hogs and other
+     * tests favour CPU 0 */
+    n = kt_allowed_cpus(cpus, CPU_SETSIZE, err);
+    if (n < 1)
         return -1;
+    snprintf(cpubuf, cpulen, "%d", cpus[n - 1]);
     a->cpus = b->cpus = cpubuf;
     w = kt_work_new(0, err);
     if (!w || kt_work_add(w, a, err) || kt_work_add(w, b, err) || kt_work_start(w, err))

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define RUN_MS 1500
@@ -15,24 +16,13 @@
 /* A number from a one-line file (a sysctl), or -1 when it cannot be read. */
 static long read_long(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    long x = -1;
+    char buf[64], *end;
+    long x;
 
-    if (!f)
+    if (kt_read_file(path, buf, sizeof(buf), NULL) < 0)
         return -1;
-    if (fscanf(f, "%ld", &x) != 1)
-        x = -1;
-    fclose(f);
-    return x;
-}
-
-/* The CPUs of this process's affinity mask as a list ("0-1,3"). */
-static int allowed_cpus(char *buf, size_t len)
-{
-    int cpus[CPU_SETSIZE];
-    int count = kt_allowed_cpus(cpus, CPU_SETSIZE, NULL);
-
-    return count > 0 ? kt_cpulist_format(buf, len, cpus, count) : -1;
+    x = strtol(buf, &end, 10);
+    return end != buf ? x : -1;
 }
 
 /* Per CPU: two pinned spinners, a pinned yielder and a pinned duty worker
@@ -49,14 +39,22 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
         { .kind = KT_WORK_DUTY, .count = n, .pin_each = true, .run_us = 1000, .sleep_us = 1000 },
     };
     char cpus[4096];
+    int ids[CPU_SETSIZE], count;
     double max_gap_ms_worst = 0.0;
     size_t i, k;
     unsigned worst = 0;
     kt_work *w;
     kt_err err;
 
-    if (allowed_cpus(cpus, sizeof(cpus)) != 0) {
-        kt_verdict_skip(v, "sched_getaffinity failed or the CPU list is too long");
+    /* the CPUs of this process's affinity mask as a list ("0,1,3") */
+    count = kt_allowed_cpus(ids, CPU_SETSIZE, &err);
+    if (count < 1) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    if (kt_cpulist_format(cpus, sizeof(cpus), ids, count) < 0) {
+        kt_verdict_skip(v, "starvation (self): %d CPUs do not fit a %zu-byte cpu list", count,
+                        sizeof(cpus));
         return;
     }
     w = kt_work_new(0, &err);

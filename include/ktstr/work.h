@@ -167,9 +167,10 @@ uint64_t kt_now_ns(void);
 /* Sleeps ms milliseconds, resuming after a signal, so a scenario's
  * measuring window is never cut short by one. */
 void kt_sleep_ms(unsigned ms);
-/* The CPUs this process may run on (its affinity mask), ascending, at
- * most cap of them: their count, or -1 with err. Scenarios pin only to
- * these, so they also run under taskset or in a cpuset. */
+/* The CPUs this process may run on (its affinity mask, read whole
+ * however many CPUs the machine has), ascending, at most cap of them:
+ * their count, or -1 with err. Scenarios pin only to these, so they also
+ * run under taskset or in a cpuset. */
 int kt_allowed_cpus(int *cpus, int cap, kt_err *err);
 /* Writes cpus[0..count) as a cpu list for kt_work_spec.cpus, in their
  * order, a run of ascending neighbours as a range as the kernel prints

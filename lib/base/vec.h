@@ -27,6 +27,17 @@ typedef struct kt__vec {
 
 #define KT__VEC_INIT(type) { NULL, 0, 0, sizeof(type) }
 
+/* A kt__vec over an array whose pointer, count and capacity live in
+ * fields of a struct that cannot hold a kt__vec (a public struct, whose
+ * header cannot name this private type): grow it here, then store v, n
+ * and cap back:
+ *
+ *   kt__vec a = KT__VEC_VIEW(t->buf, t->len, t->cap);
+ *   if (kt__vec_reserve(&a, more, err, "TAP point") == 0)
+ *       t->buf = a.v, t->cap = a.cap;
+ */
+#define KT__VEC_VIEW(ptr, n, cap) ((kt__vec){ (ptr), (n), (cap), sizeof(*(ptr)) })
+
 /* Makes room for `more` elements past n; 0, or -1 with ENOMEM in err
  * ("<what>: out of memory (<bytes> bytes)") and the array unchanged. */
 int kt__vec_reserve(kt__vec *a, size_t more, kt_err *err, const char *what);

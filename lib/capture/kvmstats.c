@@ -4,9 +4,12 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/file.h"
 
 /* Limits far above any kernel's (names are 48 bytes, a few hundred stats),
  * so that a corrupt header cannot make us allocate or loop without bound. */
@@ -141,8 +144,8 @@ int kt_kvmstats_parse(kt_kvmstats *s, const void *buf, size_t len,
 
 int kt_kvmstats_open(kt_kvmstats *s, int stats_fd, kt_err *err)
 {
-    size_t cap = 16384, len = 0;
-    unsigned char *buf;
+    kt__vec image = KT__VEC_INIT(unsigned char);
+    char what[40];
     int rc;
 
     memset(s, 0, sizeof(*s));
@@ -150,40 +153,11 @@ int kt_kvmstats_open(kt_kvmstats *s, int stats_fd, kt_err *err)
     if (stats_fd < 0)
         return kt_err_sys(err, errno ? errno : EBADF, "kvm stats (fd %d): KVM_GET_STATS_FD",
                           stats_fd);
-    buf = malloc(cap);
-    if (!buf) {
-        close(stats_fd);
-        return kt_err_sys(err, ENOMEM, "kvm stats (fd %d): read", stats_fd);
-    }
-    for (;;) {
-        ssize_t n = pread(stats_fd, buf + len, cap - len, (off_t)len);
-        unsigned char *nb;
-
-        if (n < 0) {
-            int e = errno;
-
-            free(buf);
-            close(stats_fd);
-            return kt_err_sys(err, e, "kvm stats (fd %d): pread", stats_fd);
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len < cap)
-            continue;
-        if (cap >= MAX_IMAGE)
-            break;  /* the parser rejects it */
-        nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            close(stats_fd);
-            return kt_err_sys(err, ENOMEM, "kvm stats (fd %d): read", stats_fd);
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    rc = kt_kvmstats_parse(s, buf, len, err);
-    free(buf);
+    snprintf(what, sizeof(what), "kvm stats (fd %d)", stats_fd);
+    rc = kt__read_fd(stats_fd, what, MAX_IMAGE, &image, err);
+    if (rc == 0)
+        rc = kt_kvmstats_parse(s, image.v, image.n, err);
+    kt__vec_free(&image);
     if (rc < 0) {
         close(stats_fd);
         return -1;

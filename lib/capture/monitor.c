@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ktstr/kvmstats.h"
 #include "ktstr/perf.h"
 #include "ktstr/procstat.h"
 #include "ktstr/schedstat.h"
+
+#include "base/clock.h"
 
 /* Which target kinds may ask for which source. */
 static const struct {
@@ -71,14 +72,6 @@ struct kt_monitor {
     atomic_bool stop, full;
     atomic_uint_least64_t missed, cpu_ns;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void close_target(struct mtarget *t)
 {
@@ -161,7 +154,7 @@ static void stop_target(kt_monitor *m, int i, const kt_err *e)
 static void sample_target(kt_monitor *m, int i)
 {
     struct mtarget *mt = &m->tg[i];
-    uint64_t v[KT_F_COUNT] = { 0 }, ts = now_ns();
+    uint64_t v[KT_F_COUNT] = { 0 }, ts = kt__mono_ns();
     kt_perf_values pv;
     kt_err e = { 0 };
 
@@ -230,44 +223,32 @@ static int sample_all(kt_monitor *m)
     return kt_timeline_commit(m->tl);
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *monitor_main(void *arg)
 {
     kt_monitor *m = arg;
-    uint64_t next = now_ns();
+    uint64_t next = kt__mono_ns();
 
     /* wake at the deadline, not up to 50 us later */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     while (!atomic_load(&m->stop)) {
-        struct timespec ts;
         uint64_t now;
 
         if (sample_all(m) < 0) {
             atomic_store(&m->full, true);
             break;
         }
-        atomic_store(&m->cpu_ns, thread_cpu_ns());
+        atomic_store(&m->cpu_ns, kt__thread_cpu_ns());
         next += m->period_ns;
-        now = now_ns();
+        now = kt__mono_ns();
         if (now >= next) {  /* late: skip the deadlines already passed */
             uint64_t late = (now - next) / m->period_ns + 1;
 
             atomic_fetch_add(&m->missed, late);
             next += late * m->period_ns;
         }
-        ts.tv_sec = (time_t)(next / 1000000000u);
-        ts.tv_nsec = (long)(next % 1000000000u);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
+        kt__sleep_until_ns(next);
     }
-    atomic_store(&m->cpu_ns, thread_cpu_ns());
+    atomic_store(&m->cpu_ns, kt__thread_cpu_ns());
     return NULL;
 }
 

@@ -2,11 +2,11 @@
  * Read on demand (open, read, close) for checks slower than a tick. */
 #include "ktstr/schedstat.h"
 
+#include "base/file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -90,21 +90,16 @@ int kt_sched_parse(const char *buf, size_t n, kt_sched_counters *out,
 
 int kt_sched_read(int pid, int tid, kt_sched_counters *out, kt_err *err)
 {
-    char path[64], buf[8192];
+    char path[64], buf[16384];
     ssize_t n;
-    int fd, e;
+    kt_err e;
 
     if (pid > 0)
         snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", pid, tid);
     else
         snprintf(path, sizeof(path), "/proc/self/task/%d/sched", tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kt_err_sys(err, errno, "sched (tid %d): open %s", tid, path);
-    n = read(fd, buf, sizeof(buf) - 1);
-    e = errno;
-    close(fd);
+    n = kt__read_file_buf(path, buf, sizeof(buf), &e);
     if (n < 0)
-        return kt_err_sys(err, e, "sched (tid %d): read %s", tid, path);
+        return kt_err_set(err, e.code, "sched (tid %d): %s", tid, e.msg);
     return kt_sched_parse(buf, (size_t)n, out, err);
 }

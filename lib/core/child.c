@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/pidstat.h"
 #include "runner.h"
 
 #define KT_DEFAULT_TIMEOUT_S 30
@@ -27,10 +30,7 @@
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(kt__mono_ns() / 1000000u);
 }
 
 /* ---- the child's side ------------------------------------------------- */
@@ -303,26 +303,17 @@ static int kill_children(void)
     if (!d)
         return 0;
     while ((e = readdir(d)) != NULL) {
-        char path[300], buf[512], *rp;
+        char path[300], buf[4096];
+        kt__pidstat st;
         ssize_t n;
-        int fd, ppid;
-        char state;
 
         if (e->d_name[0] < '1' || e->d_name[0] > '9')
             continue;
         snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        n = kt__read_file_buf(path, buf, sizeof(buf), NULL);
+        if (n <= 0 || kt__pidstat_parse(buf, (size_t)n, &st, NULL) < 0 || st.ppid != self)
             continue;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        rp = strrchr(buf, ')');   /* comm may hold spaces and parentheses */
-        if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != self)
-            continue;
-        kill((pid_t)atoi(e->d_name), SIGKILL);
+        kill((pid_t)st.pid, SIGKILL);
         found++;
     }
     closedir(d);

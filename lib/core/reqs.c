@@ -4,35 +4,25 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <linux/perf_event.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/cpumask.h"
 #include "runner.h"
 
 int kt_affinity_cpus(void)
 {
-    /* The mask grows until the kernel's fits (EINVAL means too small). */
-    for (int n = 1024; n <= (1 << 20); n *= 2) {
-        size_t size = CPU_ALLOC_SIZE(n);
-        cpu_set_t *set = CPU_ALLOC(n);
-        int count;
+    kt__cpumask m;
+    int count;
 
-        if (!set)
-            return 1;
-        if (sched_getaffinity(0, size, set) == 0) {
-            count = CPU_COUNT_S(size, set);
-            CPU_FREE(set);
-            return count > 0 ? count : 1;
-        }
-        CPU_FREE(set);
-        if (errno != EINVAL)
-            return 1;
-    }
-    return 1;
+    if (kt__cpumask_get(0, &m, NULL) < 0)
+        return 1;
+    count = kt__cpumask_count(&m);
+    kt__cpumask_free(&m);
+    return count > 0 ? count : 1;
 }
 
 static int need_root(const kt_scenario_opts *o, int ncpus, kt_err *why)

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "ktstr/tap.h"
 #include "runner.h"
 
@@ -138,20 +139,22 @@ static const char *cause(const kt_result *r, const kt_ctx *ctx, char *msg, size_
     return NULL;
 }
 
-/* Writes s keeping it on one line: control bytes as C escapes. */
+/* A stderr line: \n, \t, other control bytes as \xNN (backslashes as is). */
+static const kt__escape_rules oneline_rules = {
+    .as = { ['\n'] = "\\n", ['\t'] = "\\t" },
+};
+
+/* Writes s keeping it on one line, a slice at a time through a buffer
+ * that holds any slice escaped. */
 static void put_oneline(const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    enum { SLICE = 256 };
+    char buf[SLICE * KT__ESCAPE_MAX_WIDTH + 1];
 
-        if (c == '\n')
-            fputs("\\n", stderr);
-        else if (c == '\t')
-            fputs("\\t", stderr);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(stderr, "\\x%02x", c);
-        else
-            fputc(c, stderr);
+    for (size_t left = strlen(s), k; left > 0; s += k, left -= k) {
+        k = left < SLICE ? left : SLICE;
+        kt__escape_n(buf, sizeof(buf), s, k, &oneline_rules);
+        fputs(buf, stderr);
     }
 }
 

@@ -9,69 +9,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/escape.h"
+#include "base/vec.h"
+
 #define YAML_INDENT 2   /* a YAML block sits two spaces under its point */
 
-/* One escaped form per byte that needs one; NULL means "copy as is". */
-static const char *yaml_escape(unsigned char c, char tmp[5])
-{
-    switch (c) {
-    case '"': return "\\\"";
-    case '\\': return "\\\\";
-    case '\n': return "\\n";
-    case '\t': return "\\t";
-    case '\r': return "\\r";
-    default:
-        break;
-    }
-    if (c < 0x20 || c == 0x7f) {
-        snprintf(tmp, 5, "\\x%02x", c);
-        return tmp;
-    }
-    return NULL;
-}
+/* YAML double-quoted strings: \" \\ \n \t \r and \xNN, the only escapes
+ * prove 3.44's reader takes. */
+static const kt__escape_rules yaml_rules = {
+    .as = { ['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t",
+            ['\r'] = "\\r" },
+};
 
-static const char *desc_escape(unsigned char c, char tmp[5])
-{
-    (void)tmp;
-    if (c == '#')
-        return "\\#";
-    if (c == '\\')
-        return "\\\\";
-    if (c < 0x20 || c == 0x7f)
-        return " ";
-    return NULL;
-}
-
-/* Writes the escaped s into out[0..n) (NUL-terminated when n > 0) and
- * returns the full length it needs, snprintf-style. */
-static size_t escape(char *out, size_t n, const char *s,
-                     const char *(*esc)(unsigned char, char[5]))
-{
-    size_t len = 0;
-    char tmp[5];
-
-    for (; *s; s++) {
-        const char *e = esc((unsigned char)*s, tmp);
-        size_t elen = e ? strlen(e) : 1;
-
-        if (len + elen < n)
-            memcpy(out + len, e ? e : s, elen);
-        len += elen;
-    }
-    if (n > 0)
-        out[len < n ? len : n - 1] = '\0';
-    return len;
-}
+/* Descriptions, directive reasons and comments: '#' would start a
+ * directive, so it and a backslash are escaped; a control byte would
+ * break the line, so it becomes a space. */
+static const kt__escape_rules desc_rules = {
+    .as = { ['#'] = "\\#", ['\\'] = "\\\\" },
+    .ctrl = " ",
+};
 
 size_t kt_tap_escape_desc(char *out, size_t n, const char *s)
 {
-    return escape(out, n, s ? s : "", desc_escape);
+    return kt__escape(out, n, s ? s : "", &desc_rules);
 }
 
 size_t kt_tap_quote_yaml(char *out, size_t n, const char *s)
 {
-    size_t len = escape(n > 1 ? out + 1 : out, n > 1 ? n - 1 : 0,
-                        s ? s : "", yaml_escape);
+    size_t len = kt__escape(n > 1 ? out + 1 : out, n > 1 ? n - 1 : 0,
+                            s ? s : "", &yaml_rules);
 
     if (len + 2 < n) {
         out[0] = '"';
@@ -113,28 +79,16 @@ void kt_tap_fini(kt_tap *t)
 /* Makes room for n more bytes plus a NUL; false (and t->err) when not. */
 static bool reserve(kt_tap *t, size_t n)
 {
-    size_t want;
-    char *p;
+    kt__vec buf = KT__VEC_VIEW(t->buf, t->len, t->cap);
 
     if (t->err)
         return false;
-    if (t->len + n + 1 <= t->cap)
-        return true;
-    want = t->cap ? t->cap : 256;
-    while (want < t->len + n + 1) {
-        if (want > SIZE_MAX / 2) {
-            t->err = ENOMEM;
-            return false;
-        }
-        want *= 2;
-    }
-    p = realloc(t->buf, want);
-    if (!p) {
+    if (n > SIZE_MAX - 1 || kt__vec_reserve(&buf, n + 1, NULL, "TAP point") < 0) {
         t->err = ENOMEM;
         return false;
     }
-    t->buf = p;
-    t->cap = want;
+    t->buf = buf.v;
+    t->cap = buf.cap;
     return true;
 }
 
@@ -152,14 +106,13 @@ static void puts_(kt_tap *t, const char *s)
     put(t, s, strlen(s));
 }
 
-static void put_escaped(kt_tap *t, const char *s,
-                        const char *(*esc)(unsigned char, char[5]))
+static void put_escaped(kt_tap *t, const char *s, const kt__escape_rules *rules)
 {
-    size_t need = escape(NULL, 0, s ? s : "", esc);
+    size_t need = kt__escape(NULL, 0, s ? s : "", rules);
 
     if (!reserve(t, need))
         return;
-    escape(t->buf + t->len, need + 1, s ? s : "", esc);
+    kt__escape(t->buf + t->len, need + 1, s ? s : "", rules);
     t->len += need;
 }
 
@@ -198,7 +151,7 @@ static int emit(kt_tap *t, const char *buf, size_t len)
 
 /* Builds one standalone line in the buffer and writes it. */
 static int line(kt_tap *t, const char *prefix, const char *text,
-                const char *(*esc)(unsigned char, char[5]))
+                const kt__escape_rules *rules)
 {
     int rc;
 
@@ -210,7 +163,7 @@ static int line(kt_tap *t, const char *prefix, const char *text,
     t->err = 0;
     puts_(t, prefix);
     if (text)
-        put_escaped(t, text, esc);
+        put_escaped(t, text, rules);
     puts_(t, "\n");
     if (t->err) {
         errno = t->err;
@@ -236,17 +189,17 @@ int kt_tap_plan(kt_tap *t, unsigned n)
 
 int kt_tap_plan_skip_all(kt_tap *t, const char *reason)
 {
-    return line(t, "1..0 # SKIP ", reason, desc_escape);
+    return line(t, "1..0 # SKIP ", reason, &desc_rules);
 }
 
 int kt_tap_comment(kt_tap *t, const char *text)
 {
-    return line(t, "# ", text, desc_escape);
+    return line(t, "# ", text, &desc_rules);
 }
 
 int kt_tap_bail_out(kt_tap *t, const char *reason)
 {
-    return line(t, "Bail out! ", reason, desc_escape);
+    return line(t, "Bail out! ", reason, &desc_rules);
 }
 
 int kt_tap_point(kt_tap *t, bool ok, unsigned n, const char *name,
@@ -266,10 +219,10 @@ int kt_tap_point(kt_tap *t, bool ok, unsigned n, const char *name,
     t->depth = 0;
     snprintf(num, sizeof(num), "%s %u - ", ok ? "ok" : "not ok", n);
     puts_(t, num);
-    put_escaped(t, name, desc_escape);
+    put_escaped(t, name, &desc_rules);
     if (dir != KT_TAP_NONE) {
         puts_(t, dir == KT_TAP_SKIP ? " # SKIP " : " # TODO ");
-        put_escaped(t, reason, desc_escape);
+        put_escaped(t, reason, &desc_rules);
     }
     puts_(t, "\n");
     t->line_len = t->err ? 0 : t->len;
@@ -354,7 +307,7 @@ int kt_tap_yaml_str(kt_tap *t, const char *key, const char *value)
         return done(t);
     key_prefix(t, key);
     puts_(t, " \"");
-    put_escaped(t, value, yaml_escape);
+    put_escaped(t, value, &yaml_rules);
     puts_(t, "\"\n");
     return done(t);
 }
@@ -469,7 +422,7 @@ int kt_tap_yaml_item_str(kt_tap *t, const char *value)
     puts_(t, "- ");
     item = t->len;
     puts_(t, "\"");
-    put_escaped(t, value, yaml_escape);
+    put_escaped(t, value, &yaml_rules);
     if (!t->err)
         guard_item_colons(t, item);
     puts_(t, "\"\n");

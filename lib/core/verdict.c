@@ -11,6 +11,8 @@
  */
 #include "verdict_item.h"
 
+#include "base/vec.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,21 +73,19 @@ static const char *or_empty(const char *s)
     return s ? s : "";
 }
 
-/* Appends item to a growing array of item pointers; false when out of
- * memory. */
+/* Appends item to a growing array of item pointers (fields of the public
+ * kt_verdict, grown as a kt__vec); false when out of memory, and the
+ * caller counts the item as not kept. */
 static bool push_item(struct kt_verdict_item ***items, size_t *kept,
                       size_t *cap, struct kt_verdict_item *item)
 {
-    if (*kept == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        struct kt_verdict_item **n = realloc(*items, ncap * sizeof(*n));
+    kt__vec a = KT__VEC_VIEW(*items, *kept, *cap);
 
-        if (!n)
-            return false;
-        *items = n;
-        *cap = ncap;
-    }
-    (*items)[(*kept)++] = item;
+    if (kt__vec_push(&a, &item, NULL, "verdict") < 0)
+        return false;
+    *items = a.v;
+    *kept = a.n;
+    *cap = a.cap;
     return true;
 }
 

@@ -5,48 +5,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "runner.h"
 
-/* Escaped form of one byte, or NULL to copy it as is. */
-static const char *wire_escape(unsigned char c, char tmp[5])
+/* \\ \t \n \r, other control bytes as \xNN: a field never holds the tab
+ * that separates fields or the newline that ends the line. */
+static const kt__escape_rules wire_rules = {
+    .as = { ['\\'] = "\\\\", ['\t'] = "\\t", ['\n'] = "\\n", ['\r'] = "\\r" },
+};
+
+/* Field f escaped, cut at KT_WIRE_FIELD_MAX bytes of it: the bytes it
+ * takes, written to out[0..n) (out may be NULL when n is 0). */
+static size_t put_field(char *out, size_t n, const char *f)
 {
-    static const char hex[] = "0123456789abcdef";
-
-    switch (c) {
-    case '\\': return "\\\\";
-    case '\t': return "\\t";
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    default:
-        break;
-    }
-    if (c < 0x20 || c == 0x7f) {
-        tmp[0] = '\\';
-        tmp[1] = 'x';
-        tmp[2] = hex[c >> 4];
-        tmp[3] = hex[c & 15];
-        tmp[4] = '\0';
-        return tmp;
-    }
-    return NULL;
-}
-
-/* Appends field f (cut at KT_WIRE_FIELD_MAX bytes) to out, or only
- * measures it when out is NULL; returns the bytes it takes. */
-static size_t put_field(char *out, const char *f)
-{
-    size_t len = 0;
-    char tmp[5];
-
-    for (size_t i = 0; f[i] && i < KT_WIRE_FIELD_MAX; i++) {
-        const char *e = wire_escape((unsigned char)f[i], tmp);
-        size_t elen = e ? strlen(e) : 1;
-
-        if (out)
-            memcpy(out + len, e ? e : &f[i], elen);
-        len += elen;
-    }
-    return len;
+    return kt__escape_n(out, n, f, strnlen(f, KT_WIRE_FIELD_MAX), &wire_rules);
 }
 
 int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n)
@@ -60,7 +32,7 @@ int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n)
         return -1;
     }
     for (size_t i = 0; i < n; i++)
-        len += 1 + put_field(NULL, fields[i] ? fields[i] : "");
+        len += 1 + put_field(NULL, 0, fields[i] ? fields[i] : "");
     line = malloc(len);
     if (!line)
         return -1;
@@ -68,7 +40,9 @@ int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n)
     memcpy(line, type, off);
     for (size_t i = 0; i < n; i++) {
         line[off++] = '\t';
-        off += put_field(line + off, fields[i] ? fields[i] : "");
+        /* the room left holds this field and its NUL: the NUL lands where
+         * the next tab or the final newline goes */
+        off += put_field(line + off, len - off, fields[i] ? fields[i] : "");
     }
     line[off++] = '\n';
     /* One write: lines up to PIPE_BUF arrive whole even with several writers. */

@@ -3,6 +3,8 @@
  * cgroup_sweep.c removes the groups of creators that died. */
 #include "ktstr/cgroup.h"
 
+#include "base/file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -180,33 +182,29 @@ static int write_file(const char *dir, const char *file, const char *val, kt_err
 static int read_file(const char *dir, const char *file, char *buf, size_t cap, kt_err *err)
 {
     char path[PATH_MAX];
+    kt_err e;
     ssize_t n;
-    int fd, e;
 
     if (cap == 0)
         return kt_err_set(err, EINVAL, "cgroup: read %s: no room", file);
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kt_err_sys(err, errno, "cgroup: open %s", path);
-    n = read(fd, buf, cap - 1);
-    e = errno;
-    close(fd);
+    n = kt__read_file_buf(path, buf, cap, &e);
     if (n < 0)
-        return kt_err_sys(err, e, "cgroup: read %s", path);
-    buf[n] = '\0';
+        return kt_err_set(err, e.code, "cgroup: %s", e.msg);
     while (n > 0 && buf[n - 1] == '\n')
         buf[--n] = '\0';
     return 0;
 }
 
+/* mountinfo grows with every mount; 16 MiB is far past any real one. */
+#define MOUNTINFO_MAX (16u << 20)
+
 int kt_cg_detect(kt_cg_layout *out, kt_err *err)
 {
+    kt__vec text = KT__VEC_INIT(char);
     struct statfs sf;
-    char *text;
-    size_t cap = 1 << 16, len = 0;
-    ssize_t n;
-    int fd, rc;
+    kt_err e;
+    int rc;
 
     if (statfs(CG_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
         memset(out, 0, sizeof(*out));
@@ -215,35 +213,13 @@ int kt_cg_detect(kt_cg_layout *out, kt_err *err)
         strcpy(out->cpuset_root, CG_ROOT);
         return 0;
     }
-    fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kt_err_sys(err, errno, "cgroup: open /proc/self/mountinfo");
-    text = malloc(cap);
-    if (!text) {
-        close(fd);
-        return kt_err_sys(err, ENOMEM, "cgroup: malloc");
+    /* all of it or an error: a cut table would be parsed as if complete */
+    if (kt__read_file("/proc/self/mountinfo", MOUNTINFO_MAX, &text, &e) < 0) {
+        kt__vec_free(&text);
+        return kt_err_set(err, e.code, "cgroup: %s", e.msg);
     }
-    for (;;) {
-        char *bigger;
-
-        n = read(fd, text + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        if (len + 1 < cap)
-            continue;
-        bigger = realloc(text, cap * 2);
-        if (!bigger)
-            break;
-        text = bigger;
-        cap *= 2;
-    }
-    close(fd);
-    text[len] = '\0';
-    rc = kt_cg_parse_mountinfo(text, out, err);
-    free(text);
+    rc = kt_cg_parse_mountinfo(text.v, out, err);
+    kt__vec_free(&text);
     return rc;
 }
 

@@ -2,6 +2,8 @@
  * the CPUs this process may use. */
 #include "work_int.h"
 
+#include "base/cpumask.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -61,14 +63,15 @@ bad:
 
 int kt_allowed_cpus(int *cpus, int cap, kt_err *err)
 {
-    cpu_set_t set;
+    kt__cpumask m;
     int n = 0;
 
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return kt_err_sys(err, errno, "affinity (self): sched_getaffinity");
-    for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
-        if (CPU_ISSET(c, &set))
+    if (kt__cpumask_get(0, &m, err) < 0)
+        return -1;
+    for (int c = 0; c < m.bits && n < cap; c++)
+        if (kt__cpumask_has(&m, c))
             cpus[n++] = c;
+    kt__cpumask_free(&m);
     return n;
 }
 

@@ -1,8 +1,8 @@
-/* Clocks, sleeps and futexes for the workers. Futexes are the shared
- * (not PRIVATE) kind because process workers wait on the same words. */
+/* The public clock and sleep (on lib/base/clock.h) and the workers'
+ * futexes. Futexes are the shared (not PRIVATE) kind because process
+ * workers wait on the same words. */
 #include "work_int.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -11,27 +11,7 @@
 
 uint64_t kt_now_ns(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t kt__thread_cpu_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void kt__sleep_ns(uint64_t ns)
-{
-    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
+    return kt__mono_ns();
 }
 
 void kt_sleep_ms(unsigned ms)

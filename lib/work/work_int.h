@@ -5,6 +5,8 @@
 
 #include "ktstr/work.h"
 
+#include "base/clock.h"   /* kt__sleep_ns, kt__thread_cpu_ns for every worker file */
+
 #include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -88,8 +90,6 @@ int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
 /* sync.c */
 void kt__futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms);
 void kt__futex_wake(_Atomic uint32_t *word, int n);
-void kt__sleep_ns(uint64_t ns);
-uint64_t kt__thread_cpu_ns(void);
 
 /* One unit of progress at time now: count it and keep the longest gap.
  * Single writer, so plain load + store (no locked instruction). */

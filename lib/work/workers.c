@@ -3,6 +3,8 @@
  * thread and process workers are handled alike. */
 #include "work_int.h"
 
+#include "base/vec.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,9 +34,9 @@ struct kt_work {
     unsigned first_index;
     int state;
     kt_wspec *specs;
-    size_t nspecs;
+    size_t nspecs, specs_cap;
     kt_wcfg *cfg;
-    size_t n;
+    size_t n, cfg_cap;
     kt_wshared *sh;
     size_t sh_len;
     warg *args;
@@ -89,6 +91,7 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
 int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
 {
     const kt_kind_info *k;
+    kt__vec sv, cv;
     kt_wspec *specs, *ws;
     kt_wcfg *cfg;
     unsigned nt;
@@ -104,19 +107,21 @@ int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
     if (w->n + nt > MAX_WORKERS)
         return kt_err_set(err, EINVAL, "work set: more than %d workers", MAX_WORKERS);
 
-    specs = realloc(w->specs, (w->nspecs + 1) * sizeof(*specs));
-    if (!specs)
-        return kt_err_sys(err, ENOMEM, "work set: realloc");
-    w->specs = specs;
+    sv = KT__VEC_VIEW(w->specs, w->nspecs, w->specs_cap);
+    if (kt__vec_reserve(&sv, 1, err, "work set: specs") < 0)
+        return -1;
+    w->specs = specs = sv.v;
+    w->specs_cap = sv.cap;
     ws = &specs[w->nspecs];
     memset(ws, 0, sizeof(*ws));
     ws->spec = *spec;
     if (spec->cpus && kt__cpulist_parse(spec->cpus, &ws->mask, ws->cpu_order, &ws->ncpus, err))
         return -1;
-    cfg = realloc(w->cfg, (w->n + nt) * sizeof(*cfg));
-    if (!cfg)
-        return kt_err_sys(err, ENOMEM, "work set: realloc");
-    w->cfg = cfg;
+    cv = KT__VEC_VIEW(w->cfg, w->n, w->cfg_cap);
+    if (kt__vec_reserve(&cv, nt, err, "work set: workers") < 0)
+        return -1;
+    w->cfg = cfg = cv.v;
+    w->cfg_cap = cv.cap;
     for (unsigned j = 0; j < nt; j++) {
         kt_wcfg *c = &cfg[w->n + j];
         unsigned per = spec->kind == KT_WORK_PINGPONG ? 2
