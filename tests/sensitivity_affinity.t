@@ -41,14 +41,18 @@ my @cpus = allowed_cpus();
 
 # ktw0 is pinned to the first allowed CPU; pinning it to the second one
 # is a migration the scenario must see.
-check_case($scen, 'aff_pinned_stays', [qw(cpus_outside_mask migrations_worst)],
-           qr/^(ktw\d+\.)?(cpus_outside_mask|migrations|migrations_worst)$/,
-           'ktw0', sub { slurp("$_[0]/status") =~ /^Cpus_allowed_list:\s*$cpus[0]\s*$/m },
-           'pin', 'ktw0', $cpus[-1]);
+check_case(bin => $scen, scenario => 'aff_pinned_stays',
+           want => [qw(cpus_outside_mask migrations_worst)],
+           family => qr/^(ktw\d+\.)?(cpus_outside_mask|migrations|migrations_worst)$/,
+           victim => 'ktw0',
+           ready => sub { slurp("$_[0]/status") =~ /^Cpus_allowed_list:\s*$cpus[0]\s*$/m },
+           fault => ['pin', 'ktw0', $cpus[-1]]);
 
 # ktw0 moved into the root cpuset may run anywhere.
-check_case($scen, 'aff_cpuset_isolation', [qw(allowed_outside_cpuset cpus_outside_cpuset)],
-           qr/^(ktw\d+\.)?(allowed_outside_cpuset|cpus_outside_cpuset|migrations|migrations_worst)$/,
-           'ktw0', \&in_scenario_cpuset, 'move', 'ktw0', cpuset_root() // '/nonexistent');
+check_case(bin => $scen, scenario => 'aff_cpuset_isolation',
+           want => [qw(allowed_outside_cpuset cpus_outside_cpuset)],
+           family => qr/^(ktw\d+\.)?(allowed_outside_cpuset|cpus_outside_cpuset|migrations|migrations_worst)$/,
+           victim => 'ktw0', ready => \&in_scenario_cpuset,
+           fault => ['move', 'ktw0', cpuset_root() // '/nonexistent']);
 
 done_testing();
