@@ -85,10 +85,14 @@ typedef struct kt_kind_info {
 } kt_kind_info;
 const kt_kind_info *kt__kind(kt_work_kind k);
 
-/* Workers in one group of spec s of kind k. */
+/* Workers in one group of spec s of kind k, and in all of its groups. */
 static inline unsigned kt__kind_group(const kt_kind_info *k, const kt_work_spec *s)
 {
     return k->group + (k->plus_fanout ? s->fanout : 0);
+}
+static inline unsigned kt__kind_workers(const kt_kind_info *k, const kt_work_spec *s)
+{
+    return s->count * kt__kind_group(k, s);
 }
 
 /* cpulist.c: parses "0-3,6"; fills mask and order; -1 with err. */

@@ -67,7 +67,7 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
     if (k->plus_fanout && (s->fanout < 1 || s->fanout > MAX_WORKERS))
         return kt_err_set(err, EINVAL, "work spec (%s): fanout %u out of 1..%d",
                           k->name, s->fanout, MAX_WORKERS);
-    if (s->count > MAX_WORKERS || s->count * kt__kind_group(k, s) > MAX_WORKERS)
+    if (s->count > MAX_WORKERS || kt__kind_workers(k, s) > MAX_WORKERS)
         return kt_err_set(err, EINVAL, "work spec (%s): more than %d workers", k->name,
                           MAX_WORKERS);
     if (s->kind == KT_WORK_DUTY && s->run_us == 0)
@@ -100,7 +100,7 @@ int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
     if (check_spec(spec, err))
         return -1;
     k = kt__kind(spec->kind);
-    nt = spec->count * kt__kind_group(k, spec);
+    nt = kt__kind_workers(k, spec);
     if (w->n + nt > MAX_WORKERS)
         return kt_err_set(err, EINVAL, "work set: more than %d workers", MAX_WORKERS);
 
