@@ -7,6 +7,9 @@ use strict;
 use warnings;
 use File::Temp qw(tempfile);
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 my $prog = 'build/tests/progs/format_num';
 plan skip_all => "$prog not built (run make)" unless -x $prog;
@@ -26,16 +29,16 @@ my ($fh, $input) = tempfile('ktstr-format-XXXXXX', TMPDIR => 1, UNLINK => 1);
 print $fh "$_\n" for @bits;
 close $fh or die "write $input: $!";
 
-sub run_prog {
+# The helper's exit status and output lines for the numbers in $input.
+sub format_all {
     my (%env) = @_;
-    local @ENV{ keys %env } = values %env;
-    my @lines = qx{$prog < $input};
-    my $rc = $? >> 8;
+    my $run = run_prog(prog => $prog, env => \%env, stdin => $input);
+    my @lines = split /^/m, $run->{out};
     chomp @lines;
-    return ($rc, @lines);
+    return ($run->{exit}, @lines);
 }
 
-my ($rc, @out) = run_prog(LC_ALL => 'C');
+my ($rc, @out) = format_all(LC_ALL => 'C');
 is($rc, 0, 'helper exits 0');
 is(scalar @out, scalar @bits, 'one line per number');
 
@@ -72,14 +75,13 @@ is($bad_form, 0, 'positional in [1e-4, 1e17), exponent outside, nan/inf words');
 # The same numbers under a locale whose decimal point is ','.
 my $comma;
 for my $loc (qw(de_DE.UTF-8 de_DE.utf8 fr_FR.UTF-8 fr_FR.utf8 nl_NL.UTF-8)) {
-    local $ENV{LC_ALL} = $loc;
-    my $got = qx{$prog --locale};
+    my $got = run_prog(prog => $prog, args => ['--locale'], env => { LC_ALL => $loc })->{out};
     if ($got =~ /^\S+ ,$/) { $comma = $loc; last }
 }
 SKIP: {
     skip 'no locale with a "," decimal point is installed (de_DE.UTF-8: not found; see locale -a)', 2
         unless $comma;
-    my ($rc2, @out2) = run_prog(LC_ALL => $comma);
+    my ($rc2, @out2) = format_all(LC_ALL => $comma);
     is($rc2, 0, "helper exits 0 under $comma");
     is_deeply(\@out2, \@out, "output under $comma is the C locale's");
 }

@@ -73,7 +73,7 @@ static void t_random_values_in_bucket(void)
 
 /* Records vals, checks every reported percentile against the exact one
  * within the documented bound: exact <= reported <= exact + exact/128. */
-static void check_against_exact(uint64_t *vals, size_t n)
+static void expect_against_exact(uint64_t *vals, size_t n)
 {
     static const unsigned pm[] = { 1, 100, 250, 500, 900, 990, 999, 1000 };
     kt_hist *h = malloc(sizeof(*h));
@@ -109,7 +109,7 @@ static void t_uniform(void)
 
     for (size_t i = 0; i < N; i++)
         v[i] = 1000 + xorshift() % 10000000;
-    check_against_exact(v, N);
+    expect_against_exact(v, N);
 }
 
 static void t_long_tail(void)
@@ -121,7 +121,7 @@ static void t_long_tail(void)
         v[i] = (uint64_t)exp((double)(xorshift() % 10000) / 10000.0 * log(1e11));
     v[0] = 0;
     v[1] = 100000000000u;
-    check_against_exact(v, N);
+    expect_against_exact(v, N);
 }
 
 static void t_small_exact(void)
@@ -131,7 +131,7 @@ static void t_small_exact(void)
     /* Below 256 every value is its own bucket: percentiles are exact. */
     for (size_t i = 0; i < 1000; i++)
         v[i] = i % 200;
-    check_against_exact(v, 1000);
+    expect_against_exact(v, 1000);
     {
         kt_hist h;
 

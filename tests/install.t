@@ -7,6 +7,9 @@ use warnings;
 use Cwd qw(getcwd);
 use File::Temp qw(tempdir);
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
 
 plan skip_all => 'pkg-config is not installed'
     unless system('command -v pkg-config >/dev/null 2>&1') == 0;
@@ -19,14 +22,8 @@ my @vars   = ("CC=$cc", 'SAN=' . ($ENV{KT_SAN} // ''));
 push @vars, "CFLAGS=$ENV{KT_CFLAGS}"   if defined $ENV{KT_CFLAGS} && $ENV{KT_CFLAGS} ne '';
 push @vars, "LDFLAGS=$ENV{KT_LDFLAGS}" if defined $ENV{KT_LDFLAGS} && $ENV{KT_LDFLAGS} ne '';
 
-sub run_quiet {
-    my (@cmd) = @_;
-    my $out = qx{@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1};
-    return ($? >> 8, $out);
-}
-
-my ($rc, $out) = run_quiet('make', '-s', '-C', $top, 'install', "PREFIX=$prefix", @vars);
-is($rc, 0, 'make install PREFIX=<tmp> succeeds') or diag($out);
+my $run = run_prog(prog => 'make', args => ['-s', '-C', $top, 'install', "PREFIX=$prefix", @vars]);
+is($run->{exit}, 0, 'make install PREFIX=<tmp> succeeds') or diag($run->{out}, $run->{err});
 ok(-f "$prefix/include/ktstr.h",              'umbrella header installed');
 ok(-f "$prefix/include/ktstr/verdict.h",      'module headers installed');
 ok(-f "$prefix/lib/libktstr.a",               'static library installed');
@@ -34,8 +31,9 @@ ok(-l "$prefix/lib/libktstr.so",              'shared library link installed');
 ok(-f "$prefix/lib/pkgconfig/ktstr.pc",       'pkg-config file installed');
 
 my $stage = "$tmp/stage";
-($rc, $out) = run_quiet('make', '-s', '-C', $top, 'install', 'PREFIX=/opt/ktstr', "DESTDIR=$stage", @vars);
-is($rc, 0, 'make install DESTDIR=<tmp> succeeds') or diag($out);
+$run = run_prog(prog => 'make',
+                args => ['-s', '-C', $top, 'install', 'PREFIX=/opt/ktstr', "DESTDIR=$stage", @vars]);
+is($run->{exit}, 0, 'make install DESTDIR=<tmp> succeeds') or diag($run->{out}, $run->{err});
 ok(-f "$stage/opt/ktstr/lib/pkgconfig/ktstr.pc", 'DESTDIR stages under the prefix');
 open(my $pc, '<', "$stage/opt/ktstr/lib/pkgconfig/ktstr.pc") or die "ktstr.pc: $!";
 my $pctext = do { local $/; <$pc> };
@@ -64,23 +62,27 @@ KT_MAIN()
 C
 close $fh;
 
-local $ENV{PKG_CONFIG_PATH} = "$prefix/lib/pkgconfig";
-my $flags = qx{pkg-config --cflags --libs ktstr};
-is($?, 0, 'pkg-config knows ktstr');
-chomp $flags;
-my $san = ($ENV{KT_SAN} // '') eq '1' ? '-fsanitize=address,undefined' : '';
+$run = run_prog(prog => 'pkg-config', args => [qw(--cflags --libs ktstr)],
+               env => { PKG_CONFIG_PATH => "$prefix/lib/pkgconfig" });
+is($run->{exit} || $run->{sig}, 0, 'pkg-config knows ktstr');
+my @flags = split ' ', $run->{out};
+my @san = ($ENV{KT_SAN} // '') eq '1' ? ('-fsanitize=address,undefined') : ();
 my $bin = "$tmp/my_scenarios.t";
-$out = qx{$cc -std=c11 -Wall -Wextra -Werror $san $src $flags -o $bin 2>&1};
-is($? >> 8, 0, 'a scenario file outside the tree builds with pkg-config') or diag($out);
+my ($ccprog, @ccargs) = split ' ', $cc;   # CC may be "ccache gcc"
+$run = run_prog(prog => $ccprog, args => [@ccargs, qw(-std=c11 -Wall -Wextra -Werror), @san,
+                                          $src, @flags, '-o', $bin]);
+is($run->{exit}, 0, 'a scenario file outside the tree builds with pkg-config')
+    or diag($run->{out}, $run->{err});
 
-my $ldd = qx{ldd $bin 2>&1};
-like($ldd, qr{\Q$prefix\E/lib/libktstr\.so}, 'it runs against the installed shared library');
+$run = run_prog(prog => 'ldd', args => [$bin]);
+like($run->{out} . $run->{err}, qr{\Q$prefix\E/lib/libktstr\.so},
+     'it runs against the installed shared library');
 
-$out = qx{$bin --filter outside_passes 2>&1};
-is($? >> 8, 0, 'the passing scenario exits 0');
-$out = qx{prove $bin 2>&1};
-isnt($? >> 8, 0, 'prove fails the file with a failing scenario');
-like($out, qr{# outside_fails: ipc: expected at least 1, was 0 \(\S*my_scenarios\.c:\d+\)},
+$run = run_prog(prog => $bin, args => [qw(--filter outside_passes)]);
+is($run->{exit}, 0, 'the passing scenario exits 0');
+$run = run_prog(prog => 'prove', args => [$bin]);
+isnt($run->{exit}, 0, 'prove fails the file with a failing scenario');
+like($run->{err}, qr{# outside_fails: ipc: expected at least 1, was 0 \(\S*my_scenarios\.c:\d+\)},
      'plain prove shows the failure line on stderr');
 
 done_testing();

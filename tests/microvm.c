@@ -205,7 +205,7 @@ static void t_lifecycle(kt_microvm_prog prog)
  * machine; only when the scheduler kept the thread queued for over half
  * the window (a machine overloaded beyond that) is it reported instead of
  * judged, since the share then measures the load, not the guest. */
-static void check_busy(const window *w)
+static void expect_busy(const window *w)
 {
     check_dbl(w->share + w->queued, >=, 0.8);
     if (w->queued <= 0.5)
@@ -224,7 +224,7 @@ static void t_spin_busy(void)
     if (!vm)
         return;
     w = measure(vm, 0);
-    check_busy(&w);
+    expect_busy(&w);
     check_uint(w.progress, >, 1000);
     check_uint(w.halt_exits, <=, 2);
     kt_microvm_destroy(vm);
@@ -239,7 +239,7 @@ static void t_compute_busy(void)
     if (!vm)
         return;
     w = measure(vm, 0);
-    check_busy(&w);
+    expect_busy(&w);
     check_uint(w.progress, >, 10);
     check_uint(w.halt_exits, <=, 2);
     kt_microvm_destroy(vm);

@@ -54,7 +54,7 @@ sub line_of {
 my @names = qw(pass_with_note pass_quiet fail_two skip_reason needs_many_cpus
                needs_pmu needs_kvm needs_root stray_stdout crash_segv crash_null crash_abort
                exit_midway ctx_fields);
-my $run = run_prog($dir, $bin, map { ('--filter', $_) } reverse @names);
+my $run = run_prog(prog => $bin, args => [map { ('--filter', $_) } reverse @names]);
 my $tap = parse_tap($run->{out});
 my %pt = map { $_->{name} => $_ } @{ $tap->{points} };
 
@@ -135,8 +135,9 @@ if ($> == 0) {
 SKIP: {
     my ($setpriv) = grep { -x "$_/setpriv" } split /:/, $ENV{PATH};
     skip 'not root, or no setpriv to drop privileges', 3 unless $> == 0 && $setpriv;
-    my $u = run_prog($dir, "$setpriv/setpriv", '--reuid=65534', '--regid=65534',
-                     '--clear-groups', $bin, '--filter', 'needs_root', '--filter', 'needs_kvm');
+    my $u = run_prog(prog => "$setpriv/setpriv",
+                     args => ['--reuid=65534', '--regid=65534', '--clear-groups',
+                              $bin, '--filter', 'needs_root', '--filter', 'needs_kvm']);
     my %up = map { $_->{name} => $_ } @{ parse_tap($u->{out})->{points} };
     is($up{needs_root}{directive}, 'SKIP', 'unprivileged: needs_root skips');
     is($up{needs_root}{reason}, 'needs root: effective uid is 65534',
@@ -180,7 +181,7 @@ is($e->{yaml}{failures}[0]{message}, '5: expected at most 4, was 5',
 ok($pt{ctx_fields}{ok}, 'ctx: name, ncpus and timeout_s as documented');
 
 # --verbose: every point gets YAML with its claims, passing ones too
-$run = run_prog($dir, $bin, '--verbose', '--filter', 'pass_quiet', '--filter', 'fail_two');
+$run = run_prog(prog => $bin, args => ['--verbose', '--filter', 'pass_quiet', '--filter', 'fail_two']);
 $tap = parse_tap($run->{out});
 %pt = map { $_->{name} => $_ } @{ $tap->{points} };
 is($pt{pass_quiet}{yaml}{claims}, 1, 'verbose: a passing point lists its claims');
@@ -194,7 +195,7 @@ is(scalar @{ $pt{fail_two}{yaml}{failures} }, 2, 'verbose: failures still listed
 is($tap->{yamls}, 2, 'verbose: both blocks parse');
 
 # A flood of failures: bounded, with a count of the rest
-$run = run_prog($dir, $bin, '--filter', 'flood');
+$run = run_prog(prog => $bin, args => ['--filter', 'flood']);
 $tap = parse_tap($run->{out});
 my $fl = $tap->{points}[0]{yaml};
 is($fl->{claims}, 10050, 'flood: every claim counted');
@@ -204,7 +205,7 @@ is_deeply($fl->{failures}[-1], { op => 'dropped', message => '50 more failures n
           'flood: the summary entry');
 
 # Bytes the wire and YAML escape come back exactly
-$run = run_prog($dir, $bin, '--filter', 'odd_strings');
+$run = run_prog(prog => $bin, args => ['--filter', 'odd_strings']);
 $tap = parse_tap($run->{out});
 my $odd = $tap->{points}[0]{yaml};
 is($tap->{yamls}, 1, 'odd strings: the block parses');
@@ -218,7 +219,7 @@ like($run->{err}, qr/^# odd_strings: tab\\there back\\slash "q"\\nnl\\x01ctl\\x7
      'odd strings: the stderr line stays one line');
 
 # All passing: exit 0
-$run = run_prog($dir, 'build/tests/progs/passing');
+$run = run_prog(prog => 'build/tests/progs/passing');
 is($run->{exit}, 0, 'exit status 0 when no point is not ok');
 $tap = parse_tap($run->{out});
 is_deeply([ map { $_->{ok} ? 1 : 0 } @{ $tap->{points} } ], [1, 1, 1, 1], 'passing: all ok');

@@ -58,7 +58,7 @@ sub our_processes {
 # Timeout: the scenario, its group and a setsid() escapee are all gone.
 {
     my $dir = fresh_dir();
-    my $run = run_prog($dir, $bin, '--filter', 'timeout_group');
+    my $run = run_prog(prog => $bin, args => ['--filter', 'timeout_group']);
     my ($pts) = points($run->{out});
     my $y = $pts->[0]{yaml};
     is($run->{exit}, 1, 'timeout: exit status 1');
@@ -79,7 +79,7 @@ sub our_processes {
 # --timeout overrides the scenario's own.
 {
     my $dir = fresh_dir();
-    my $run = run_prog($dir, $bin, '--timeout', '2', '--filter', 'timeout_group');
+    my $run = run_prog(prog => $bin, args => ['--timeout', '2', '--filter', 'timeout_group']);
     my ($pts) = points($run->{out});
     is($pts->[0]{yaml}{timeout_s}, 2, '--timeout 2 overrides .timeout_s = 1');
     ok($pts->[0]{yaml}{duration_ms} >= 1900, '--timeout 2: ran about 2 s');
@@ -89,7 +89,7 @@ sub our_processes {
 # RMDIR after a crash, deepest first.
 {
     my $dir = fresh_dir();
-    my $run = run_prog($dir, $bin, '--filter', 'rmdir_after_crash');
+    my $run = run_prog(prog => $bin, args => ['--filter', 'rmdir_after_crash']);
     my ($pts) = points($run->{out});
     is($pts->[0]{yaml}{severity}, 'crash', 'rmdir: the scenario crashed');
     ok(!-e "$dir/rmdir_top/sub", 'rmdir: the deeper directory is gone');

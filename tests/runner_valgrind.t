@@ -23,8 +23,9 @@ my $dir = tempdir(CLEANUP => 1);
 $ENV{KT_TEST_DIR} = $dir;
 
 sub valgrind {
-    return run_prog($dir, 'valgrind', '-q', '--leak-check=full',
-                    '--error-exitcode=99', '--trace-children=yes', $bin, @_);
+    return run_prog(prog => 'valgrind',
+                    args => ['-q', '--leak-check=full', '--error-exitcode=99',
+                             '--trace-children=yes', $bin, @_]);
 }
 
 sub points {

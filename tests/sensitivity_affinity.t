@@ -42,14 +42,18 @@ my @cpus = allowed_cpus();
 # ktw0 is pinned to the first allowed CPU; pinning it to the last one is
 # a migration the scenario must see, and a CPU outside ktw0's own (the
 # union of all workers' CPUs stays inside the mask, so cpus_used holds).
-check_case($scen, 'aff_pinned_stays', [qw(ktw0.cpus_used migrations_worst)],
-           qr/^(ktw\d+\.)?(cpus_used|migrations|migrations_worst)$/,
-           'ktw0', sub { slurp("$_[0]/status") =~ /^Cpus_allowed_list:\s*$cpus[0]\s*$/m },
-           'pin', 'ktw0', $cpus[-1]);
+check_case(bin => $scen, scenario => 'aff_pinned_stays',
+           want => [qw(ktw0.cpus_used migrations_worst)],
+           family => qr/^(ktw\d+\.)?(cpus_used|migrations|migrations_worst)$/,
+           victim => 'ktw0',
+           ready => sub { slurp("$_[0]/status") =~ /^Cpus_allowed_list:\s*$cpus[0]\s*$/m },
+           fault => ['pin', 'ktw0', $cpus[-1]]);
 
 # ktw0 moved into the root cpuset may run anywhere.
-check_case($scen, 'aff_cpuset_isolation', [qw(cpus_allowed cpus_used)],
-           qr/^(ktw\d+\.)?(cpus_allowed|cpus_used|migrations|migrations_worst)$/,
-           'ktw0', \&in_scenario_cpuset, 'move', 'ktw0', cpuset_root() // '/nonexistent');
+check_case(bin => $scen, scenario => 'aff_cpuset_isolation',
+           want => [qw(cpus_allowed cpus_used)],
+           family => qr/^(ktw\d+\.)?(cpus_allowed|cpus_used|migrations|migrations_worst)$/,
+           victim => 'ktw0', ready => \&in_scenario_cpuset,
+           fault => ['move', 'ktw0', cpuset_root() // '/nonexistent']);
 
 done_testing();

@@ -58,14 +58,15 @@ is_deeply([ split /\n/, `$bin --list` ], [ map { $_->{name} } @cases ],
 # returns its exit status and what it said.
 sub fault_under {
     my ($pid, @args) = @_;
-    return run_fault(($args[0] =~ /^(pin|fifo|renice|other|move|stop)$/
-                      ? ('--under', $pid) : ()), @args);
+    return run_fault(args => \@args,
+                     ($args[0] =~ /^(pin|fifo|renice|other|move|stop)$/ ? (under => $pid) : ()));
 }
 
 for my $c (@cases) {
     for my $round (1 .. $repeat) {
         my $what = "$c->{name} (run $round)";
-        my $pid = start_scenario($bin, $c->{name}, "$dir/out", "$dir/err");
+        my $pid = start_scenario(bin => $bin, scenario => $c->{name}, out => "$dir/out",
+                                 err => "$dir/err");
         my ($st, $said) = (0, '');
         for my $f (@{ $c->{faults} }) {
             ($st, $said) = fault_under($pid, @$f);

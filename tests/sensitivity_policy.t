@@ -29,10 +29,12 @@ sub has_policy {
 
 # The FIFO spinner turned back to SCHED_OTHER shares the CPU half and half
 # (on a crowded CPU both get little: then fifo_share is the one that fails).
-check_case($scen, 'policy_fifo_preempts', [qw(other_share fifo_share)], qr/^(other|fifo)_share$/,
-           'ktw1', has_policy(1), 'other', 'ktw1');
+check_case(bin => $scen, scenario => 'policy_fifo_preempts', want => [qw(other_share fifo_share)],
+           family => qr/^(other|fifo)_share$/, victim => 'ktw1', ready => has_policy(1),
+           fault => ['other', 'ktw1']);
 # The SCHED_IDLE spinner turned to SCHED_OTHER gets half the CPU.
-check_case($scen, 'policy_idle_yields', [qw(idle_share)], qr/^idle_share$/,
-           'ktw1', has_policy(5), 'other', 'ktw1');
+check_case(bin => $scen, scenario => 'policy_idle_yields', want => [qw(idle_share)],
+           family => qr/^idle_share$/, victim => 'ktw1', ready => has_policy(5),
+           fault => ['other', 'ktw1']);
 
 done_testing();

@@ -6,7 +6,6 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use KtTest qw(:DEFAULT check_caught);
@@ -17,11 +16,9 @@ plan skip_all => "$scn or $fault is not built (run make)" unless -x $scn && -x $
 plan skip_all => "making a thread SCHED_FIFO needs root (CAP_SYS_NICE): effective uid is $>"
     if $> != 0;
 
-my $dir = tempdir(CLEANUP => 1);
-
 # ktw0 is a spinner pinned to the first CPU with ktw<ncpu>, a yielder and
 # a duty worker: as SCHED_FIFO it starves all three.
-check_caught(scn => $scn, dir => $dir, scenario => 'starve_none', fault => [['fifo', 'ktw0', 10]],
+check_caught(bin => $scn, scenario => 'starve_none', faults => [['fifo', 'ktw0', 10]],
              label => 'max_gap_ms_worst', why => 'ktw0 made SCHED_FIFO');
 
 done_testing();

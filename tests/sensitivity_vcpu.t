@@ -34,7 +34,7 @@ my $dir = tempdir(CLEANUP => 1);
 # Runs the fault injector with its report captured, not printed: shown
 # only when the fault could not be applied. True when it was.
 sub fault {
-    my ($rc) = run_fault('show', @_);
+    my ($rc) = run_fault(show => 1, args => [@_]);
     return $rc == 0;
 }
 
@@ -51,7 +51,8 @@ sub wait_vcpus {
 # test point, its failures' labels and the fault's exit status.
 sub run_faulted {
     my ($name, $apply) = @_;
-    my $pid = start_scenario($scen, $name, "$dir/out", '/dev/null');
+    my $pid = start_scenario(bin => $scen, scenario => $name, out => "$dir/out",
+                             err => '/dev/null');
     my $fault_ok = $apply->($pid);
     waitpid($pid, 0);
     my $tap = slurp("$dir/out");

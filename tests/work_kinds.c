@@ -137,7 +137,7 @@ static void t_duty(void)
     kt_work_free(w);
 }
 
-static void check_lat(const kt_work_result *r)
+static void expect_lat(const kt_work_result *r)
 {
     kt_hist_summary s;
 
@@ -163,7 +163,7 @@ static void t_pingpong(kt_wake wake)
     for (size_t i = 0; i < 2; i++) {
         kt_work_get(w, i, &r, NULL);
         check_uint(r.role, ==, i);
-        check_lat(&r);
+        expect_lat(&r);
     }
     check_uint(kt_work_latency(w, KT_WORK_PINGPONG, &all), ==, 2);
     check_uint(all.count, >, 10);
@@ -194,7 +194,7 @@ static void t_fanout(kt_wake wake)
     for (size_t i = 1; i < 4; i++) {
         kt_work_get(w, i, &r, NULL);
         check_uint(r.role, ==, 1);
-        check_lat(&r);
+        expect_lat(&r);
     }
     kt_work_free(w);
 }
@@ -242,7 +242,7 @@ static void t_timer(void)
     if (!w)
         return;
     kt_work_get(w, 0, &r, NULL);
-    check_lat(&r);
+    expect_lat(&r);
     /* 150 deadlines in 300 ms; a loaded machine may skip some. */
     check_uint(r.lat->count, >=, 20);
     check_uint(r.lat->count, <=, r.run_ns / 2000000 + 1);
@@ -276,7 +276,7 @@ static void t_process_workers(void)
         kt_work_result r;
 
         kt_work_get(w, 1, &r, NULL);
-        check_lat(&r);
+        expect_lat(&r);
     }
     kt_work_free(w);
     /* Every child reaped: nothing left to wait for. */

@@ -141,7 +141,7 @@ static void t_affinity(void)
     }
 }
 
-static void check_policy(kt_policy p, int want, int prio)
+static void expect_policy(kt_policy p, int want, int prio)
 {
     kt_err err;
     /* A timer sleeps most of the time: even FIFO leaves the machine usable. */
@@ -165,9 +165,9 @@ static void check_policy(kt_policy p, int want, int prio)
 
 static void t_policies(void)
 {
-    check_policy(KT_POLICY_BATCH, SCHED_BATCH, 0);
-    check_policy(KT_POLICY_IDLE, SCHED_IDLE, 0);
-    check_policy(KT_POLICY_OTHER, SCHED_OTHER, 0);
+    expect_policy(KT_POLICY_BATCH, SCHED_BATCH, 0);
+    expect_policy(KT_POLICY_IDLE, SCHED_IDLE, 0);
+    expect_policy(KT_POLICY_OTHER, SCHED_OTHER, 0);
 }
 
 static void t_rt(void)
@@ -176,8 +176,8 @@ static void t_rt(void)
         test_skip("FIFO and RR need root here (euid %d)", (int)geteuid());
         return;
     }
-    check_policy(KT_POLICY_FIFO, SCHED_FIFO, 5);
-    check_policy(KT_POLICY_RR, SCHED_RR, 3);
+    expect_policy(KT_POLICY_FIFO, SCHED_FIFO, 5);
+    expect_policy(KT_POLICY_RR, SCHED_RR, 3);
 }
 
 static void t_ext(void)

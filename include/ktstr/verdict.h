@@ -112,7 +112,27 @@ double kt_num_to_double(kt_num x);
 
 /* ---- the verdict ------------------------------------------------------ */
 
-typedef enum kt_outcome { KT_OUTCOME_PASS, KT_OUTCOME_FAIL, KT_OUTCOME_SKIP } kt_outcome;
+/* How a scenario ended: a verdict itself is PASS, FAIL or SKIP; the runner
+ * adds the ways a run can end without its body finishing (CRASH: a signal;
+ * TIMEOUT: killed at the deadline; PANIC: the guest kernel panicked, in VM
+ * mode; SCHEDULER: the sched_ext scheduler under test failed or was
+ * ejected; ERROR: anything else, e.g. exit() midway or a failed start). */
+typedef enum kt_outcome {
+    KT_OUTCOME_PASS,
+    KT_OUTCOME_FAIL,
+    KT_OUTCOME_SKIP,
+    KT_OUTCOME_CRASH,
+    KT_OUTCOME_TIMEOUT,
+    KT_OUTCOME_PANIC,
+    KT_OUTCOME_SCHEDULER,
+    KT_OUTCOME_ERROR,
+    KT_OUTCOME_N
+} kt_outcome;
+
+/* The outcome as the report writes it: "pass", "fail", "skip", "crash",
+ * "timeout", "panic", "scheduler", "error" (TAP severity, artifacts'
+ * outcome); "?" when out of range. */
+const char *kt_outcome_name(kt_outcome o);
 
 typedef enum kt_op {
     KT_OP_EQ, KT_OP_NE, KT_OP_LT, KT_OP_GT, KT_OP_AT_LEAST, KT_OP_AT_MOST,

@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/pidstat.h"
 #include "runner.h"
+#include "verdict_item.h"
 
 #define KT_DEFAULT_TIMEOUT_S 30
 /* How long the parent keeps retrying an rmdir that says EBUSY (a cgroup
@@ -114,57 +115,37 @@ int kt_ctx_rmdir_hook(void *ctx, const char *path)
 
 /* ---- the parent's record of what arrived ------------------------------ */
 
-/* Returns v with room for element n (perhaps moved), or NULL (v kept). */
-static void *grow(void *v, size_t *cap, size_t n, size_t elem)
+static void result_init(kt_result *r)
 {
-    size_t want;
-    void *p;
-
-    if (n < *cap)
-        return v;
-    want = *cap ? *cap * 2 : 8;
-    p = realloc(v, want * elem);
-    if (p)
-        *cap = want;
-    return p;
+    memset(r, 0, sizeof(*r));
+    kt_verdict_init(&r->v);
+    r->passes = (kt__vec)KT__VEC_INIT(struct kt_verdict_item *);
+    r->rmdirs = (kt__vec)KT__VEC_INIT(char *);
+    r->cleanup = (kt__vec)KT__VEC_INIT(char *);
 }
 
-static void str_add(kt_str_list *l, const char *s, size_t max)
+/* Keeps a copy of s in l (of char *); false when out of memory. */
+static bool str_push(kt__vec *l, const char *s)
 {
-    char **v = l->n < max ? grow(l->v, &l->cap, l->n, sizeof(*l->v)) : NULL;
-    char *copy = v ? strdup(s) : NULL;
+    char *copy = strdup(s);
 
-    if (v)
-        l->v = v;
-    if (!copy) {
-        l->dropped++;
-        return;
-    }
-    l->v[l->n++] = copy;
+    if (copy && kt__vec_push(l, &copy, NULL, "runner: result") == 0)
+        return true;
+    free(copy);
+    return false;
 }
 
-static void rec_add(kt_rec_list *l, const kt_wire_msg *m, bool passed)
+/* A passing claim, kept (for --verbose) as the verdict keeps a failure. */
+static void add_pass(kt_result *r, const kt_claim_record *c)
 {
-    kt_claim_record *v = l->n < KT_VERDICT_MAX_FAILURES ?
-                         grow(l->v, &l->cap, l->n, sizeof(*l->v)) : NULL;
-    char *s[6];
-    bool ok = true;
+    struct kt_verdict_item *it = NULL;
 
-    if (!v) {
-        l->dropped++;
-        return;
+    if (r->passes.n < KT_VERDICT_MAX_FAILURES)
+        it = kt__verdict_item_new(c, NULL);
+    if (!it || kt__vec_push(&r->passes, &it, NULL, "runner: passes") < 0) {
+        free(it);
+        r->passes_dropped++;
     }
-    l->v = v;
-    for (int i = 0; i < 6; i++)
-        ok &= (s[i] = strdup(m->field[i])) != NULL;
-    if (!ok) {
-        for (int i = 0; i < 6; i++)
-            free(s[i]);
-        l->dropped++;
-        return;
-    }
-    l->v[l->n++] = (kt_claim_record){ s[0], s[1], s[2], s[3], s[4], s[5],
-                                      atoi(m->field[6]), passed };
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -189,13 +170,17 @@ static void on_line(void *arg, char *line)
     if (!ok) {
         r->bad_lines++;
     } else if ((!strcmp(t, "PASS") || !strcmp(t, "FAIL")) && m.n == 7) {
-        bool passed = t[0] == 'P';
+        kt_claim_record c = { m.field[0], m.field[1], m.field[2], m.field[3],
+                              m.field[4], m.field[5], atoi(m.field[6]), t[0] == 'P' };
 
-        rec_add(passed ? &r->passes : &r->failures, &m, passed);
+        if (c.passed)
+            add_pass(r, &c);
+        else
+            kt__verdict_add_failure(&r->v, &c);
         r->claims++;
-        r->failed += !passed;
+        r->failed += !c.passed;
     } else if (!strcmp(t, "NOTE") && m.n == 1) {
-        str_add(&r->notes, m.field[0], KT_VERDICT_MAX_NOTES);
+        kt_verdict_note(&r->v, "%s", m.field[0]);
     } else if (!strcmp(t, "DROP") && m.n == 1) {
         /* One per dropped item, each with the running count: keep the last. */
         char *copy = strdup(m.field[0]);
@@ -205,10 +190,10 @@ static void on_line(void *arg, char *line)
             r->dropped = copy;
         }
     } else if (!strcmp(t, "SKIP") && m.n == 1) {
-        if (!r->skip)
-            r->skip = strdup(m.field[0]);
+        kt_verdict_skip(&r->v, "%s", m.field[0]);
     } else if (!strcmp(t, "RMDIR") && m.n == 1 && m.field[0][0] == '/') {
-        str_add(&r->rmdirs, m.field[0], KT_RESULT_MAX_RMDIRS);
+        if (r->rmdirs.n < KT_RESULT_MAX_RMDIRS)
+            str_push(&r->rmdirs, m.field[0]);
     } else if (!strcmp(t, "DONE") && m.n == 2 && parse_u64(m.field[0], &r->claims) &&
                parse_u64(m.field[1], &r->failed)) {
         r->done = true;
@@ -217,33 +202,20 @@ static void on_line(void *arg, char *line)
     }
 }
 
-static void rec_fini(kt_rec_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free((char *)l->v[i].label);
-        free((char *)l->v[i].op);
-        free((char *)l->v[i].expected);
-        free((char *)l->v[i].actual);
-        free((char *)l->v[i].message);
-        free((char *)l->v[i].file);
-    }
-    free(l->v);
-}
-
-static void str_fini(kt_str_list *l)
+/* Frees l's elements (each a malloc'd pointer) and l. */
+static void free_all(kt__vec *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
+        free(*(void **)kt__vec_at(l, i));
+    kt__vec_free(l);
 }
 
 void kt_result_fini(kt_result *r)
 {
-    rec_fini(&r->failures);
-    rec_fini(&r->passes);
-    str_fini(&r->notes);
-    str_fini(&r->rmdirs);
-    free(r->skip);
+    kt_verdict_fini(&r->v);
+    free_all(&r->passes);
+    free_all(&r->rmdirs);
+    free_all(&r->cleanup);
     free(r->dropped);
     memset(r, 0, sizeof(*r));
 }
@@ -359,20 +331,21 @@ static int depth(const char *p)
 /* Deepest first; among equals the last asked first (created last). */
 static void rmdir_all(kt_result *r)
 {
-    kt_str_list *l = &r->rmdirs;
+    char **v = r->rmdirs.v;
+    size_t n = r->rmdirs.n;
 
-    for (size_t done = 0; done < l->n; done++) {
-        size_t best = l->n;
+    for (size_t done = 0; done < n; done++) {
+        size_t best = n;
 
-        for (size_t i = l->n; i-- > 0;)
-            if (l->v[i] && (best == l->n || depth(l->v[i]) > depth(l->v[best])))
+        for (size_t i = n; i-- > 0;)
+            if (v[i] && (best == n || depth(v[i]) > depth(v[best])))
                 best = i;
-        if (best == l->n)
+        if (best == n)
             break;
         int64_t until = now_ms() + RMDIR_RETRY_MS;
         int rc;
 
-        while ((rc = rmdir(l->v[best])) < 0 && errno == EBUSY && now_ms() < until) {
+        while ((rc = rmdir(v[best])) < 0 && errno == EBUSY && now_ms() < until) {
             struct timespec ms = { 0, 10000000 };
 
             nanosleep(&ms, NULL);
@@ -380,13 +353,14 @@ static void rmdir_all(kt_result *r)
         if (rc < 0 && errno != ENOENT) {
             char note[600];
 
-            snprintf(note, sizeof(note), "rmdir %s: %s", l->v[best], strerror(errno));
-            str_add(&r->notes, note, KT_VERDICT_MAX_NOTES + 1);
+            snprintf(note, sizeof(note), "rmdir %s: %s", v[best], strerror(errno));
+            if (!str_push(&r->cleanup, note))
+                r->cleanup_dropped++;
         }
-        free(l->v[best]);
-        l->v[best] = NULL;
+        free(v[best]);
+        v[best] = NULL;
     }
-    l->n = 0;
+    kt__vec_free(&r->rmdirs);
 }
 
 static void start_failed(kt_result *r, int code, const char *what)
@@ -404,7 +378,7 @@ void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     pid_t pid, self = getpid();
     kt_end end;
 
-    memset(r, 0, sizeof(*r));
+    result_init(r);
     if (ctx->timeout_s == 0)
         ctx->timeout_s = KT_DEFAULT_TIMEOUT_S;
     if (kt_wire_reader_init(&rd) < 0) {

@@ -53,7 +53,7 @@ static void report(kt_verdict *v, kt_op op, const char *label, kt_num value,
 {
     kt_claim_record rec;
 
-    kt_verdict_cut_(t->label, label ? label : "");
+    kt__verdict_cut(t->label, label ? label : "");
     kt_format_num(t->actual, value);
     if (caller_error)
         snprintf(t->message, sizeof(t->message), "%s: caller error: %s",
@@ -73,7 +73,7 @@ static void report(kt_verdict *v, kt_op op, const char *label, kt_num value,
     if (passed)
         v->sink(v->sink_arg, KT_EVENT_PASS, &rec, NULL);
     else
-        kt_verdict_add_failure_(v, &rec);
+        kt__verdict_add_failure(v, &rec);
 }
 
 static bool holds(kt_op op, int c)

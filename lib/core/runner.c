@@ -12,6 +12,7 @@
 #include "base/escape.h"
 #include "ktstr/tap.h"
 #include "runner.h"
+#include "verdict_item.h"
 
 /* Signals the runner takes through its signalfd instead of dying. */
 static const int watched_signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
@@ -42,59 +43,74 @@ static void yaml_claim(kt_tap *t, const kt_claim_record *c, bool with_message)
     kt_tap_yaml_close(t);
 }
 
+/* The list entry that stands for n claims not kept ("op": "dropped"). */
+static void yaml_dropped(kt_tap *t, uint64_t n, const char *what)
+{
+    char s[KT__MORE_MAX];
+
+    kt_tap_yaml_item_map(t);
+    kt_tap_yaml_str(t, "op", "dropped");
+    kt_tap_yaml_str(t, "message", kt__more_not_kept(s, n, what));
+    kt_tap_yaml_close(t);
+}
+
 /* The failures the parent kept, plus one entry for those it could not. */
 static void yaml_failures(kt_tap *t, const kt_result *r)
 {
-    uint64_t shown = r->failures.n;
+    uint64_t shown = r->v.failures_kept;
 
     if (shown == 0 && r->failed == 0)
         return;
     kt_tap_yaml_list(t, "failures");
-    for (size_t i = 0; i < r->failures.n; i++)
-        yaml_claim(t, &r->failures.v[i], true);
-    if (r->failed > shown) {
-        kt_tap_yaml_item_map(t);
-        kt_tap_yaml_str(t, "op", "dropped");
-        kt_tap_yaml_strf(t, "message", "%llu more failures not kept",
-                         (unsigned long long)(r->failed - shown));
-        kt_tap_yaml_close(t);
-    }
+    for (size_t i = 0; i < r->v.failures_kept; i++)
+        yaml_claim(t, kt_verdict_failure(&r->v, i), true);
+    if (r->failed > shown)
+        yaml_dropped(t, r->failed - shown, "failures");
     kt_tap_yaml_close(t);
 }
 
 static void yaml_passes(kt_tap *t, const kt_result *r)
 {
+    struct kt_verdict_item *const *pass = r->passes.v;
+
     kt_tap_yaml_list(t, "passes");
     for (size_t i = 0; i < r->passes.n; i++)
-        yaml_claim(t, &r->passes.v[i], false);
-    if (r->passes.dropped) {
-        kt_tap_yaml_item_map(t);
-        kt_tap_yaml_str(t, "op", "dropped");
-        kt_tap_yaml_strf(t, "message", "%zu more passes not kept", r->passes.dropped);
-        kt_tap_yaml_close(t);
-    }
+        yaml_claim(t, &pass[i]->rec, false);
+    if (r->passes_dropped)
+        yaml_dropped(t, r->passes_dropped, "passes");
     kt_tap_yaml_close(t);
+}
+
+/* Notes the parent could not keep: the child's beyond the bound and the
+ * runner's own lost for want of memory. */
+static uint64_t notes_dropped(const kt_result *r)
+{
+    return r->v.notes_dropped + r->cleanup_dropped;
 }
 
 static bool has_notes(const kt_result *r)
 {
-    return r->notes.n || r->notes.dropped || r->bad_lines || r->dropped;
+    return r->v.notes_kept || r->cleanup.n || notes_dropped(r) || r->bad_lines ||
+           r->dropped;
 }
 
 static void yaml_notes(kt_tap *t, const kt_result *r)
 {
+    char *const *cleanup = r->cleanup.v;
+
     if (!has_notes(r))
         return;
     kt_tap_yaml_list(t, "notes");
-    for (size_t i = 0; i < r->notes.n; i++)
-        kt_tap_yaml_item_str(t, r->notes.v[i]);
+    for (size_t i = 0; i < r->v.notes_kept; i++)
+        kt_tap_yaml_item_str(t, kt_verdict_note_text(&r->v, i));
+    for (size_t i = 0; i < r->cleanup.n; i++)
+        kt_tap_yaml_item_str(t, cleanup[i]);
     if (r->dropped)
         kt_tap_yaml_item_str(t, r->dropped);
-    if (r->notes.dropped) {
-        char s[64];
+    if (notes_dropped(r)) {
+        char s[KT__MORE_MAX];
 
-        snprintf(s, sizeof(s), "%zu more notes not kept", r->notes.dropped);
-        kt_tap_yaml_item_str(t, s);
+        kt_tap_yaml_item_str(t, kt__more_not_kept(s, notes_dropped(r), "notes"));
     }
     if (r->bad_lines) {
         char s[80];
@@ -106,37 +122,42 @@ static void yaml_notes(kt_tap *t, const kt_result *r)
     kt_tap_yaml_close(t);
 }
 
-/* The cause of a "not ok" other than failed claims, as "severity" and a
- * message; NULL when the body ran to its end. */
-static const char *cause(const kt_result *r, const kt_ctx *ctx, char *msg, size_t n)
+/* The point's outcome, and for anything but a pass or a skip the message
+ * that says why. */
+static kt_outcome outcome(const kt_result *r, const kt_ctx *ctx, char *msg, size_t n)
 {
     switch (r->end) {
     case KT_END_START_FAILED:
         snprintf(msg, n, "could not start: %s", r->start_error.msg);
-        return "error";
+        return KT_OUTCOME_ERROR;
     case KT_END_TIMEOUT:
         snprintf(msg, n, "timed out after %u s", ctx->timeout_s);
-        return "timeout";
+        return KT_OUTCOME_TIMEOUT;
     case KT_END_SIGNALED:
         snprintf(msg, n, "killed by %s", kt_signal_name(r->status));
-        return "crash";
+        return KT_OUTCOME_CRASH;
     case KT_END_EXITED:
         if (!r->done) {
             snprintf(msg, n, "exited with status %d before the scenario returned",
                      r->status);
-            return "error";
+            return KT_OUTCOME_ERROR;
         }
         if (r->status != 0) {
             snprintf(msg, n, "exited with status %d after the scenario returned",
                      r->status);
-            return "error";
+            return KT_OUTCOME_ERROR;
         }
-        return NULL;
+        break;
     case KT_END_INTERRUPTED:
         snprintf(msg, n, "interrupted by %s", kt_signal_name(r->status));
-        return "error";
+        return KT_OUTCOME_ERROR;
     }
-    return NULL;
+    if (r->failed) {
+        snprintf(msg, n, "%llu of %llu claims failed", (unsigned long long)r->failed,
+                 (unsigned long long)r->claims);
+        return KT_OUTCOME_FAIL;
+    }
+    return kt_verdict_skip_reason(&r->v) ? KT_OUTCOME_SKIP : KT_OUTCOME_PASS;
 }
 
 /* A stderr line: \n, \t, other control bytes as \xNN (backslashes as is). */
@@ -160,10 +181,12 @@ static void put_oneline(const char *s)
 
 static void stderr_lines(const char *name, const kt_result *r, const char *why)
 {
+    char more[KT__MORE_MAX];
+
     if (why)
         fprintf(stderr, "# %s: %s\n", name, why);
-    for (size_t i = 0; i < r->failures.n; i++) {
-        const kt_claim_record *c = &r->failures.v[i];
+    for (size_t i = 0; i < r->v.failures_kept; i++) {
+        const kt_claim_record *c = kt_verdict_failure(&r->v, i);
 
         fprintf(stderr, "# %s: ", name);
         put_oneline(c->message);
@@ -171,9 +194,9 @@ static void stderr_lines(const char *name, const kt_result *r, const char *why)
             fprintf(stderr, " (%s:%d)", c->file, c->line);
         fputc('\n', stderr);
     }
-    if (r->failed > r->failures.n)
-        fprintf(stderr, "# %s: %llu more failures not kept\n", name,
-                (unsigned long long)(r->failed - r->failures.n));
+    if (r->failed > r->v.failures_kept)
+        fprintf(stderr, "# %s: %s\n", name,
+                kt__more_not_kept(more, r->failed - r->v.failures_kept, "failures"));
     fflush(stderr);
 }
 
@@ -181,24 +204,19 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
 {
     kt_tap *t = &rn->tap;
     char why[KT_ERR_MSG_MAX + 64];
-    const char *severity = cause(r, ctx, why, sizeof(why));
-    bool ok = !severity && r->failed == 0;
-    bool skipped = ok && r->skip;
+    kt_outcome o = outcome(r, ctx, why, sizeof(why));
+    bool ok = o == KT_OUTCOME_PASS || o == KT_OUTCOME_SKIP;
 
-    if (!severity && r->failed)
-        severity = "fail";
-    kt_tap_point(t, ok, n, ctx->name, skipped ? KT_TAP_SKIP : KT_TAP_NONE, r->skip);
+    kt_tap_point(t, ok, n, ctx->name, o == KT_OUTCOME_SKIP ? KT_TAP_SKIP : KT_TAP_NONE,
+                 kt_verdict_skip_reason(&r->v));
     if (!ok) {
-        if (strcmp(severity, "fail") == 0)
-            snprintf(why, sizeof(why), "%llu of %llu claims failed",
-                     (unsigned long long)r->failed, (unsigned long long)r->claims);
         kt_tap_yaml_str(t, "message", why);
-        kt_tap_yaml_str(t, "severity", severity);
-        if (r->end == KT_END_SIGNALED)
+        kt_tap_yaml_str(t, "severity", kt_outcome_name(o));
+        if (o == KT_OUTCOME_CRASH)
             kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
-        if (r->end == KT_END_TIMEOUT)
+        if (o == KT_OUTCOME_TIMEOUT)
             kt_tap_yaml_int(t, "timeout_s", ctx->timeout_s);
-        if (r->end == KT_END_EXITED && strcmp(severity, "error") == 0)
+        if (o == KT_OUTCOME_ERROR && r->end == KT_END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
     }
     if (!ok || rn->cli->verbose) {
@@ -215,7 +233,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
     kt_tap_end(t);
     if (!ok) {
         rn->any_not_ok = true;
-        stderr_lines(ctx->name, r, strcmp(severity, "fail") ? why : NULL);
+        stderr_lines(ctx->name, r, o == KT_OUTCOME_FAIL ? NULL : why);
     }
 }
 

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/vec.h"
 #include "ktstr/error.h"
 #include "ktstr/scenario.h"
 #include "ktstr/topology.h"
@@ -111,7 +112,8 @@ int kt_wire_read(kt_wire_reader *r, int fd, void (*fn)(void *arg, char *line),
 
 /* ---- child.c ---------------------------------------------------------- */
 
-/* Items of one kind a result keeps; later ones are counted. */
+/* RMDIR paths a result keeps (later ones are ignored), which also bounds
+ * the runner's own notes about them. */
 #define KT_RESULT_MAX_RMDIRS 256
 
 typedef enum kt_end {
@@ -122,23 +124,18 @@ typedef enum kt_end {
     KT_END_START_FAILED  /* could not start: start_error says why */
 } kt_end;
 
-typedef struct kt_rec_list {
-    kt_claim_record *v;
-    size_t n, cap, dropped;
-} kt_rec_list;
-
-typedef struct kt_str_list {
-    char **v;
-    size_t n, cap, dropped;
-} kt_str_list;
-
-/* What the parent learnt about one scenario run. */
+/* What the parent learnt about one scenario run. The child's failures,
+ * notes and skip land in a verdict of the parent's own, kept within the
+ * same bounds as the child's. */
 typedef struct kt_result {
     bool done;                 /* DONE arrived: the body returned */
     uint64_t claims, failed;   /* from DONE; else what was streamed */
-    kt_rec_list failures, passes;
-    kt_str_list notes, rmdirs;
-    char *skip;                /* the first skip reason, or NULL */
+    kt_verdict v;              /* failures, notes, skip reason */
+    kt__vec passes;            /* struct kt_verdict_item *: --verbose only */
+    uint64_t passes_dropped;   /* beyond KT_VERDICT_MAX_FAILURES, or no memory */
+    kt__vec rmdirs;            /* char *: paths to remove when it is over */
+    kt__vec cleanup;           /* char *: the runner's own notes (rmdir errors) */
+    uint64_t cleanup_dropped;  /* such notes lost for want of memory */
     char *dropped;             /* the verdict's last "N more ... not kept" */
     uint64_t bad_lines;        /* malformed or overlong wire lines */
     kt_end end;

@@ -89,16 +89,21 @@ static bool push_item(struct kt_verdict_item ***items, size_t *kept,
     return true;
 }
 
+char *kt__more_not_kept(char buf[KT__MORE_MAX], uint64_t n, const char *what)
+{
+    snprintf(buf, KT__MORE_MAX, "%llu more %s not kept", (unsigned long long)n, what);
+    return buf;
+}
+
 /* Rewrites the "N more <what> not kept" entry, allocating it the first
  * time; returns its text, or a static text when out of memory. */
 static const char *update_more(struct kt_verdict_item **more, uint64_t n,
                                const char *what)
 {
-    enum { TEXT_MAX = 64 };
     struct kt_verdict_item *m = *more;
 
     if (!m) {
-        m = calloc(1, sizeof(*m) + TEXT_MAX);
+        m = calloc(1, sizeof(*m) + KT__MORE_MAX);
         if (!m)
             return "more not kept (out of memory)";
         m->rec.label = m->rec.expected = m->rec.actual = m->rec.file = "";
@@ -106,9 +111,7 @@ static const char *update_more(struct kt_verdict_item **more, uint64_t n,
         m->rec.message = m->buf;
         *more = m;
     }
-    snprintf(m->buf, TEXT_MAX, "%llu more %s not kept", (unsigned long long)n,
-             what);
-    return m->buf;
+    return kt__more_not_kept(m->buf, n, what);
 }
 
 static void emit(kt_verdict *v, kt_event ev, const kt_claim_record *rec,
@@ -136,9 +139,8 @@ static void drop_notes(kt_verdict *v, uint64_t n)
     emit(v, KT_EVENT_DROPPED, NULL, text);
 }
 
-/* Keeps a copy of rec with prefix on its label and message. */
-static void add_failure(kt_verdict *v, const kt_claim_record *rec,
-                        const char *prefix)
+struct kt_verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
+                                             const char *prefix)
 {
     const size_t max = KT_VERDICT_STR_MAX;
     const char *label = or_empty(rec->label), *op = or_empty(rec->op);
@@ -149,19 +151,12 @@ static void add_failure(kt_verdict *v, const kt_claim_record *rec,
     size_t size;
     char *p;
 
-    v->failed++;
-    if (v->failures_kept >= KT_VERDICT_MAX_FAILURES) {
-        drop_failures(v, 1);
-        return;
-    }
     size = str_size(prefix, label, max) + str_size(NULL, op, max) +
            str_size(NULL, expected, max) + str_size(NULL, actual, max) +
            str_size(NULL, file, max) + str_size(prefix, message, 2 * max);
     it = malloc(sizeof(*it) + size);
-    if (!it) {
-        drop_failures(v, 1);
-        return;
-    }
+    if (!it)
+        return NULL;
     p = it->buf;
     it->rec.label = p;
     p = put_str(p, prefix, label, max);
@@ -176,6 +171,26 @@ static void add_failure(kt_verdict *v, const kt_claim_record *rec,
     it->rec.message = p;
     put_str(p, prefix, message, 2 * max);
     it->rec.line = rec->line;
+    it->rec.passed = rec->passed;
+    return it;
+}
+
+/* Keeps a copy of rec with prefix on its label and message. */
+static void add_failure(kt_verdict *v, const kt_claim_record *rec,
+                        const char *prefix)
+{
+    struct kt_verdict_item *it;
+
+    v->failed++;
+    if (v->failures_kept >= KT_VERDICT_MAX_FAILURES) {
+        drop_failures(v, 1);
+        return;
+    }
+    it = kt__verdict_item_new(rec, prefix);
+    if (!it) {
+        drop_failures(v, 1);
+        return;
+    }
     it->rec.passed = false;
     if (!push_item(&v->failures, &v->failures_kept, &v->failures_cap, it)) {
         free(it);
@@ -185,12 +200,12 @@ static void add_failure(kt_verdict *v, const kt_claim_record *rec,
     emit(v, KT_EVENT_FAIL, &it->rec, NULL);
 }
 
-void kt_verdict_cut_(char *dst, const char *s)
+void kt__verdict_cut(char *dst, const char *s)
 {
     put_str(dst, NULL, s, KT_VERDICT_STR_MAX);
 }
 
-void kt_verdict_add_failure_(kt_verdict *v, const kt_claim_record *rec)
+void kt__verdict_add_failure(kt_verdict *v, const kt_claim_record *rec)
 {
     add_failure(v, rec, NULL);
 }
@@ -344,6 +359,19 @@ void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix
 bool kt_verdict_passed(const kt_verdict *v)
 {
     return v->failed == 0;
+}
+
+const char *kt_outcome_name(kt_outcome o)
+{
+    /* The one place an outcome becomes text (TAP severity, artifacts). */
+    static const char *const names[KT_OUTCOME_N] = {
+        [KT_OUTCOME_PASS] = "pass",       [KT_OUTCOME_FAIL] = "fail",
+        [KT_OUTCOME_SKIP] = "skip",       [KT_OUTCOME_CRASH] = "crash",
+        [KT_OUTCOME_TIMEOUT] = "timeout", [KT_OUTCOME_PANIC] = "panic",
+        [KT_OUTCOME_SCHEDULER] = "scheduler", [KT_OUTCOME_ERROR] = "error",
+    };
+
+    return (unsigned)o < KT_OUTCOME_N ? names[o] : "?";
 }
 
 kt_outcome kt_verdict_outcome(const kt_verdict *v)

@@ -235,17 +235,20 @@ static void run_timer(kt_wrun *r)
     }
 }
 
-static unsigned one_each(const kt_work_spec *s) { return s->count; }
-static unsigned two_each(const kt_work_spec *s) { return s->count * 2; }
-static unsigned group_each(const kt_work_spec *s) { return s->count * (1 + s->fanout); }
-
 static const kt_kind_info kinds[KT_WORK_NKINDS] = {
-    [KT_WORK_SPIN] = { "spin", one_each, run_spin, false, false },
-    [KT_WORK_YIELD] = { "yield", one_each, run_yield, false, false },
-    [KT_WORK_DUTY] = { "duty", one_each, run_duty, false, false },
-    [KT_WORK_PINGPONG] = { "pingpong", two_each, run_pingpong, true, true },
-    [KT_WORK_FANOUT] = { "fanout", group_each, run_fanout, true, true },
-    [KT_WORK_TIMER] = { "timer", one_each, run_timer, true, false },
+    [KT_WORK_SPIN] = { .name = "spin", .run = run_spin, .group = 1, .waker_role = -1 },
+    [KT_WORK_YIELD] = { .name = "yield", .run = run_yield, .group = 1, .waker_role = -1 },
+    [KT_WORK_DUTY] = { .name = "duty", .run = run_duty, .group = 1, .waker_role = -1 },
+    /* Two sides that wake each other: both record latency. */
+    [KT_WORK_PINGPONG] = { .name = "pingpong", .run = run_pingpong, .group = 2,
+                           .last_role = 1, .waker_role = -1, .has_lat = true,
+                           .uses_pipes = true },
+    /* One waker (role 0) and .fanout wakees (role 1): only wakees are woken. */
+    [KT_WORK_FANOUT] = { .name = "fanout", .run = run_fanout, .group = 1,
+                         .plus_fanout = true, .last_role = 1, .waker_role = 0,
+                         .has_lat = true, .uses_pipes = true },
+    [KT_WORK_TIMER] = { .name = "timer", .run = run_timer, .group = 1, .waker_role = -1,
+                        .has_lat = true },
 };
 
 const kt_kind_info *kt__kind(kt_work_kind k)

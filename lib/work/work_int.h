@@ -68,15 +68,34 @@ typedef struct kt_wrun {
     int (*pipes)[2];            /* inbound pipe per worker, or NULL */
 } kt_wrun;
 
-/* The kind table (kinds.c). */
+/* The kind table (kinds.c): everything the set code needs to know about a
+ * kind, so that it never names one. A spec's .count is a number of groups
+ * of workers; a group's first worker is its leader, whose slot holds the
+ * group's sync words, and the p-th worker of a group has the role
+ * min(p, last_role). */
 typedef struct kt_kind_info {
     const char *name;
-    unsigned (*threads)(const kt_work_spec *s);   /* workers per spec */
     void (*run)(kt_wrun *r);
-    bool has_lat;
-    bool uses_pipes;
+    unsigned group;        /* workers per group: 1 alone, 2 a ping-pong pair */
+    bool plus_fanout;      /* and .fanout more (FANOUT: a waker and its wakees);
+                              .fanout must then be 1..MAX_WORKERS */
+    unsigned last_role;    /* PINGPONG: roles 0, 1; FANOUT: 0 the waker, 1 wakees */
+    int waker_role;        /* the role that only wakes others, so records no
+                              latency; -1 when none */
+    bool has_lat;          /* records wake latency or timer lateness */
+    bool uses_pipes;       /* .wake = KT_WAKE_PIPE gives each worker a pipe */
 } kt_kind_info;
 const kt_kind_info *kt__kind(kt_work_kind k);
+
+/* Workers in one group of spec s of kind k, and in all of its groups. */
+static inline unsigned kt__kind_group(const kt_kind_info *k, const kt_work_spec *s)
+{
+    return k->group + (k->plus_fanout ? s->fanout : 0);
+}
+static inline unsigned kt__kind_workers(const kt_kind_info *k, const kt_work_spec *s)
+{
+    return s->count * kt__kind_group(k, s);
+}
 
 /* cpulist.c: parses "0-3,6"; fills mask and order; -1 with err. */
 int kt__cpulist_parse(const char *s, cpu_set_t *mask, int *order, int *n,
@@ -91,14 +110,20 @@ int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
 void kt__futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms);
 void kt__futex_wake(_Atomic uint32_t *word, int n);
 
-/* One unit of progress at time now: count it and keep the longest gap.
- * Single writer, so plain load + store (no locked instruction). */
-static inline void kt__progress(kt_wslot *s, uint64_t now)
+/* Keeps the longest gap between the last progress and now. Single
+ * writer, so plain load + store (no locked instruction). */
+static inline void kt__note_gap(kt_wslot *s, uint64_t now)
 {
     uint64_t gap = now - atomic_load_explicit(&s->last_ns, memory_order_relaxed);
 
     if (gap > atomic_load_explicit(&s->max_gap_ns, memory_order_relaxed))
         atomic_store_explicit(&s->max_gap_ns, gap, memory_order_relaxed);
+}
+
+/* One unit of progress at time now: count it and keep the longest gap. */
+static inline void kt__progress(kt_wslot *s, uint64_t now)
+{
+    kt__note_gap(s, now);
     atomic_store_explicit(&s->last_ns, now, memory_order_relaxed);
     atomic_store_explicit(&s->iterations,
                           atomic_load_explicit(&s->iterations, memory_order_relaxed) + 1,

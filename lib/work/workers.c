@@ -66,10 +66,10 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
         return kt_err_set(err, EINVAL, "work spec: kind %d unknown", (int)s->kind);
     if (s->count < 1)
         return kt_err_set(err, EINVAL, "work spec (%s): count 0", k->name);
-    if (s->kind == KT_WORK_FANOUT && (s->fanout < 1 || s->fanout > MAX_WORKERS))
-        return kt_err_set(err, EINVAL, "work spec (fanout): fanout %u out of 1..%d",
-                          s->fanout, MAX_WORKERS);
-    if (s->count > MAX_WORKERS || k->threads(s) > MAX_WORKERS)
+    if (k->plus_fanout && (s->fanout < 1 || s->fanout > MAX_WORKERS))
+        return kt_err_set(err, EINVAL, "work spec (%s): fanout %u out of 1..%d",
+                          k->name, s->fanout, MAX_WORKERS);
+    if (s->count > MAX_WORKERS || kt__kind_workers(k, s) > MAX_WORKERS)
         return kt_err_set(err, EINVAL, "work spec (%s): more than %d workers", k->name,
                           MAX_WORKERS);
     if (s->kind == KT_WORK_DUTY && s->run_us == 0)
@@ -103,7 +103,7 @@ int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
     if (check_spec(spec, err))
         return -1;
     k = kt__kind(spec->kind);
-    nt = k->threads(spec);
+    nt = kt__kind_workers(k, spec);
     if (w->n + nt > MAX_WORKERS)
         return kt_err_set(err, EINVAL, "work set: more than %d workers", MAX_WORKERS);
 
@@ -124,14 +124,12 @@ int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
     w->cfg_cap = cv.cap;
     for (unsigned j = 0; j < nt; j++) {
         kt_wcfg *c = &cfg[w->n + j];
-        unsigned per = spec->kind == KT_WORK_PINGPONG ? 2
-                     : spec->kind == KT_WORK_FANOUT ? 1 + spec->fanout : 1;
+        unsigned pos = j % kt__kind_group(k, spec);
 
         c->spec = w->nspecs;
         c->nth = j;
-        c->role = spec->kind == KT_WORK_PINGPONG ? j % 2
-                : spec->kind == KT_WORK_FANOUT ? (j % per != 0) : 0;
-        c->leader = w->n + j - j % per;
+        c->role = pos < k->last_role ? pos : k->last_role;
+        c->leader = w->n + j - pos;
     }
     w->nspecs++;
     w->n += nt;
@@ -162,7 +160,7 @@ static void worker_main(kt_work *w, size_t i)
     };
     char name[16];
     uint32_t g;
-    uint64_t t0, end, gap;
+    uint64_t t0, end;
     int tid = gettid_(), st;
 
     snprintf(name, sizeof(name), "ktw%u", index);
@@ -186,9 +184,7 @@ static void worker_main(kt_work *w, size_t i)
     /* The stretch since the last progress is a gap too: a worker starved
      * until the stop would otherwise report none. */
     end = kt_now_ns();
-    gap = end - atomic_load_explicit(&s->last_ns, memory_order_relaxed);
-    if (gap > atomic_load_explicit(&s->max_gap_ns, memory_order_relaxed))
-        atomic_store_explicit(&s->max_gap_ns, gap, memory_order_relaxed);
+    kt__note_gap(s, end);
     s->run_ns = end - t0;
     s->cpu_ns = kt__thread_cpu_ns();
     atomic_store(&s->state, SLOT_DONE);
@@ -462,6 +458,7 @@ int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *err)
 {
     kt_wslot *s = slot(w, i);
     const kt_work_spec *sp;
+    const kt_kind_info *k;
 
     if (!s || !r)
         return kt_err_set(err, EINVAL, "kt_work_get: worker %zu of %zu%s", i, kt_work_count(w),
@@ -476,7 +473,8 @@ int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *err)
     r->max_gap_ns = kt_work_max_gap_ns(w, i);
     r->cpu_ns = kt_work_cpu_ns(w, i);
     r->run_ns = s->run_ns;
-    if (kt__kind(sp->kind)->has_lat && !(sp->kind == KT_WORK_FANOUT && r->role == 0))
+    k = kt__kind(sp->kind);
+    if (k->has_lat && (int)r->role != k->waker_role)
         r->lat = &s->lat;
     return 0;
 }

@@ -5,6 +5,13 @@ package KtTest;
 # the two ways the sensitivity tests check that a fault is caught. The
 # tests load it with `use FindBin; use lib "$FindBin::Bin/lib"; use KtTest;`
 # and run from the repository root (prove's default), like the paths here.
+#
+# One calling convention: a helper of one argument takes it plainly
+# (slurp($file), point_of($tap)); every other takes named arguments,
+# lists as array references and maps as hash references:
+#   run_prog(prog => $bin, args => ['--filter', 'x'], env => { LC_ALL => 'C' })
+# A name a helper does not know is an error, so a misspelt one cannot be
+# silently ignored.
 use strict;
 use warnings;
 use Exporter 'import';
@@ -20,6 +27,22 @@ our @EXPORT_OK = qw(check_caught check_case);
 
 our $FAULT = 'build/tests/progs/fault';
 
+# The named arguments of a call, checked: every one in @$need given,
+# none outside @$need and @$may. Dies naming the caller and the name.
+sub args_of {
+    my ($need, $may, @kv) = @_;
+    my $sub = (caller(1))[3] =~ s/^KtTest:://r;
+    die "$sub: odd number of arguments (named arguments: key => value)\n" if @kv % 2;
+    my %a = @kv;
+    my %known = map { $_ => 1 } @$need, @$may;
+    for (sort keys %a) { die "$sub: unknown argument '$_'\n" unless $known{$_} }
+    for (@$need) { die "$sub: missing argument '$_'\n" unless defined $a{$_} }
+    return %a;
+}
+
+# A scratch directory for run_prog's output files, made on first use.
+my $scratch;
+
 # The whole of file f, or '' when it cannot be read.
 sub slurp {
     my ($f) = @_;
@@ -29,33 +52,47 @@ sub slurp {
     return defined $s ? $s : '';
 }
 
-# Runs cmd with stdout and stderr in dir/out and dir/err; returns its exit
-# status, the signal that killed it, stdout and stderr.
+# Runs prog with args (no shell), the variables of env set (undef: unset)
+# and stdin from the file stdin when given, and waits for it; returns its
+# exit status (127: could not run it), the signal that killed it, its
+# stdout and its stderr.
 sub run_prog {
-    my ($dir, @args) = @_;
-    my @cmd = map { quotemeta } @args;
-    system("@cmd >$dir/out 2>$dir/err");
-    return { exit => $? >> 8, sig => $? & 127,
-             out => slurp("$dir/out"), err => slurp("$dir/err") };
-}
-
-# Starts scenario binary bin alone (--filter name --verbose) in the
-# background with stdout and stderr in the files out and err; returns its pid.
-sub start_scenario {
-    my ($bin, $name, $out, $err) = @_;
+    my %a = args_of([qw(prog)], [qw(args env stdin)], @_);
+    $scratch //= File::Temp::tempdir('ktstr-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my ($out, $err) = ("$scratch/out", "$scratch/err");
     my $pid = fork();
     die "fork: $!" unless defined $pid;
     if ($pid == 0) {
+        while (my ($k, $v) = each %{ $a{env} // {} }) {
+            if (defined $v) { $ENV{$k} = $v } else { delete $ENV{$k} }
+        }
+        open(STDIN, '<', $a{stdin}) or _exit(126) if defined $a{stdin};
         open(STDOUT, '>', $out) or _exit(126);
         open(STDERR, '>', $err) or _exit(126);
-        exec($bin, '--filter', $name, '--verbose') or _exit(127);
+        exec { $a{prog} } $a{prog}, @{ $a{args} // [] } or _exit(127);
+    }
+    waitpid($pid, 0);
+    return { exit => $? >> 8, sig => $? & 127, out => slurp($out), err => slurp($err) };
+}
+
+# Starts scenario binary bin alone (--filter scenario --verbose) in the
+# background with stdout and stderr in the files out and err; returns its pid.
+sub start_scenario {
+    my %a = args_of([qw(bin scenario out err)], [], @_);
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open(STDOUT, '>', $a{out}) or _exit(126);
+        open(STDERR, '>', $a{err}) or _exit(126);
+        exec($a{bin}, '--filter', $a{scenario}, '--verbose') or _exit(127);
     }
     return $pid;
 }
 
-# Whether process p descends from ancestor (following ppid links).
+# Whether process pid descends from ancestor (following ppid links).
 sub descends {
-    my ($p, $ancestor) = @_;
+    my %a = args_of([qw(pid ancestor)], [], @_);
+    my ($p, $ancestor) = @a{qw(pid ancestor)};
     for (1 .. 64) {
         return 1 if $p == $ancestor;
         my ($pp) = slurp("/proc/$p/stat") =~ /\)\s+\S+\s+(\d+)/;
@@ -66,16 +103,18 @@ sub descends {
 }
 
 # The /proc/<pid>/task/<tid> directory of the thread named name among
-# root's descendants for which ready->(that directory) holds, or undef.
+# root's descendants for which ready->(that directory) holds (when given),
+# or undef.
 sub find_thread {
-    my ($root, $name, $ready) = @_;
+    my %a = args_of([qw(root name)], [qw(ready)], @_);
     for my $comm (glob '/proc/[0-9]*/task/[0-9]*/comm') {
         my $c = slurp($comm);
         chomp $c;
-        next unless $c eq $name;
+        next unless $c eq $a{name};
         my ($pid) = $comm =~ m{^/proc/(\d+)/};
         my $task = $comm =~ s{/comm$}{}r;
-        return $task if (!$ready || $ready->($task)) && descends($pid, $root);
+        return $task if (!$a{ready} || $a{ready}->($task))
+                        && descends(pid => $pid, ancestor => $a{root});
     }
     return undef;
 }
@@ -87,25 +126,27 @@ sub find_thread {
 # it lands before the measuring window opens). True when so; false at once when the scenario skipped or died
 # (pid is a zombie or gone: it is not reaped here).
 sub wait_victim {
-    my ($pid, $name, $ready) = @_;
-    $ready //= sub { my ($run) = slurp("$_[0]/schedstat") =~ /^(\d+)/;
-                     defined $run && $run >= 5_000_000 };
+    my %a = args_of([qw(pid name)], [qw(ready)], @_);
+    my $pid = $a{pid};
+    my $ready = $a{ready} // sub { my ($run) = slurp("$_[0]/schedstat") =~ /^(\d+)/;
+                                   defined $run && $run >= 5_000_000 };
     my $deadline = time() + 10;
     while (time() < $deadline) {
         my ($state) = slurp("/proc/$pid/stat") =~ /\)\s+(\S)/;
         return 0 if !defined $state || $state eq 'Z';
-        return 1 if find_thread($pid, $name, $ready);
+        return 1 if find_thread(root => $pid, name => $a{name}, ready => $ready);
         sleep(0.005);
     }
     return 0;
 }
 
-# Runs build/tests/progs/fault with args, its report (stdout and stderr)
-# captured, not printed; returns its exit status and the report. With
-# show => 1 first, the report goes to diag when the fault failed.
+# Runs build/tests/progs/fault with args (after --under PID when under is
+# given), its report (stdout and stderr) captured, not printed; returns its
+# exit status and the report. With show => 1 the report goes to diag when
+# the fault failed.
 sub run_fault {
-    my $show = @_ && $_[0] eq 'show' ? (splice(@_, 0, 1), 1) : 0;
-    my (@args) = @_;
+    my %a = args_of([qw(args)], [qw(under show)], @_);
+    my @args = ((defined $a{under} ? ('--under', $a{under}) : ()), @{ $a{args} });
     my $pid = open(my $fh, '-|');
     die "fork: $!" unless defined $pid;
     if (!$pid) {
@@ -115,7 +156,7 @@ sub run_fault {
     my $said = do { local $/; <$fh> } // '';
     close($fh);
     my $rc = $? >> 8 || ($? ? 128 : 0);
-    Test::More::diag("fault @args: $said") if $show && $rc;
+    Test::More::diag("fault @args: $said") if $a{show} && $rc;
     return ($rc, $said);
 }
 
@@ -156,23 +197,26 @@ sub allowed_cpus {
 # How many times to run each case: KT_SENS_REPEAT (default 1).
 sub sens_repeat { return $ENV{KT_SENS_REPEAT} || 1 }
 
-# Fairness and starvation: runs scenario (of binary scn, files in dir)
-# with its faults applied once the first victim has run 5 ms, then judges
-# the TAP: 3 checks (one point, the faults applied, it fails on label).
-# fault is a list of fault argument lists, or a sub given the scenario's
-# pid that returns one (then victim names the thread to wait for).
+# Fairness and starvation: runs scenario (of binary bin) with its faults
+# applied once the first victim has run 5 ms, then judges the TAP: 3
+# checks (one point, the faults applied, it fails on label; why says what
+# the faults did). faults is a list of fault argument lists, or a sub
+# given the scenario's pid that returns one (then victim names the thread
+# to wait for).
 sub check_caught {
-    my (%a) = @_;
-    my ($scn, $dir, $name) = @a{qw(scn dir scenario)};
-    my $pid = start_scenario($scn, $name, "$dir/$name.out", "$dir/$name.err");
-    my $victim = ref $a{fault} eq 'CODE' ? $a{victim} : $a{fault}[0][1];
-    wait_victim($pid, $victim);
-    my @faults = ref $a{fault} eq 'CODE' ? $a{fault}->($pid) : @{ $a{fault} };
+    my %a = args_of([qw(bin scenario faults label why)], [qw(victim)], @_);
+    my ($bin, $name) = @a{qw(bin scenario)};
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    my $pid = start_scenario(bin => $bin, scenario => $name, out => "$dir/out",
+                             err => "$dir/err");
+    my $victim = ref $a{faults} eq 'CODE' ? $a{victim} : $a{faults}[0][1];
+    wait_victim(pid => $pid, name => $victim);
+    my @faults = ref $a{faults} eq 'CODE' ? $a{faults}->($pid) : @{ $a{faults} };
     my $frc = @faults ? 0 : -1;
     # fault tells what it did: kept for the diagnostics.
     my $log = '';
     for my $f (@faults) {
-        my ($rc, $said) = run_fault('--under', $pid, @$f);
+        my ($rc, $said) = run_fault(under => $pid, args => $f);
         $log .= $said;
         $frc = $rc;
         last if $frc;
@@ -181,10 +225,10 @@ sub check_caught {
     pop @args;
     waitpid($pid, 0);
     my $status = $? >> 8;
-    my $pt = point_of(slurp("$dir/$name.out"));
+    my $pt = point_of(slurp("$dir/out"));
     SKIP: {
         Test::More::skip("$name skipped: $pt->{reason}", 3) if $pt && $pt->{skip};
-        Test::More::ok($pt, "$name: one test point") or Test::More::diag(slurp("$dir/$name.err"));
+        Test::More::ok($pt, "$name: one test point") or Test::More::diag(slurp("$dir/err"));
         Test::More::is($frc, 0, "$name: fault @args applied") or Test::More::diag($log);
         my @f = $pt ? @{ $pt->{failures} } : ();
         my @hit = grep { $_->{label} eq $a{label} } @f;
@@ -192,26 +236,28 @@ sub check_caught {
                        "$name: $a{why} fails '$a{label}'")
             or Test::More::diag("exit $status; failures: ",
                                 join('; ', map { $_->{message} } @f) || 'none',
-                                "\n", $log, slurp("$dir/$name.out"));
+                                "\n", $log, slurp("$dir/out"));
         Test::More::note("caught: $hit[0]{message}") if @hit;
     }
 }
 
-# Affinity and policy: runs scenario name of binary scen and applies the
-# fault as soon as victim is found and ready->(its /proc task directory)
-# holds (its own knobs are applied: a fault before that would be undone by
-# the worker itself). Returns the point (see point_of, {} when none) with
-# fault (its exit status, -1 when not run), fault_log and tap.
+# Affinity and policy: runs scenario of binary bin and applies fault (one
+# fault argument list) as soon as victim is found and ready->(its /proc
+# task directory) holds (its own knobs are applied: a fault before that
+# would be undone by the worker itself). Returns the point (see point_of,
+# {} when none) with fault (its exit status, -1 when not run), fault_log
+# and tap.
 sub run_faulted {
-    my ($scen, $name, $victim, $ready, @fault) = @_;
+    my %a = args_of([qw(bin scenario victim ready fault)], [], @_);
     my $dir = File::Temp::tempdir(CLEANUP => 1);
-    my $pid = start_scenario($scen, $name, "$dir/out", "$dir/err");
+    my $pid = start_scenario(bin => $a{bin}, scenario => $a{scenario}, out => "$dir/out",
+                             err => "$dir/err");
     # The scenario may take a CPU away (a FIFO spinner) while the other is
     # busy: without priority this driver and the fault would act too late.
     setpriority(0, $$, -20) or Test::More::diag("setpriority: $!");
-    my $up = wait_victim($pid, $victim, $ready);
+    my $up = wait_victim(pid => $pid, name => $a{victim}, ready => $a{ready});
     my ($frc, $log) = (-1, '');
-    ($frc, $log) = run_fault('--under', $pid, @fault) if $up;
+    ($frc, $log) = run_fault(under => $pid, args => $a{fault}) if $up;
     setpriority(0, $$, 0);
     waitpid($pid, 0);
     my $tap = slurp("$dir/out");
@@ -219,13 +265,15 @@ sub run_faulted {
     return { %$pt, fault => $frc, fault_log => $log, tap => $tap };
 }
 
-# One case, KT_SENS_REPEAT times: the fault must turn the point into "not
-# ok" with a failure labelled one of @$want (and every failure belongs to
-# the property: family).
+# One case, KT_SENS_REPEAT times: run_faulted's fault must turn the point
+# into "not ok" with a failure labelled one of @$want (and every failure
+# belongs to the property: family, a regex).
 sub check_case {
-    my ($scen, $name, $want, $family, $victim, $ready, @fault) = @_;
+    my %a = args_of([qw(bin scenario want family victim ready fault)], [], @_);
+    my ($name, $want, $family) = @a{qw(scenario want family)};
+    my @fault = @{ $a{fault} };
     for my $i (1 .. sens_repeat()) {
-        my $pt = run_faulted($scen, $name, $victim, $ready, @fault);
+        my $pt = run_faulted(map { $_ => $a{$_} } qw(bin scenario victim ready fault));
         SKIP: {
             Test::More::skip("$name: $pt->{reason}", 3) if $pt->{skip};
             Test::More::is($pt->{fault}, 0, "$name: fault @fault applied")
