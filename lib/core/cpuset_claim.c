@@ -49,7 +49,7 @@ static void list_of(char *dst, const kt_cpuset *s)
     if (!buf || kt_cpuset_format(s, buf, size) < 0)
         snprintf(dst, KT_VERDICT_STR_MAX + 1, "(%d CPUs, list lost: out of memory)", count);
     else
-        kt_verdict_cut_(dst, buf);
+        kt__verdict_cut(dst, buf);
     free(buf);
 }
 
@@ -153,7 +153,7 @@ bool kt_claim_cpus(kt_verdict *v, kt_cpus_op op, const char *label,
         kt__claim_report(v, &rec);
         return rec.passed;
     }
-    kt_verdict_cut_(t->label, label ? label : "");
+    kt__verdict_cut(t->label, label ? label : "");
     if (why[0]) {
         rc = caller_error(v, (unsigned)op < OP_COUNT ? op : KT_CPUS_SUBSET_OF, t, set,
                           bound, n, why, file, line);

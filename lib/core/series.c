@@ -495,7 +495,7 @@ bool kt_claim_series(kt_verdict *v, const kt_series *s, kt_series_op op,
     if (o.kind == HELD && !v->sink_passes)
         return true;
 
-    kt_verdict_cut_(label, s ? s->label : "(no series)");
+    kt__verdict_cut(label, s ? s->label : "(no series)");
     expected = format_head(head, sizeof(head), &g);
     format_body(body, sizeof(body), actual, &g, &o);
     snprintf(message, sizeof(message), "%s (%s): %s", label, head, body);

@@ -27,7 +27,7 @@ void kt__verdict_add_failure(kt_verdict *v, const kt_claim_record *rec);
 static inline void kt__claim_report(kt_verdict *v, const kt_claim_record *rec)
 {
     if (!rec->passed)
-        kt_verdict_add_failure_(v, rec);
+        kt__verdict_add_failure(v, rec);
     else if (v->sink)
         v->sink(v->sink_arg, KT_EVENT_PASS, rec, NULL);
 }
