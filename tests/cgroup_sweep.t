@@ -22,7 +22,7 @@ my @held;
 END { rmdir $_ for @held }
 
 # 1. A run that makes its group and waits.
-my $runner = start_scenario($bin, 'cgroup_hold', "$dir/hold.out", "$dir/hold.err");
+my $runner = start_scenario(bin => $bin, scenario => 'cgroup_hold', out => "$dir/hold.out", err => "$dir/hold.err");
 my $deadline = time() + 20;
 my $said = '';
 until ($said =~ /^ready$/m || time() > $deadline) {
@@ -56,7 +56,7 @@ is(scalar(grep { -d } @held), scalar(@held), 'its groups are left behind')
     or diag("@held");
 
 # 3. The next run's first group sweeps them and says so.
-my $r = run_prog($dir, $bin, '--filter', 'cgroup_fresh', '--verbose');
+my $r = run_prog(prog => $bin, args => ['--filter', 'cgroup_fresh', '--verbose']);
 my $pt = point_of($r->{out});
 ok($pt && $pt->{ok} && !$pt->{skip}, 'cgroup_fresh passes') or diag($r->{out}, $r->{err});
 my $notes = ref $pt->{yaml} eq 'HASH' && ref $pt->{yaml}{notes} eq 'ARRAY' ? $pt->{yaml}{notes} : [];
