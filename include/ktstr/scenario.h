@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/topology.h"
 #include "ktstr/verdict.h"
 
@@ -30,6 +31,7 @@ extern "C" {
 #endif
 
 struct kt_vcpus;
+struct kt_series;
 
 /* What a scenario body is handed besides its verdict. */
 typedef struct kt_ctx {
@@ -40,6 +42,8 @@ typedef struct kt_ctx {
     bool in_vm;           /* the body runs inside a VM-mode guest */
     kt_topology topology; /* in a guest: the topology it was booted with */
     int wire_fd;          /* private: the runner's pipe (-1 outside the runner) */
+    unsigned evidence_;   /* private: what the runner collects besides failures
+                             (passing claims, series: --artifacts, --baseline) */
 } kt_ctx;
 
 /* Options given as designated initialisers after the name. Unmet
@@ -84,6 +88,24 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
 /* The same with ctx as a void *: the rmdir_at_exit hook a scenario lends
  * code below the runner, which must not call it (kt_cg_hooks). */
 int kt_ctx_rmdir_hook(void *ctx, const char *path);
+
+/* Samples of one series kt_ctx_series sends; later ones are counted. */
+#define KT_CTX_MAX_SAMPLES 20000
+
+/* Hands series s (ktstr/series.h) to the runner for the point's
+ * artifacts (--artifacts DIR, KTSTR_ARTIFACTS): its samples go to
+ * DIR/<scenario>.csv and it is drawn in DIR/<scenario>.svg, in a panel
+ * per unit (the y axis title, e.g. "share of a CPU", "ms"), time in
+ * seconds since the point's first sample on the x axis. lo and hi are
+ * the bounds of the claim that judged it, drawn as dashed lines; NAN for
+ * none (each_at_least x: x, NAN). s is copied at the call; call it after
+ * the last kt_series_add. A point keeps at most 64 series and 100000
+ * samples (KT_CTX_MAX_SAMPLES of each series are sent); the rest is
+ * counted in a note. Returns 0, also when no artifacts are being written
+ * (nothing is sent then), or -1 with errno: EBADF outside the runner,
+ * EINVAL for a NULL s, or the pipe's error. */
+KT_API int kt_ctx_series(kt_ctx *ctx, const struct kt_series *s, const char *unit,
+                         double lo, double hi);
 
 /* Options may be omitted: KT_SCENARIO(name) is strict C11 too. */
 #define KT_SCENARIO(...) KT_SCENARIO_(__VA_ARGS__, )

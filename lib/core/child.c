@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/file.h"
 #include "base/pidstat.h"
+#include "evidence.h"
 #include "runner.h"
 #include "verdict_item.h"
 
@@ -80,7 +81,8 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
     sigprocmask(SIG_SETMASK, mask, NULL);
     ctx->wire_fd = wire_fd;
     kt_verdict_init(&v);
-    kt_verdict_set_sink(&v, wire_sink, ctx, ctx->verbose);
+    kt_verdict_set_sink(&v, wire_sink, ctx,
+                        ctx->verbose || (ctx->evidence_ & KT__EVIDENCE_PASSES));
     s->fn(ctx, &v);
     snprintf(claims, sizeof(claims), "%llu", (unsigned long long)kt_verdict_claims(&v));
     snprintf(failed, sizeof(failed), "%llu", (unsigned long long)kt_verdict_failed(&v));
@@ -197,6 +199,8 @@ static void on_line(void *arg, char *line)
     } else if (!strcmp(t, "DONE") && m.n == 2 && parse_u64(m.field[0], &r->claims) &&
                parse_u64(m.field[1], &r->failed)) {
         r->done = true;
+    } else if (kt__series_line(r, &m)) {
+        /* kt_ctx_series: kept for the artifacts */
     } else {
         r->bad_lines++;
     }
@@ -216,6 +220,7 @@ void kt_result_fini(kt_result *r)
     free_all(&r->passes);
     free_all(&r->rmdirs);
     free_all(&r->cleanup);
+    kt__series_free_all(&r->series);
     free(r->dropped);
     memset(r, 0, sizeof(*r));
 }

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "runner.h"
 
 /* A day: longer is almost surely a unit mistake (ms for s). */
@@ -16,6 +18,7 @@
 enum opt {
     OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
     OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY,
+    OPT_ARTIFACTS, OPT_BASELINE,
 };
 
 static const struct {
@@ -36,6 +39,8 @@ static const struct {
     { "--qemu", OPT_QEMU, true },
     { "--accel", OPT_ACCEL, true },
     { "--topology", OPT_TOPOLOGY, true },
+    { "--artifacts", OPT_ARTIFACTS, true },
+    { "--baseline", OPT_BASELINE, true },
 };
 
 void kt_cli_usage(FILE *fp, const char *prog)
@@ -43,7 +48,7 @@ void kt_cli_usage(FILE *fp, const char *prog)
     fprintf(fp,
             "usage: %s [--list] [--filter GLOB]... [--timeout S] [--verbose] [--help]\n"
             "          [--vm] [--topology NAME] [--kernel BZIMAGE] [--qemu PROG] [--accel A]\n"
-            "          [--shard I/N]\n"
+            "          [--shard I/N] [--artifacts DIR] [--baseline DIR]\n"
             "  --list         print the scenario names, one per line, and exit\n"
             "  --filter GLOB  run only scenarios whose name matches GLOB (fnmatch);\n"
             "                 repeatable, the union is run and counted in the plan\n"
@@ -60,12 +65,19 @@ void kt_cli_usage(FILE *fp, const char *prog)
             "  --qemu P       the QEMU program; default qemu-system-x86_64 on PATH\n"
             "  --accel A      kvm or tcg; default kvm where it can boot a Linux guest\n"
             "  --shard I/N    run the I-th of N round-robin slices of the selection\n"
+            "  --artifacts D  write D/<scenario>.json per point (claims, notes, host),\n"
+            "                 and .csv and .svg where it recorded series\n"
+            "  --baseline D   compare every numeric claim with D/<scenario>.json (an\n"
+            "                 earlier run's --artifacts); a worse value fails the point\n"
             "Environment (defaults the options override, handy under prove):\n"
             "  KTSTR_FILTER   globs separated by spaces or commas, as --filter\n"
             "  KTSTR_TIMEOUT  seconds, as --timeout\n"
             "  KTSTR_VERBOSE  1 for --verbose (0 or empty: off)\n"
             "  KTSTR_VM       1 for --vm; KTSTR_TOPOLOGY, KTSTR_KERNEL, KTSTR_QEMU,\n"
             "                 KTSTR_ACCEL and KTSTR_SHARD as the options of those names\n"
+            "  KTSTR_ARTIFACTS, KTSTR_BASELINE  as --artifacts and --baseline\n"
+            "  KTSTR_BASELINE_REL  the relative gate of --baseline, %% (default 10)\n"
+            "  KTSTR_BASELINE_ABS  its absolute gate, in each claim's units (default 0)\n"
             "Prints TAP 13 on stdout; exit status 0 when no test point is \"not ok\",\n"
             "1 when one is, 2 on a usage error.\n",
             prog, KT_TIMEOUT_MAX);
@@ -163,6 +175,60 @@ static int parse_topology(const char *what, const char *s, kt_cli *c, kt_err *er
     return 0;
 }
 
+/* ---- evidence: --artifacts, --baseline and the baseline's gates ---- */
+
+static int parse_artifacts(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    if (!*s)
+        return kt_err_set(err, EINVAL, "%s: empty (a directory to write to)", what);
+    c->artifacts = s;
+    return 0;
+}
+
+/* The baseline must be a directory now: a typo must not fail every point. */
+static int parse_baseline(const char *what, const char *s, kt_cli *c, kt_err *err)
+{
+    struct stat st;
+
+    if (!*s)
+        return kt_err_set(err, EINVAL, "%s: empty (an earlier run's --artifacts directory)", what);
+    if (stat(s, &st) < 0)
+        return kt_err_sys(err, errno, "%s '%s'", what, s);
+    if (!S_ISDIR(st.st_mode))
+        return kt_err_set(err, ENOTDIR, "%s '%s': not a directory", what, s);
+    c->baseline = s;
+    return 0;
+}
+
+/* A gate: a finite number >= 0 (for the relative one, optionally with %). */
+static int parse_gate(const char *var, bool pct, double *out, kt_err *err)
+{
+    const char *s = getenv(var);
+    size_t len = s ? strlen(s) : 0;
+    double x;
+
+    if (!s || !*s)
+        return 0;
+    if (pct && s[len - 1] == '%')
+        len--;
+    /* a plain decimal read in the C locale, whatever the user's is */
+    if (!kt__json_number(s, len, &x) || !(x >= 0) || x > 1e300)
+        return kt_err_set(err, EINVAL, "%s '%s': must be a number >= 0%s", var, s,
+                          pct ? " (a percentage)" : " (in the claims' units)");
+    *out = x;
+    return 0;
+}
+
+static int parse_gates(kt_cli *c, kt_err *err)
+{
+    c->baseline_rel = 10.0;
+    c->baseline_abs = 0.0;
+    if (parse_gate("KTSTR_BASELINE_REL", true, &c->baseline_rel, err) < 0 ||
+        parse_gate("KTSTR_BASELINE_ABS", false, &c->baseline_abs, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* One parser per option with a value, for the option and its variable. */
 static int parse_value(enum opt o, const char *what, const char *v, kt_cli *c, kt_err *err)
 {
@@ -177,6 +243,10 @@ static int parse_value(enum opt o, const char *what, const char *v, kt_cli *c, k
         return parse_accel(what, v, c, err);
     case OPT_TOPOLOGY:
         return parse_topology(what, v, c, err);
+    case OPT_ARTIFACTS:
+        return parse_artifacts(what, v, c, err);
+    case OPT_BASELINE:
+        return parse_baseline(what, v, c, err);
     default:
         return 0;
     }
@@ -191,6 +261,8 @@ static const struct {
     { "KTSTR_QEMU", OPT_QEMU },
     { "KTSTR_ACCEL", OPT_ACCEL },
     { "KTSTR_TOPOLOGY", OPT_TOPOLOGY },
+    { "KTSTR_ARTIFACTS", OPT_ARTIFACTS },
+    { "KTSTR_BASELINE", OPT_BASELINE },
 };
 
 /* Finds the option arg names, alone or as "--name=value". */
@@ -222,6 +294,8 @@ static int parse_env(kt_cli *c, kt_err *err)
     const char *vm = getenv("KTSTR_VM");
     char *save, *tok;
 
+    if (parse_gates(c, err) < 0)
+        return -1;
     for (size_t i = 0; i < sizeof(env_values) / sizeof(env_values[0]); i++) {
         const char *v = getenv(env_values[i].var);
 
@@ -294,6 +368,8 @@ int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err)
         case OPT_QEMU:
         case OPT_ACCEL:
         case OPT_TOPOLOGY:
+        case OPT_ARTIFACTS:
+        case OPT_BASELINE:
             if (parse_value(options[k].opt, options[k].name, value, c, err) < 0)
                 return -1;
             break;

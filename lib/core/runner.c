@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/escape.h"
+#include "evidence.h"
 #include "ktstr/tap.h"
 #include "runner.h"
 #include "verdict_item.h"
@@ -25,6 +26,7 @@ typedef struct run {
     sigset_t child_mask;
     int ncpus;
     bool any_not_ok;
+    kt__evidence ev;           /* artifacts and baseline (evidence.h) */
 } run;
 
 /* ---- the TAP report --------------------------------------------------- */
@@ -206,6 +208,9 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
     char why[KT_ERR_MSG_MAX + 64];
     kt_outcome o = outcome(r, ctx, why, sizeof(why));
     bool ok = o == KT_OUTCOME_PASS || o == KT_OUTCOME_SKIP;
+    kt__artifact_files files;
+
+    kt__artifacts_point(&rn->ev, ctx, r, o, why, &files);
 
     kt_tap_point(t, ok, n, ctx->name, o == KT_OUTCOME_SKIP ? KT_TAP_SKIP : KT_TAP_NONE,
                  kt_verdict_skip_reason(&r->v));
@@ -226,6 +231,9 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
         if (rn->cli->verbose)
             yaml_passes(t, r);
     }
+    if (!ok)
+        kt__artifacts_yaml(t, &files);
+    kt__artifact_files_fini(&files);
     if (!ok || rn->cli->verbose || has_notes(r)) {
         yaml_notes(t, r);
         kt_tap_yaml_int(t, "duration_ms", r->duration_ms);
@@ -273,12 +281,15 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
 
         if (rn->cli->timeout_s)
             ctx.timeout_s = rn->cli->timeout_s;
+        ctx.evidence_ = rn->ev.want;
         if (kt_reqs_check(&s->opts, rn->ncpus, &why) < 0) {
+            kt__artifacts_skip(&rn->ev, &ctx, why.msg);
             kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
             kt_tap_end(&rn->tap);
             continue;
         }
         kt_child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, &r);
+        kt__baseline_check(&rn->ev, &ctx, &r);
         if (r.end == KT_END_INTERRUPTED) {
             int sig = r.status;
 
@@ -392,6 +403,11 @@ int kt_main(int argc, char **argv)
         kt_tap_version(&rn.tap);
         kt_tap_plan_skip_all(&rn.tap, why);
         rc = 0;
+        goto out;
+    }
+    if (kt__evidence_open(&rn.ev, &cli, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        rc = 2;
         goto out;
     }
     rn.ncpus = kt_affinity_cpus();

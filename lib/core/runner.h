@@ -14,6 +14,7 @@
  *   PASS|FAIL <label> <op> <expected> <actual> <message> <file> <line>
  *   NOTE <text>     SKIP <reason>     DROP <text>     RMDIR <path>
  *   DONE <claims> <failed>            (the body returned)
+ *   SERIES ...      SAMPLES ...       (kt_ctx_series: see evidence.h)
  */
 #ifndef KTSTR_LIB_RUNNER_H
 #define KTSTR_LIB_RUNNER_H
@@ -52,6 +53,11 @@ typedef struct kt_cli {
     const char *qemu;          /* --qemu / KTSTR_QEMU, or NULL */
     const char *accel;         /* --accel / KTSTR_ACCEL: "kvm", "tcg" or NULL */
     kt_topology topology;      /* --topology / KTSTR_TOPOLOGY (resolved), or all 0 */
+    /* evidence (evidence.h) */
+    const char *artifacts;     /* --artifacts / KTSTR_ARTIFACTS: a directory, or NULL */
+    const char *baseline;      /* --baseline / KTSTR_BASELINE: a directory, or NULL */
+    double baseline_rel;       /* KTSTR_BASELINE_REL, % (default 10) */
+    double baseline_abs;       /* KTSTR_BASELINE_ABS (default 0) */
 } kt_cli;
 
 /* Parses the KTSTR_FILTER, KTSTR_TIMEOUT and KTSTR_VERBOSE environment
@@ -131,13 +137,15 @@ typedef struct kt_result {
     bool done;                 /* DONE arrived: the body returned */
     uint64_t claims, failed;   /* from DONE; else what was streamed */
     kt_verdict v;              /* failures, notes, skip reason */
-    kt__vec passes;            /* struct kt_verdict_item *: --verbose only */
+    kt__vec passes;            /* struct kt_verdict_item *: --verbose, artifacts, baseline */
     uint64_t passes_dropped;   /* beyond KT_VERDICT_MAX_FAILURES, or no memory */
     kt__vec rmdirs;            /* char *: paths to remove when it is over */
     kt__vec cleanup;           /* char *: the runner's own notes (rmdir errors) */
     uint64_t cleanup_dropped;  /* such notes lost for want of memory */
     char *dropped;             /* the verdict's last "N more ... not kept" */
     uint64_t bad_lines;        /* malformed or overlong wire lines */
+    kt__vec series;            /* kt__evseries (evidence.h): kt_ctx_series, artifacts only */
+    uint64_t series_dropped;   /* series samples beyond the bounds, not kept */
     kt_end end;
     int status;
     int64_t duration_ms;
