@@ -6,6 +6,7 @@
 #   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness)
 #   tests/progs/*.c   -> build/tests/progs/<name> (helpers the .t files run)
 #   tests/bench/*.c   -> build/bench/<name>
+#   tests/tools/*.c   -> build/tools/<name>  (make report's renderer)
 #   scenarios/*.c     -> build/scenarios/<name>.t
 
 CC      ?= cc
@@ -33,13 +34,15 @@ PROG_SRC  := $(wildcard tests/progs/*.c)
 PROGS     := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOLS     := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 SCEN_SRC  := $(wildcard scenarios/*.c)
 SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run check bench install uninstall clean soak calibrate kernel FORCE
-all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
+.PHONY: all run check bench install uninstall clean soak calibrate kernel report FORCE
+all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(TOOLS) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
 # a gcc build must not link gcc objects with clang's sanitizer runtime).
@@ -72,6 +75,10 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
 
+$(B)/tools/%: $(B)/obj/tests/tools/%.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+
 $(B)/scenarios/%.t: $(B)/obj/scenarios/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
@@ -83,14 +90,24 @@ $(B)/hdrcheck/%.o: include/%.h $(B)/.flags
 	printf '#include <%s>\ntypedef int kt_hdrcheck_;\n' $(<:include/%=%) | \
 	  $(CC) -std=c11 -Iinclude $(WARN) -Wpedantic -x c -c - -o $@
 
+# Every point's artifacts (DIR/<scenario>.json, .csv, .svg) land in
+# build/artifacts/ unless KTSTR_ARTIFACTS names another directory.
 run: all
-	prove build/scenarios/
+	KTSTR_ARTIFACTS="$${KTSTR_ARTIFACTS:-$(B)/artifacts}" prove build/scenarios/
+
+# build/report/index.html from an artifacts directory (README: Evidence).
+ARTIFACTS ?= $(B)/artifacts
+report: $(B)/tools/report
+	@mkdir -p $(B)/report
+	$(B)/tools/report $(ARTIFACTS) $(B)/report/index.html
+	@echo "report: $(B)/report/index.html"
 
 # tests/install.t runs `make install` again: hand it the same variables so
 # nothing is rebuilt under the running tests. A user's KTSTR_* settings for
 # `make run` must not change what the framework's own tests see.
 check: all
 	env -u KTSTR_FILTER -u KTSTR_TIMEOUT -u KTSTR_VERBOSE \
+	  -u KTSTR_ARTIFACTS -u KTSTR_BASELINE -u KTSTR_BASELINE_REL -u KTSTR_BASELINE_ABS \
 	KT_CC='$(CC)' KT_SAN='$(SAN)' KT_CFLAGS='$(CFLAGS)' KT_LDFLAGS='$(LDFLAGS)' \
 	  prove build/tests/ tests/*.t
 
