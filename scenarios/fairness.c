@@ -5,7 +5,14 @@
  * Every scenario measures over a window that starts WARMUP_MS after the
  * workers are released (thread start-up and the first load balancing are
  * left out) and lasts WINDOW_MS; CPU time is each worker's own CPU clock
- * read at both ends of the window. */
+ * read at both ends of the window.
+ *
+ * The same clocks are also read every INTERVAL_MS within the window: each
+ * worker's share of a CPU per interval is a series (ktw<N>.share), judged
+ * interval by interval (a worker starved for a few hundred ms barely
+ * moves the window's spread, but shows as intervals near 0) and handed to
+ * the runner for the artifacts' plot. */
+#include <math.h>
 #include <ktstr.h>
 
 #include <errno.h>
@@ -15,6 +22,8 @@
 
 #define WARMUP_MS 300
 #define WINDOW_MS 1500
+#define INTERVAL_MS 100
+#define RATIO_INTERVALS 3        /* ratios over 300 ms */
 #define MAX_WORKERS 512
 #define NCPU_MAX 1024
 
@@ -33,6 +42,22 @@
 #define NICE5_TOL 0.3
 /* calibration: ratio_nice10; idle n=20 min 9.112 p50 9.148 max 9.485; loaded n=20 min 9.111 p50 9.300 max 9.415; threshold 1024/110 +/- 1.5 (7.5x the worst deviation, 0.198: the nice-10 side gets only ~0.14 s; the fault gives ~1) */
 #define NICE10_TOL 1.5
+/* provisional (not calibrated; set from a few short functional runs):
+ * every worker's share of a CPU in every interval at least this fraction
+ * of its fair share (ncpus / workers); the window's fair share here is
+ * 0.5 and intervals were seen at 0.45-0.55 idle. */
+#define INTERVAL_FAIR_FRAC_MIN 0.2
+/* provisional: the nice-0 / nice-5 and nice-0 / nice-10 CPU time ratios
+ * over every 300 ms (the window's are 3.06 and 9.3; equal nice gives 1;
+ * over 100 ms the nice-10 worker was seen with no CPU at all at load 3) */
+#define INTERVAL_NICE5_LO 1.5
+#define INTERVAL_NICE5_HI 8.0
+#define INTERVAL_NICE10_LO 2.5
+#define INTERVAL_NICE10_HI 60.0
+/* provisional: the heavy / light group ratio over every 300 ms (3 over
+ * the window; equal weights give 1) */
+#define INTERVAL_CGROUP_LO 1.5
+#define INTERVAL_CGROUP_HI 8.0
 /* calibration: cgroup_ratio; idle n=20 min 2.986 p50 2.990 max 3.044; loaded n=20 min 2.976 p50 3.023 max 3.059; threshold 3 +/- 0.3 (5x the worst deviation, 0.059; the fault gives ~1) */
 #define CGROUP_TOL 0.3
 
@@ -45,6 +70,86 @@ static void cpu_snapshot(const kt_work *w, uint64_t *out)
         out[i] = kt_work_cpu_ns(w, i);
 }
 
+/* Each worker's share of a CPU per interval (ktw<N>.share). */
+typedef struct shares {
+    kt_series *s[MAX_WORKERS];
+    size_t n;
+} shares;
+
+static void shares_free(shares *sh)
+{
+    for (size_t i = 0; i < sh->n; i++)
+        kt_series_free(sh->s[i]);
+    sh->n = 0;
+}
+
+/* Sleeps through the window from t0 in INTERVAL_MS steps, adding each
+ * worker's CPU share over each step to its series. cpu0 holds the CPU
+ * times at t0. Series that cannot be allocated stay NULL (a claim on one
+ * fails as a caller error, never passes). */
+static void sample_shares(const kt_work *w, shares *sh, const uint64_t *cpu0, uint64_t t0)
+{
+    uint64_t prev[MAX_WORKERS], tprev = t0, end = t0 + (uint64_t)WINDOW_MS * 1000000u;
+    size_t n = kt_work_count(w);
+
+    sh->n = n;
+    for (size_t i = 0; i < n; i++) {
+        char label[32];
+
+        snprintf(label, sizeof(label), "ktw%zu.share", i);
+        sh->s[i] = kt_series_new(label);
+        prev[i] = cpu0[i];
+    }
+    for (uint64_t now = t0; now < end; tprev = now) {
+        uint64_t left_ms = (end - now + 999999u) / 1000000u;
+
+        kt_sleep_ms(left_ms < INTERVAL_MS ? (unsigned)left_ms : INTERVAL_MS);
+        now = kt_now_ns();
+        for (size_t i = 0; i < n; i++) {
+            uint64_t c = kt_work_cpu_ns(w, i);
+
+            kt_series_add(sh->s[i], now, (double)(c - prev[i]) / (double)(now - tprev));
+            prev[i] = c;
+        }
+    }
+}
+
+/* The ratio of two workers' CPU time over every RATIO_INTERVALS
+ * consecutive intervals (a light worker may get no slice at all in one
+ * 100 ms interval: a nice-10 one runs ~3 ms in ~30 ms), stamped at the
+ * last of them. */
+static kt_series *ratio_series(const char *label, const kt_series *num, const kt_series *den)
+{
+    kt_series *r = kt_series_new(label);
+    size_t n = kt_series_count(num) < kt_series_count(den) ? kt_series_count(num)
+                                                            : kt_series_count(den);
+    const double *a = kt_series_values(num), *b = kt_series_values(den);
+    const uint64_t *t = kt_series_times(num);
+    uint64_t prev = n ? t[0] - (t[1 % n] - t[0]) : 0;
+
+    for (size_t i = 0; i + RATIO_INTERVALS <= n; i += RATIO_INTERVALS) {
+        double x = 0, y = 0;
+
+        /* shares weighted by their interval's length: CPU time */
+        for (size_t k = i; k < i + RATIO_INTERVALS; k++) {
+            double dt = (double)(t[k] - (k ? t[k - 1] : prev));
+
+            x += a[k] * dt;
+            y += b[k] * dt;
+        }
+        kt_series_add(r, t[i + RATIO_INTERVALS - 1], y > 0 ? x / y : INFINITY);
+    }
+    return r;
+}
+
+/* Hands every share series to the runner, drawn with the bound lo. */
+static void shares_hand_over(kt_ctx *ctx, const shares *sh, double lo)
+{
+    for (size_t i = 0; i < sh->n; i++)
+        if (sh->s[i])
+            kt_ctx_series(ctx, sh->s[i], "share of a CPU", lo, NAN);
+}
+
 /* Per-CPU times at both ends of the window, when a scenario wants them. */
 typedef struct cpu_window {
     kt_procstat ps;
@@ -53,10 +158,10 @@ typedef struct cpu_window {
 } cpu_window;
 
 /* Starts w, skips the warm-up and measures each worker's CPU time over the
- * window into used[] (seconds), and the per-CPU times into cw when it is
- * not NULL (its ps open). Returns the window's wall time in seconds, or
- * -1 with a skip recorded. */
-static double run_window(kt_work *w, kt_verdict *v, double *used, cpu_window *cw)
+ * window into used[] (seconds), its share per interval into sh, and the
+ * per-CPU times into cw when it is not NULL (its ps open). Returns the
+ * window's wall time in seconds, or -1 with a skip recorded. */
+static double run_window(kt_work *w, kt_verdict *v, double *used, shares *sh, cpu_window *cw)
 {
     uint64_t before[MAX_WORKERS], after[MAX_WORKERS], t0, t1;
     size_t i, n = kt_work_count(w);
@@ -72,7 +177,7 @@ static double run_window(kt_work *w, kt_verdict *v, double *used, cpu_window *cw
     cpu_snapshot(w, before);
     if (cw && kt_procstat_read(&cw->ps, cw->before, NCPU_MAX, &err) < 0)
         lines = -1;
-    kt_sleep_ms(WINDOW_MS);
+    sample_shares(w, sh, before, t0);
     cpu_snapshot(w, after);
     if (cw && lines == 0)
         lines = kt_procstat_read(&cw->ps, cw->after, NCPU_MAX, &err);
@@ -120,8 +225,9 @@ static double max_idle_fraction(const cpu_window *cw)
 KT_SCENARIO(fair_equal_hogs, .timeout_s = 20)
 {
     kt_work_spec spec = { .kind = KT_WORK_SPIN };
-    double used[MAX_WORKERS], wall, share_spread, jain, cpu_idle_max;
+    double used[MAX_WORKERS], wall, share_spread, jain, cpu_idle_max, fair;
     cpu_window *cw = calloc(1, sizeof(*cw));
+    shares sh = { .n = 0 };
     kt_summary s;
     kt_work *w = NULL;
     kt_err err;
@@ -145,7 +251,7 @@ KT_SCENARIO(fair_equal_hogs, .timeout_s = 20)
         goto out;
     }
     n = kt_work_count(w);
-    wall = run_window(w, v, used, cw);
+    wall = run_window(w, v, used, &sh, cw);
     if (wall < 0)
         goto out;
     if (kt_summarize(used, n, NULL, &s, &err) != 0) {
@@ -163,7 +269,12 @@ KT_SCENARIO(fair_equal_hogs, .timeout_s = 20)
     CLAIM(v, share_spread, at_most, SPREAD_MAX);
     CLAIM(v, jain, at_least, JAIN_MIN);
     CLAIM(v, cpu_idle_max, at_most, IDLE_MAX);
+    fair = n > (size_t)ctx->ncpus ? (double)ctx->ncpus / (double)n : 1.0;
+    for (size_t i = 0; i < sh.n; i++)
+        CLAIM_SERIES(v, sh.s[i], each_at_least, INTERVAL_FAIR_FRAC_MIN * fair);
+    shares_hand_over(ctx, &sh, INTERVAL_FAIR_FRAC_MIN * fair);
 out:
+    shares_free(&sh);
     kt_work_free(w);
     kt_procstat_close(&cw->ps);
     free(cw);
@@ -189,6 +300,8 @@ KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
 {
     double used[4], wall, ratio_nice5, ratio_nice10;
     int cpus[2], cpu_a, cpu_b, n;
+    shares sh = { .n = 0 };
+    kt_series *r5, *r10;
     kt_work *w;
     kt_err err;
 
@@ -208,10 +321,12 @@ KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
         kt_work_free(w);
         return;
     }
-    wall = run_window(w, v, used, NULL);
+    wall = run_window(w, v, used, &sh, NULL);
     kt_work_free(w);
-    if (wall < 0)
+    if (wall < 0) {
+        shares_free(&sh);
         return;
+    }
     ratio_nice5 = used[1] > 0 ? used[0] / used[1] : 1e9;
     ratio_nice10 = used[3] > 0 ? used[2] / used[3] : 1e9;
     kt_verdict_note(v, "CPU %d: nice 0 %.3f s, nice 5 %.3f s, ratio %.3f (weights %.0f:%.0f = %.3f)",
@@ -222,6 +337,16 @@ KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
                     WEIGHT_NICE0 / WEIGHT_NICE10);
     CLAIM(v, ratio_nice5, near, WEIGHT_NICE0 / WEIGHT_NICE5, NICE5_TOL);
     CLAIM(v, ratio_nice10, near, WEIGHT_NICE0 / WEIGHT_NICE10, NICE10_TOL);
+    r5 = ratio_series("ratio_nice5", sh.s[0], sh.s[1]);
+    r10 = ratio_series("ratio_nice10", sh.s[2], sh.s[3]);
+    CLAIM_SERIES(v, r5, each_between, INTERVAL_NICE5_LO, INTERVAL_NICE5_HI);
+    CLAIM_SERIES(v, r10, each_between, INTERVAL_NICE10_LO, INTERVAL_NICE10_HI);
+    shares_hand_over(ctx, &sh, NAN);
+    kt_ctx_series(ctx, r5, "ratio", INTERVAL_NICE5_LO, INTERVAL_NICE5_HI);
+    kt_ctx_series(ctx, r10, "ratio", INTERVAL_NICE10_LO, INTERVAL_NICE10_HI);
+    kt_series_free(r5);
+    kt_series_free(r10);
+    shares_free(&sh);
 }
 
 /* Two groups weighted 1 : 3 (cpu.weight 100 and 300), one spinner each
@@ -232,6 +357,8 @@ KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
 {
     double used[2], wall, cgroup_ratio;
     int cpu;
+    shares sh = { .n = 0 };
+    kt_series *ratio = NULL;
     kt_cgroup *light = NULL, *heavy = NULL;
     kt_cg_hooks hooks = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_work *w = NULL;
@@ -254,7 +381,7 @@ KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
         kt_verdict_skip(v, "%s", err.msg);
         goto out;
     }
-    wall = run_window(w, v, used, NULL);
+    wall = run_window(w, v, used, &sh, NULL);
     if (wall < 0)
         goto out;
     cgroup_ratio = used[0] > 0 ? used[1] / used[0] : 1e9;
@@ -262,7 +389,13 @@ KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
                     "ratio %.3f (cgroup v%d)", cpu, wall, used[0], used[1], cgroup_ratio,
                     (int)kt_cgroup_version(light));
     CLAIM(v, cgroup_ratio, near, 3.0, CGROUP_TOL);
+    ratio = ratio_series("cgroup_ratio", sh.s[1], sh.s[0]);
+    CLAIM_SERIES(v, ratio, each_between, INTERVAL_CGROUP_LO, INTERVAL_CGROUP_HI);
+    shares_hand_over(ctx, &sh, NAN);
+    kt_ctx_series(ctx, ratio, "ratio", INTERVAL_CGROUP_LO, INTERVAL_CGROUP_HI);
 out:
+    kt_series_free(ratio);
+    shares_free(&sh);
     kt_work_free(w);
     kt_cgroup_destroy(heavy, &err);
     kt_cgroup_destroy(light, &err);

@@ -1,17 +1,33 @@
 /* Starvation: with every CPU oversubscribed, every runnable task still
- * makes progress within a bounded time. */
+ * makes progress within a bounded time.
+ *
+ * Two series per worker, sampled by the scenario while they run:
+ * ktw<N>.stale_ms, how long ago it last made progress (every SAMPLE_MS:
+ * the gaps as they open, so a plot shows when a worker was held off), and
+ * ktw<N>.share, its share of a CPU over each INTERVAL_MS. A worker that
+ * still makes progress every few ms but gets almost no CPU for a while
+ * keeps its gaps short; its share shows it. */
 #include <ktstr.h>
 
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #define RUN_MS 1500
+#define SAMPLE_MS 10
+#define INTERVAL_MS 100
+#define MAX_WORKERS 1024
 
 /* calibration: max_gap_ms_worst; idle n=20 min 12.0 p50 12.0 max 12.6; loaded n=20 min 16.0 p50 21.0 max 21.0; threshold 150 (7x the worst seen; on the shared machine at load 8-12 up to 304 ms was seen without RT load; the SCHED_FIFO fault gives 540-2000) */
 #define MAX_GAP_MS 150.0
+/* provisional (not calibrated; set from a few short functional runs):
+ * every worker's share of a CPU in every 100 ms at least this much. Each
+ * CPU runs two spinners, a yielder and a duty worker: about 0.25 each
+ * idle; 0.03-0.5 was seen at load 3 (the yielder lowest). */
+#define INTERVAL_SHARE_MIN 0.005
 
 /* A number from a one-line file (a sysctl), or -1 when it cannot be read. */
 static long read_long(const char *path)
@@ -23,6 +39,59 @@ static long read_long(const char *path)
         return -1;
     x = strtol(buf, &end, 10);
     return end != buf ? x : -1;
+}
+
+/* Both series of every worker. */
+typedef struct watch {
+    size_t n;
+    kt_series *stale[MAX_WORKERS], *share[MAX_WORKERS];
+    uint64_t cpu[MAX_WORKERS];
+} watch;
+
+static void watch_free(watch *wt)
+{
+    for (size_t i = 0; i < wt->n; i++) {
+        kt_series_free(wt->stale[i]);
+        kt_series_free(wt->share[i]);
+    }
+    wt->n = 0;
+}
+
+/* Samples every worker of w for RUN_MS into wt. */
+static void watch_run(const kt_work *w, watch *wt)
+{
+    uint64_t t0 = kt_now_ns(), tshare = t0, end = t0 + (uint64_t)RUN_MS * 1000000u;
+
+    wt->n = kt_work_count(w) < MAX_WORKERS ? kt_work_count(w) : MAX_WORKERS;
+    for (size_t i = 0; i < wt->n; i++) {
+        char label[48];
+
+        snprintf(label, sizeof(label), "ktw%zu.stale_ms", i);
+        wt->stale[i] = kt_series_new(label);
+        snprintf(label, sizeof(label), "ktw%zu.share", i);
+        wt->share[i] = kt_series_new(label);
+        wt->cpu[i] = kt_work_cpu_ns(w, i);
+    }
+    for (uint64_t now = t0; now < end;) {
+        bool interval;
+
+        kt_sleep_ms(SAMPLE_MS);
+        now = kt_now_ns();
+        interval = now - tshare >= (uint64_t)INTERVAL_MS * 1000000u || now >= end;
+        for (size_t i = 0; i < wt->n; i++) {
+            uint64_t last = kt_work_last_progress_ns(w, i);
+
+            kt_series_add(wt->stale[i], now, now > last ? (double)(now - last) / 1e6 : 0.0);
+            if (interval) {
+                uint64_t c = kt_work_cpu_ns(w, i);
+
+                kt_series_add(wt->share[i], now, (double)(c - wt->cpu[i]) / (double)(now - tshare));
+                wt->cpu[i] = c;
+            }
+        }
+        if (interval)
+            tshare = now;
+    }
 }
 
 /* Per CPU: two pinned spinners, a pinned yielder and a pinned duty worker
@@ -41,6 +110,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
     char cpus[4096];
     int ids[CPU_SETSIZE], count;
     double max_gap_ms_worst = 0.0;
+    watch wt = { .n = 0 };
     size_t i, k;
     unsigned worst = 0;
     kt_work *w;
@@ -75,7 +145,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
         kt_work_free(w);
         return;
     }
-    kt_sleep_ms(RUN_MS);
+    watch_run(w, &wt);
     kt_work_stop(w);
     for (i = 0; i < kt_work_count(w); i++) {
         kt_work_result r;
@@ -104,6 +174,13 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
                     read_long("/proc/sys/kernel/sched_rt_period_us"));
     kt_verdict_note(v, "longest gap of all %.2f ms, by ktw%u", max_gap_ms_worst, worst);
     CLAIM(v, max_gap_ms_worst, at_most, MAX_GAP_MS);
+    for (i = 0; i < wt.n; i++) {
+        CLAIM_SERIES(v, wt.stale[i], each_at_most, MAX_GAP_MS);
+        CLAIM_SERIES(v, wt.share[i], each_at_least, INTERVAL_SHARE_MIN);
+        kt_ctx_series(ctx, wt.stale[i], "ms since last progress", NAN, MAX_GAP_MS);
+        kt_ctx_series(ctx, wt.share[i], "share of a CPU", INTERVAL_SHARE_MIN, NAN);
+    }
+    watch_free(&wt);
     kt_work_free(w);
 }
 

@@ -39,6 +39,18 @@ static const char *const palette[] = {
 };
 #define NCOLORS (sizeof(palette) / sizeof(palette[0]))
 
+/* The look of the k-th series of a panel: ten colours, then the same
+ * ten dotted, so a series looks the same in its line and its legend. */
+static const char *color_of(size_t k)
+{
+    return palette[k % NCOLORS];
+}
+
+static const char *dash_of(size_t k)
+{
+    return (k / NCOLORS) % 2 ? " stroke-dasharray=\"2 2\"" : "";
+}
+
 typedef struct out {
     kt__vec *v;
     int err;
@@ -328,17 +340,35 @@ static void draw_axes(out *o, const frame *f, const panel *p)
     put(o, "</text>\n");
 }
 
+/* Bound labels sit at the right end of their line; one that would
+ * overlap another moves left a slot at a time. */
+#define LABEL_H 14
+#define LABEL_SLOT 96
+
 static void draw_bounds(out *o, const panel *p)
 {
+    double placed_y[2 * KT__SERIES_MAX];
+    int placed_slot[2 * KT__SERIES_MAX], nplaced = 0;
+
     for (int i = 0; i < p->nbounds; i++) {
         double y = py(p, p->bounds[i]);
+        int slot = 0;
 
+        for (bool clash = true; clash; ) {
+            clash = false;
+            for (int k = 0; k < nplaced; k++)
+                if (placed_slot[k] == slot && fabs(placed_y[k] - y) < LABEL_H)
+                    clash = true;
+            slot += clash;
+        }
+        placed_y[nplaced] = y;
+        placed_slot[nplaced++] = slot;
         putf(o, "<line class=\"bound\" x1=\"%d\" x2=\"%d\" y1=\"", LEFT, LEFT + PLOT_W);
         put_fix(o, y);
         put(o, "\" y2=\"");
         put_fix(o, y);
         put(o, "\" stroke=\"" BOUND_COLOR "\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n");
-        putf(o, "<text class=\"bound\" x=\"%d\" y=\"", LEFT + PLOT_W - 4);
+        putf(o, "<text class=\"bound\" x=\"%d\" y=\"", LEFT + PLOT_W - 4 - slot * LABEL_SLOT);
         put_fix(o, y - 4);
         put(o, "\" text-anchor=\"end\" fill=\"" BOUND_COLOR "\">bound ");
         put_num(o, p->bounds[i]);
@@ -346,12 +376,12 @@ static void draw_bounds(out *o, const panel *p)
     }
 }
 
-static void open_polyline(out *o, const kt__evseries *s, const char *color)
+static void open_polyline(out *o, const kt__evseries *s, size_t k)
 {
     put(o, "<polyline class=\"series\" data-series=\"");
     put_text(o, s->label);
-    putf(o, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-            "stroke-linejoin=\"round\" points=\"", color);
+    putf(o, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s "
+            "stroke-linejoin=\"round\" points=\"", color_of(k), dash_of(k));
 }
 
 static void close_polyline(out *o, const kt__evseries *s)
@@ -364,7 +394,7 @@ static void close_polyline(out *o, const kt__evseries *s)
 /* A series as polylines over its runs of finite samples (a NaN or an
  * infinity breaks the line), then a dot per sample when it is short. */
 static void draw_series(out *o, const frame *f, const panel *p, const kt__evseries *s,
-                        const char *color, uint64_t t0)
+                        size_t k0, uint64_t t0)
 {
     const uint64_t *t = s->t.v;
     const double *x = s->x.v;
@@ -382,7 +412,7 @@ static void draw_series(out *o, const frame *f, const panel *p, const kt__evseri
             continue;
         }
         if (!open)
-            open_polyline(o, s, color);
+            open_polyline(o, s, k0);
         e = fix2(pt + (open ? 1 : 0), px(f, secs(t[k], t0)));
         if (open)
             pt[0] = ' ';
@@ -403,13 +433,14 @@ static void draw_series(out *o, const frame *f, const panel *p, const kt__evseri
         put_fix(o, px(f, secs(t[k], t0)));
         put(o, "\" cy=\"");
         put_fix(o, py(p, x[k]));
-        putf(o, "\" r=\"2.5\" fill=\"%s\"/>\n", color);
+        putf(o, "\" r=\"2.5\" fill=\"%s\"/>\n", color_of(k0));
     }
 }
 
 static void draw_legend(out *o, const panel *p, const kt__evseries *s, size_t n)
 {
     int x = 0, row = 0, y0 = p->top + PLOT_H + AXIS_H + 4;
+    size_t k = 0;
 
     for (size_t i = 0; i <= n; i++) {
         const char *label = i < n ? s[i].label : "bound";
@@ -425,8 +456,9 @@ static void draw_legend(out *o, const panel *p, const kt__evseries *s, size_t n)
         y = y0 + row * LEGEND_ROW;
         putf(o, "<g class=\"legend\"><line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" "
                 "stroke=\"%s\" stroke-width=\"%s\"%s/>",
-             LEFT + x, LEFT + x + 20, y, y, i < n ? palette[i % NCOLORS] : BOUND_COLOR,
-             i < n ? "2" : "1.5", i < n ? "" : " stroke-dasharray=\"6 4\"");
+             LEFT + x, LEFT + x + 20, y, y, i < n ? color_of(k) : BOUND_COLOR,
+             i < n ? "2" : "1.5", i < n ? dash_of(k) : " stroke-dasharray=\"6 4\"");
+        k++;
         putf(o, "<text x=\"%d\" y=\"%d\">", LEFT + x + 26, y + 4);
         put_text(o, label);
         if (i < n && s[i].x.n == 0)
@@ -505,9 +537,9 @@ int kt__svg_plot(kt__vec *outv, const char *title, const char *note,
              LEFT, p->top, PLOT_W, PLOT_H);
         draw_axes(&o, &f, p);
         draw_bounds(&o, p);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0, nth = 0; i < n; i++)
             if (same_unit(&s[i], p->unit))
-                draw_series(&o, &f, p, &s[i], palette[i % NCOLORS], t0);
+                draw_series(&o, &f, p, &s[i], nth++, t0);
         draw_legend(&o, p, s, n);
         put(&o, "</g>\n");
     }
