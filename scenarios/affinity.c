@@ -2,10 +2,17 @@
  * cpuset cgroup) runs only there. Observed three ways per worker: the
  * perf software group's cpu-migrations (through the monitor), the CPU the
  * thread last ran on (field 39 of /proc/<tid>/task/<tid>/stat, sampled
- * every few ms) and the allowed mask the kernel holds for it. */
+ * every few ms) and the allowed mask the kernel holds for it.
+ *
+ * The CPU each sample saw is also kept as a series per worker (ktw<N>.cpu)
+ * and plotted in the artifacts with the worker's own CPU as its bound: a
+ * pinned worker is a flat line on it, and a stray sample shows when it
+ * ran elsewhere. The exact CPU-set claims already judge every sample, so
+ * the series adds no claim. */
 #include <ktstr.h>
 
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <time.h>
@@ -64,6 +71,7 @@ typedef struct watch {
     kt_cpuset used;       /* the CPUs those reads showed */
     kt_cpuset allowed;    /* every CPU an allowed mask read held */
     long long kmig;       /* se.nr_migrations over the window (-1: unknown) */
+    kt_series *seen;      /* the CPU of every sample that parsed */
 } watch;
 
 /* Samples every worker's last CPU and allowed mask every SAMPLE_MS for
@@ -84,6 +92,7 @@ static void sample(watch *w, int n, long window_ms)
             if (c >= 0) {
                 w[i].samples++;
                 kt_cpuset_add(&w[i].used, c);
+                kt_series_add(w[i].seen, kt_now_ns(), (double)c);
             }
             if (sched_getaffinity(w[i].tid, sizeof(set), &set) == 0)
                 kt_cpuset_add_mask(&w[i].allowed, &set, sizeof(set));
@@ -115,11 +124,25 @@ static int fill_watch(kt_work *work, watch *w, int n, const int *cpu_of, int ncp
     for (int i = 0; i < n; i++) {
         kt_work_result r;
 
+        char label[32];
+
         if (kt_work_get(work, (size_t)i, &r, err) != 0)
             return -1;
-        w[i] = (watch){ .tid = r.tid, .cpu = cpu_of[i % ncpu] };
+        snprintf(label, sizeof(label), "ktw%d.cpu", i);
+        w[i] = (watch){ .tid = r.tid, .cpu = cpu_of[i % ncpu], .seen = kt_series_new(label) };
     }
     return 0;
+}
+
+/* Hands every worker's CPU series to the runner and frees them. */
+static void hand_over(kt_ctx *ctx, watch *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (w[i].seen)
+            kt_ctx_series(ctx, w[i].seen, "CPU", w[i].cpu, w[i].cpu);
+        kt_series_free(w[i].seen);
+        w[i].seen = NULL;
+    }
 }
 
 /* Starts the spinners of spec, lets them settle, then watches them for the
@@ -202,7 +225,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
 {
     int cpus[MAX_PINNED], ncpu, n;
     char list[MAX_PINNED * 8] = "";
-    watch w[MAX_WORKERS];
+    watch w[MAX_WORKERS] = { { 0 } };
     kt_cpuset mask = { 0 };
     kt_work *work = NULL;
     kt_monitor *m = NULL;
@@ -228,6 +251,7 @@ KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
     kt_verdict_note(v, "%d spinners pinned over CPUs %s, %d ms window", n, list, WINDOW_MS);
     judge(v, kt_monitor_timeline(m), w, n, MIGRATIONS_MAX, &mask);
 out:
+    hand_over(ctx, w, n);
     kt_monitor_free(m);
     kt_work_free(work);
 }
@@ -238,7 +262,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
 {
     int cpus[2], n = 2;
     char one[16];
-    watch w[MAX_WORKERS];
+    watch w[MAX_WORKERS] = { { 0 } };
     kt_cpuset cpuset = { 0 }, cpus_allowed = { 0 };
     kt_work *work = NULL;
     kt_monitor *m = NULL;
@@ -283,6 +307,7 @@ KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = 
                     WINDOW_MS);
     judge(v, kt_monitor_timeline(m), w, n, CPUSET_MIGRATIONS_MAX, &cpuset);
 out:
+    hand_over(ctx, w, n);
     kt_monitor_free(m);
     kt_work_free(work);
     if (kt_cgroup_destroy(g, &err) != 0)

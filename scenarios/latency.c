@@ -6,11 +6,20 @@
  * Closed-loop workers record one sample per wake, so a thread starved for
  * a second leaves one huge sample among thousands of small ones: p50 and
  * p99 describe the common case, and only the max (or the spread of the
- * per-wakee means) sees a stall. Hence every scenario claims the max too. */
+ * per-wakee means) sees a stall. Hence every scenario claims the max too.
+ *
+ * Over time: the workers' iteration counters are read every INTERVAL_MS,
+ * giving the mean time per event in each interval (a ping-pong wake, a
+ * timer tick, a fan-out round) as a series. A stretch of slow wakes too
+ * short for the p99 and too mild for the max (100 ms of 1 ms wakes among
+ * 400000 of 4 us) shows as one slow interval, judged by a series claim;
+ * an interval with no event at all counts as one event of the whole
+ * interval (a lower bound of the real time). */
 #include <ktstr.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +27,7 @@
 #include <time.h>
 
 #define WINDOW_MS 2000
+#define INTERVAL_MS 100
 
 /* Thresholds, all in microseconds unless named otherwise. The kernel's
  * own figure behind the max bounds: with RT throttling (or the fair
@@ -68,6 +78,14 @@
 /* calibration: rounds; idle n=20 min 2952 p50 3085 max 3239; loaded n=20 min 3444 p50 3481 max 3512; threshold 500 (5.9x below the fewest seen) */
 #define FANOUT_MIN_ROUNDS 500
 
+/* provisional (not calibrated; set from a few short functional runs):
+ * the mean time per event in every 100 ms. Ping-pong: one wake of either
+ * side (1-5 us seen, idle and loaded); timer: one tick of the 1000 us
+ * period (1000-1100 us seen); fan-out: one round (0.6-1 ms seen). */
+#define CYCLE_MAX_US 1000.0
+#define TICK_PERIOD_MAX_US 5000.0
+#define ROUND_MAX_US 50000.0
+
 /* Bounds of one ping-pong scenario: a row of data, not a branch. */
 typedef struct wake_bounds {
     double p50_us, p99_us, max_us;
@@ -117,9 +135,56 @@ static void note_hist(kt_verdict *v, const char *what, const kt_hist_summary *s)
                     us(s->p50), us(s->p90), us(s->p99), us(s->p999), us(s->max), s->mean / 1000.0);
 }
 
-/* Adds the specs, runs them for the window and stops them; false (and a
- * skip with the library's reason) when they could not start. */
-static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, size_t n)
+/* The events counted for a series: the iterations of workers first ..
+ * first + count - 1, as the mean time per event over each interval. */
+typedef struct rate_probe {
+    const char *label;
+    size_t first, count;
+    kt_series *s;                 /* filled by run_window */
+} rate_probe;
+
+static uint64_t probe_events(const kt_work *w, const rate_probe *p)
+{
+    uint64_t n = 0;
+
+    for (size_t i = p->first; i < p->first + p->count; i++)
+        n += kt_work_iterations(w, i);
+    return n;
+}
+
+/* Sleeps through the window, adding p's mean time per event (us) over
+ * each INTERVAL_MS to p->s. */
+static void sample_rate(const kt_work *w, rate_probe *p)
+{
+    uint64_t t0 = kt_now_ns(), end = t0 + (uint64_t)WINDOW_MS * 1000000u, tprev = t0;
+    uint64_t prev = probe_events(w, p);
+
+    p->s = kt_series_new(p->label);
+    for (uint64_t now = t0; now < end; tprev = now) {
+        uint64_t left_ms = (end - now + 999999u) / 1000000u, events;
+
+        kt_sleep_ms(left_ms < INTERVAL_MS ? (unsigned)left_ms : INTERVAL_MS);
+        now = kt_now_ns();
+        events = probe_events(w, p);
+        kt_series_add(p->s, now, (double)(now - tprev) / 1000.0 /
+                                     (double)(events > prev ? events - prev : 1));
+        prev = events;
+    }
+}
+
+/* Hands p's series to the runner and frees it. */
+static void probe_done(kt_ctx *ctx, rate_probe *p, double bound)
+{
+    kt_ctx_series(ctx, p->s, "us per event", NAN, bound);
+    kt_series_free(p->s);
+    p->s = NULL;
+}
+
+/* Adds the specs, runs them for the window (sampling probe) and stops
+ * them; false (and a skip with the library's reason) when they could
+ * not start. */
+static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, size_t n,
+                       rate_probe *probe)
 {
     kt_err err;
 
@@ -133,7 +198,7 @@ static bool run_window(kt_verdict *v, kt_work *w, const kt_work_spec *specs, siz
         kt_verdict_skip(v, "%s", err.msg);
         return false;
     }
-    kt_sleep_ms(WINDOW_MS);
+    sample_rate(w, probe);
     kt_work_stop(w);
     return true;
 }
@@ -155,6 +220,7 @@ static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_
     /* the CPUs this process may run on, so that a run under taskset
      * pins spinners only to CPUs it was given */
     int ncpu = kt_allowed_cpus(ids, CPU_SETSIZE, &err);
+    rate_probe cycle = { "wake_cycle_us", 0, 2, NULL };   /* both sides' wakes */
 
     if (ncpu < 1) {
         kt_verdict_skip(v, "%s", err.msg);
@@ -172,7 +238,7 @@ static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_
         kt_verdict_skip(v, "%s", err.msg);
         return;
     }
-    if (run_window(v, w, specs, loaded ? 2 : 1)) {
+    if (run_window(v, w, specs, loaded ? 2 : 1, &cycle)) {
         kt_work_latency(w, KT_WORK_PINGPONG, &lat);
         kt_hist_summarize(&lat, &s);
         if (loaded)
@@ -183,6 +249,8 @@ static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_
         CLAIM_AS(v, "wake_p50_us", us(s.p50), at_most, b->p50_us);
         CLAIM_AS(v, "wake_p99_us", us(s.p99), at_most, b->p99_us);
         CLAIM_AS(v, "wake_max_us", us(s.max), at_most, b->max_us);
+        CLAIM_SERIES(v, cycle.s, each_at_most, CYCLE_MAX_US);
+        probe_done(ctx, &cycle, CYCLE_MAX_US);
     }
     kt_work_free(w);
 }
@@ -209,12 +277,13 @@ KT_SCENARIO(lat_timer_periodic, .timeout_s = 20)
     kt_work *w = kt_work_new(0, &err);
     kt_hist lat;
     kt_hist_summary s;
+    rate_probe period = { "tick_period_us", 0, 1, NULL };
 
     if (!w) {
         kt_verdict_skip(v, "%s", err.msg);
         return;
     }
-    if (run_window(v, w, &spec, 1)) {
+    if (run_window(v, w, &spec, 1, &period)) {
         kt_work_latency(w, KT_WORK_TIMER, &lat);
         kt_hist_summarize(&lat, &s);
         kt_verdict_note(v, "period %d us over %d ms", TIMER_PERIOD_US, WINDOW_MS);
@@ -223,6 +292,8 @@ KT_SCENARIO(lat_timer_periodic, .timeout_s = 20)
         CLAIM_AS(v, "ticks", s.count, at_least, TIMER_MIN_TICKS);
         CLAIM_AS(v, "late_p99_us", us(s.p99), at_most, TIMER_P99_US);
         CLAIM_AS(v, "late_max_us", us(s.max), at_most, TIMER_MAX_US);
+        CLAIM_SERIES(v, period.s, each_at_most, TICK_PERIOD_MAX_US);
+        probe_done(ctx, &period, TICK_PERIOD_MAX_US);
     }
     kt_work_free(w);
 }
@@ -252,12 +323,13 @@ KT_SCENARIO(wake_fanout, .timeout_s = 20)
     double p99_worst = 0, max_worst = 0, mean_lo = 0, mean_hi = 0;
     int64_t missed_worst = INT64_MIN;
     char label[64];
+    rate_probe round = { "round_us", 0, 1, NULL };   /* the waker's rounds */
 
     if (!w) {
         kt_verdict_skip(v, "%s", err.msg);
         return;
     }
-    if (!run_window(v, w, &spec, 1)) {
+    if (!run_window(v, w, &spec, 1, &round)) {
         kt_work_free(w);
         return;
     }
@@ -303,6 +375,8 @@ KT_SCENARIO(wake_fanout, .timeout_s = 20)
     CLAIM_AS(v, "wake_p99_us_worst", p99_worst, at_most, FANOUT_P99_US);
     CLAIM_AS(v, "wake_max_us_worst", max_worst, at_most, FANOUT_MAX_US);
     CLAIM_AS(v, "wake_mean_spread_us", mean_hi - mean_lo, at_most, FANOUT_MEAN_SPREAD_US);
+    CLAIM_SERIES(v, round.s, each_at_most, ROUND_MAX_US);
+    probe_done(ctx, &round, ROUND_MAX_US);
     kt_work_free(w);
 }
 

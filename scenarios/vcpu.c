@@ -10,6 +10,11 @@
  *
  * Shares are run_ns (schedstat) over the window's wall time. A warm-up
  * before the window lets the vCPUs reach their steady state first.
+ *
+ * Over time: the same timeline, cut into INTERVAL_TICKS ticks (100 ms at
+ * the monitor's 100 Hz), gives each vCPU's share per interval as a series
+ * ("CPU <n>/KVM.share"), judged interval by interval and plotted in the
+ * artifacts.
  */
 #include <ktstr.h>
 
@@ -43,6 +48,16 @@
 /* calibration: halt_wait_frac_worst; idle n=20 min 0.9972 p50 0.9976 max 0.9979; loaded n=20 min 0.9961 p50 0.9968 max 0.9977; threshold 0.5 (2x below the worst seen; on the shared machine 0.585 was seen once; a stopped VMM gives 0) */
 #define HALT_WAIT_MIN 0.5
 #define HALT_WAKE_MS 10
+
+/* provisional (not calibrated; set from a few short functional runs):
+ * per 100 ms, a spinning vCPU's share over its fair share at least this
+ * (0.3 over the window), a halted vCPU's share at most this (0.05 over
+ * the window), an overcommitted vCPU's share of a CPU at least this (its
+ * fair share is 0.5) */
+#define SPIN_INTERVAL_MIN 0.1
+#define HALT_INTERVAL_MAX 0.2
+#define OVERCOMMIT_INTERVAL_MIN 0.05
+#define INTERVAL_TICKS 10
 
 /* Twice as many spinning vCPUs as CPUs share the CPUs evenly. */
 /* calibration: jain; idle n=20 min 0.99999 p50 1 max 1; loaded n=20 min 0.9950 p50 0.9988 max 1; threshold 0.9 (20x the worst shortfall from 1, 0.005; one vCPU of 4 reniced to +19 gives 0.758) */
@@ -285,6 +300,44 @@ static void vcpu_shares(const kt_monitor *mon, const vmm *m, kt_verdict *v,
     }
 }
 
+/* vCPU i's share of a CPU (run_ns over wall time) per INTERVAL_TICKS
+ * ticks, times scale, labelled "<comm>.share". */
+static kt_series *share_series(const kt_timeline *tl, const vmm *m, int i, double scale)
+{
+    char label[48];
+    kt_series *s;
+    size_t ticks = kt_timeline_ticks(tl);
+
+    snprintf(label, sizeof(label), "%s.share", m->vcpus[i].comm);
+    s = kt_series_new(label);
+    for (size_t t = 0; t + INTERVAL_TICKS < ticks; t += INTERVAL_TICKS) {
+        uint64_t run = 0, wall = 0, ts;
+
+        if (kt_timeline_total(tl, i, KT_F_RUN_NS, t, t + INTERVAL_TICKS, &run, &wall) < 0 ||
+            wall == 0 || kt_timeline_time(tl, i, t + INTERVAL_TICKS, &ts) < 0)
+            break;   /* gone: the series ends, its claims count what is there */
+        kt_series_add(s, ts, (double)run / (double)wall * scale);
+    }
+    return s;
+}
+
+/* Judges every vCPU's share series against [lo, hi] (NAN: open) and
+ * hands it to the runner. */
+static void judge_shares(kt_ctx *ctx, kt_verdict *v, const kt_monitor *mon, const vmm *m,
+                         double scale, double lo, double hi, const char *unit)
+{
+    for (int i = 0; i < m->nr; i++) {
+        kt_series *s = share_series(kt_monitor_timeline(mon), m, i, scale);
+
+        if (!isnan(lo))
+            CLAIM_SERIES(v, s, each_at_least, lo);
+        if (!isnan(hi))
+            CLAIM_SERIES(v, s, each_at_most, hi);
+        kt_ctx_series(ctx, s, unit, lo, hi);
+        kt_series_free(s);
+    }
+}
+
 static void note_summary(kt_verdict *v, const char *what, const double *x, int n)
 {
     kt_summary s;
@@ -353,6 +406,7 @@ KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true)
     note_summary(v, "CPU share", share, m.nr);
     kt_verdict_note(v, "fair share %.3f of a CPU each", fair);
     CLAIM(v, share_of_fair_worst, at_least, SPIN_SHARE_MIN);
+    judge_shares(ctx, v, mon, &m, 1.0 / fair, SPIN_INTERVAL_MIN, NAN, "share of its fair share");
     kt_monitor_free(mon);
     vmm_stop(&m);
 }
@@ -395,6 +449,7 @@ KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true)
     note_summary(v, "halt_wait_ns per wall ns", wait_frac, m.nr);
     CLAIM(v, cpu_share_worst, at_most, HALT_SHARE_MAX);
     CLAIM(v, halt_wait_frac_worst, at_least, HALT_WAIT_MIN);
+    judge_shares(ctx, v, mon, &m, 1.0, NAN, HALT_INTERVAL_MAX, "share of a CPU");
     kt_monitor_free(mon);
     vmm_stop(&m);
 }
@@ -427,6 +482,7 @@ KT_SCENARIO(vcpu_overcommit_fair, .timeout_s = 20, .needs_kvm = true)
                     (double)ctx->ncpus / m.nr);
     CLAIM(v, jain, at_least, OVERCOMMIT_JAIN_MIN);
     CLAIM(v, spread, at_most, OVERCOMMIT_SPREAD_MAX);
+    judge_shares(ctx, v, mon, &m, 1.0, OVERCOMMIT_INTERVAL_MIN, NAN, "share of a CPU");
     kt_monitor_free(mon);
     vmm_stop(&m);
 }
