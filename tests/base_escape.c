@@ -183,11 +183,80 @@ static void t_wire_context(void)
     check_str(line + 5 + strlen(want), "\tx\\\\y\\tz\n");
 }
 
+/* ---- the shared tables: JSON, XML, CSV --------------------------------- */
+
+static void t_json_table(void)
+{
+    char buf[256];
+
+    kt__escape(buf, sizeof(buf), "a\"b\\c/\b\f\n\r\t\x01\x1f\x7f", &kt__escape_json);
+    check_str(buf, "a\\\"b\\\\c/\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f");
+    kt__escape(buf, sizeof(buf), "\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80", &kt__escape_json);
+    check_str(buf, "\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80");   /* well-formed: as is */
+    for (int c = 1; c < 0x20; c++) {
+        char s[2] = { (char)c, '\0' };
+
+        /* every control byte has a JSON form within the width bound */
+        check_uint(kt__escape(NULL, 0, s, &kt__escape_json), <=, KT__ESCAPE_MAX_WIDTH);
+        check(kt__escape(NULL, 0, s, &kt__escape_json) > 1);
+    }
+}
+
+/* Ill-formed UTF-8 (Unicode's table 3-7) byte by byte as the table's
+ * bad_utf8 form; well-formed sequences whole; a sequence cut by the end
+ * of len or by a NUL is ill-formed. */
+static void t_utf8_check(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "\xc3\xa9", "\xc3\xa9" },
+        { "\xc0\xaf", "??" },                 /* overlong '/' */
+        { "\xe0\x80\xaf", "???" },            /* overlong, 3 bytes */
+        { "\xed\xa0\x80", "???" },            /* a surrogate */
+        { "\xf4\x90\x80\x80", "????" },       /* above U+10FFFF */
+        { "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+        { "\xff\xfe", "??" },
+        { "\xe2\x9c", "??" },                  /* cut short by the end */
+        { "a\x80" "b", "a?b" },                /* a lone continuation byte */
+        { "\xc3" "A", "?A" },
+    };
+    static const kt__escape_rules q = { .bad_utf8 = "?" };
+    char buf[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        kt__escape(buf, sizeof(buf), cases[i].in, &q);
+        if (!check_str(buf, cases[i].out))
+            test_msg("case %zu", i);
+    }
+    check_uint(kt__escape_n(buf, sizeof(buf), "\xe2\x9c\x93", 2, &q), ==, 2);
+    check_str(buf, "??");                       /* len cuts the sequence */
+    kt__escape(buf, 4, "\xe2\x9c\x93z", &q);
+    check_str(buf, "\xe2\x9c\x93");             /* a sequence fits whole or not at all */
+    kt__escape(buf, 3, "\xe2\x9c\x93z", &q);
+    check_str(buf, "");
+}
+
+static void t_xml_csv_tables(void)
+{
+    char buf[256];
+
+    kt__escape(buf, sizeof(buf), "<a href=\"x\">&'</a>\t\n", &kt__escape_xml);
+    check_str(buf, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;\t\n");
+    kt__escape(buf, sizeof(buf), "a\x01\x7f\xff", &kt__escape_xml);
+    check_str(buf, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");   /* XML 1.0 has no form for these */
+    kt__escape(buf, sizeof(buf), "say \"hi\", a,b\nc", &kt__escape_csv);
+    check_str(buf, "say \"\"hi\"\", a,b c");
+}
+
 int main(void)
 {
     TEST(t_rules(), "a table: its forms, \\xNN for other control bytes, a ctrl literal, UTF-8 as is");
     TEST(t_measure_and_cut(), "measures like snprintf; cuts only between whole forms; len bounds s");
     TEST(t_tap_contexts(), "TAP descriptions and YAML strings: every byte as the old escapers wrote it");
     TEST(t_wire_context(), "wire fields: every byte as the old escaper wrote it");
+    TEST(t_json_table(), "kt__escape_json: JSON's escapes, \\u00NN for the other control bytes");
+    TEST(t_utf8_check(), "bad_utf8: ill-formed UTF-8 byte by byte, well-formed sequences whole");
+    TEST(t_xml_csv_tables(), "kt__escape_xml and kt__escape_csv");
     return test_done();
 }
