@@ -181,7 +181,9 @@ static bool series_samples(kt_result *r, const kt_wire_msg *m)
         if (errno || (*end != ' ' && *end))
             return false;
         p = *end ? end + 1 : end;
-        if (!s || s->t.n >= s->want || room == 0 ||
+        if (!s)
+            continue;   /* a series not kept: its SERIES line counted it */
+        if (s->t.n >= s->want || room == 0 ||
             kt__vec_reserve(&s->t, 1, NULL, "series") < 0 ||
             kt__vec_reserve(&s->x, 1, NULL, "series") < 0) {
             r->series_dropped++;   /* over a bound, or out of memory */
