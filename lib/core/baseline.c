@@ -141,24 +141,25 @@ static void fail_baseline(kt_result *r, const char *path, const char *why)
     r->failed++;
 }
 
-/* Every claim the parent kept: failures, then passes (the sidecar's order). */
-static const kt_claim_record *claim_at(const kt_result *r, size_t i)
+/* The i-th claim the parent kept: its first nfail failures (those before
+ * the comparison added its own), then its passes: the sidecar's order. */
+static const kt_claim_record *claim_at(const kt_result *r, size_t nfail, size_t i)
 {
     struct kt_verdict_item *const *pass = r->passes.v;
 
-    if (i < r->v.failures_kept)
+    if (i < nfail)
         return kt_verdict_failure(&r->v, i);
-    i -= r->v.failures_kept;
+    i -= nfail;
     return i < r->passes.n ? &pass[i]->rec : NULL;
 }
 
 /* How many claims before the i-th carry the same label. */
-static size_t occurrence(const kt_result *r, size_t i, const char *label)
+static size_t occurrence(const kt_result *r, size_t nfail, size_t i, const char *label)
 {
     size_t k = 0;
 
     for (size_t j = 0; j < i; j++)
-        k += strcmp(claim_at(r, j)->label, label) == 0;
+        k += strcmp(claim_at(r, nfail, j)->label, label) == 0;
     return k;
 }
 
@@ -183,18 +184,18 @@ static void regressed(kt_result *r, const kt__evidence *ev, const kt_claim_recor
 static size_t compare(kt_result *r, const kt__evidence *ev, const kt__json *claims,
                       size_t *missing)
 {
-    size_t n = r->v.failures_kept + r->passes.n, compared = 0;
+    size_t nfail = r->v.failures_kept, n = nfail + r->passes.n, compared = 0;
 
     *missing = 0;
     for (size_t i = 0; i < n; i++) {
-        const kt_claim_record *c = claim_at(r, i);
+        const kt_claim_record *c = claim_at(r, nfail, i);
         const kt__json *old, *actual;
         double a, b, pct;
         int rc;
 
         if (direction(c->op) == WORSE_NONE || !number_in(c->actual, strlen(c->actual), &b))
             continue;
-        old = find_claim(claims, c->label, occurrence(r, i, c->label));
+        old = find_claim(claims, c->label, occurrence(r, nfail, i, c->label));
         if (!old || strcmp(kt__json_get_str(old, "op"), c->op) != 0) {
             (*missing)++;
             continue;
