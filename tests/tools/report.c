@@ -116,6 +116,7 @@ static void read_point(const char *dir, point *p)
 
     p->name = p->stem;
     p->outcome = "unreadable";
+    p->duration_ms = -1;
     snprintf(path, sizeof(path), "%s/%s.json", dir, p->stem);
     if (kt__read_file(path, MAX_SIDECAR, &text, &err) < 0) {
         snprintf(p->error, sizeof(p->error), "%s", err.msg);
