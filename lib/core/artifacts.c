@@ -261,14 +261,20 @@ static int append_csv_field(kt__vec *out, const char *s)
 static int render_csv(kt__vec *out, const kt__evseries *s, size_t n, uint64_t t0)
 {
     static const char head[] = "series,unit,t_ms,value\n";
+    kt__vec prefix = KT__VEC_INIT(char);
+    int rc = 0;
 
     if (append(out, head, sizeof(head) - 1) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
         const uint64_t *t = s[i].t.v;
         const double *x = s[i].x.v;
 
-        for (size_t k = 0; k < s[i].x.n; k++) {
+        /* the quoted label and unit once per series, copied per row */
+        prefix.n = 0;
+        if (append_csv_field(&prefix, s[i].label) < 0 || append_csv_field(&prefix, s[i].unit) < 0)
+            rc = -1;
+        for (size_t k = 0; k < s[i].x.n && rc == 0; k++) {
             char row[96];
             uint64_t dt = t[k] >= t0 ? t[k] - t0 : 0;
             int len = snprintf(row, sizeof(row), "%" PRIu64 ".%06" PRIu64 ",", dt / 1000000u,
@@ -278,12 +284,12 @@ static int render_csv(kt__vec *out, const kt__evseries *s, size_t n, uint64_t t0
                 len += snprintf(row + len, sizeof(row) - (size_t)len, "nan\n");
             else
                 len += snprintf(row + len, sizeof(row) - (size_t)len, "%.10g\n", x[k]);
-            if (append_csv_field(out, s[i].label) < 0 || append_csv_field(out, s[i].unit) < 0 ||
-                append(out, row, (size_t)len) < 0)
-                return -1;
+            if (append(out, prefix.v, prefix.n) < 0 || append(out, row, (size_t)len) < 0)
+                rc = -1;
         }
     }
-    return 0;
+    kt__vec_free(&prefix);
+    return rc;
 }
 
 /* The earliest first sample of any series: the plots' and the CSV's 0. */

@@ -5,7 +5,8 @@
  *   place) for a point the size of the catalog's largest (starve_none: 25
  *   claims, 10 notes, 16 series of 1320 samples in all), against writing
  *   the same bytes to the same three files with plain write() and
- *   rename() in the same run: the goal is at most 5 ms a point;
+ *   rename() in the same run: the goal is at most 5 ms a point; and the
+ *   rendering alone (the bytes in memory);
  * - a passing CLAIM_SERIES per sample, against a bare loop comparing the
  *   same samples in the same run.
  *
@@ -147,7 +148,7 @@ static int bench_artifacts(void)
     kt_result r;
     kt_ctx ctx = { "starve_none", 2, 20, false, false, { 0 }, -1, 0 };
     kt__vec bufs[3] = { KT__VEC_INIT(char), KT__VEC_INIT(char), KT__VEC_INIT(char) };
-    double point[REPS], raw[REPS], ratio[REPS];
+    double point[REPS], raw[REPS], ratio[REPS], render[REPS];
     size_t bytes;
 
     if (!mkdtemp(dir)) {
@@ -179,11 +180,21 @@ static int bench_artifacts(void)
         }
         t2 = now_ns();
         kt__artifact_files_fini(&f);
+        {
+            kt__vec b[3] = { KT__VEC_INIT(char), KT__VEC_INIT(char), KT__VEC_INIT(char) };
+            double t3 = now_ns();
+
+            kt__artifacts_render(&ev, ctx.name, &r, KT_OUTCOME_FAIL, NULL, &b[0], &b[1], &b[2]);
+            render[k] = (now_ns() - t3) / 1e6;
+            for (int i = 0; i < 3; i++)
+                kt__vec_free(&b[i]);
+        }
         point[k] = (t1 - t0) / 1e6;
         raw[k] = (t2 - t1) / 1e6;
         ratio[k] = point[k] / raw[k];
     }
     printf("bench: artifacts.point %.3f ms\n", median(point, REPS));
+    printf("bench: artifacts.render %.3f ms\n", median(render, REPS));
     printf("bench: artifacts.raw_write %.3f ms\n", median(raw, REPS));
     printf("bench: artifacts.ratio %.1f x\n", median(ratio, REPS));
     printf("bench: artifacts.bytes %zu bytes\n", bytes);
