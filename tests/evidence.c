@@ -99,10 +99,10 @@ static void t_stem(void)
 /* Lines from a pipe into a result, as child.c's reader does. */
 static void feed(void *arg, char *line)
 {
-    kt_result *r = arg;
-    kt_wire_msg m;
+    kt__result *r = arg;
+    kt__wire_msg m;
 
-    if (kt_wire_split(line, &m) < 0 || !kt__series_line(r, &m))
+    if (kt__wire_split(line, &m) < 0 || !kt__series_line(r, &m))
         r->bad_lines++;
 }
 
@@ -110,8 +110,8 @@ static void t_series_wire(void)
 {
     kt_ctx ctx = { "x", 1, 1, false, false, { 0 }, -1, KT__EVIDENCE_SERIES };
     kt_series *s = kt_series_new("ktw0.share");
-    kt_result r;
-    kt_wire_reader rd;
+    kt__result r;
+    kt__wire_reader rd;
     int p[2];
     const kt__evseries *got;
 
@@ -120,7 +120,7 @@ static void t_series_wire(void)
         kt_series_add(s, 1000u + (uint64_t)i * 7u, i == 3 ? NAN : 0.1 * i);
     check_int(kt_ctx_series(&ctx, s, "u", 0.4, NAN), ==, -1);   /* no wire */
     check_int(errno, ==, EBADF);
-    if (!check_int(pipe(p), ==, 0) || !check_int(kt_wire_reader_init(&rd), ==, 0))
+    if (!check_int(pipe(p), ==, 0) || !check_int(kt__wire_reader_init(&rd), ==, 0))
         return;
     ctx.wire_fd = p[1];
     check_int(kt_ctx_series(&ctx, NULL, "u", NAN, NAN), ==, -1);
@@ -130,7 +130,7 @@ static void t_series_wire(void)
     check_int(kt_ctx_series(&ctx, s, "nothing sent", NAN, NAN), ==, 0);
     ctx.evidence_ = KT__EVIDENCE_SERIES;
     close(p[1]);   /* about 20 KiB: the pipe held it all */
-    while (kt_wire_read(&rd, p[0], feed, &r) == 0)
+    while (kt__wire_read(&rd, p[0], feed, &r) == 0)
         ;
     close(p[0]);
     check_uint(r.bad_lines, ==, 0);
@@ -147,7 +147,7 @@ static void t_series_wire(void)
         check(isnan(((const double *)got->x.v)[3]));
     }
     kt__series_free_all(&r.series);
-    kt_wire_reader_fini(&rd);
+    kt__wire_reader_fini(&rd);
     kt_series_free(s);
 }
 
@@ -155,32 +155,32 @@ static void t_series_wire(void)
  * malformed lines refused. */
 static void t_series_bounds(void)
 {
-    kt_result r;
+    kt__result r;
     char line[256];
-    kt_wire_msg m;
+    kt__wire_msg m;
 
     memset(&r, 0, sizeof(r));
     for (int i = 0; i < KT__SERIES_MAX + 2; i++) {
         snprintf(line, sizeof(line), "SERIES\ts%d\tu\t7ff8000000000000\t7ff8000000000000\t2\t1", i);
-        check(kt_wire_split(line, &m) == 0 && kt__series_line(&r, &m));
+        check(kt__wire_split(line, &m) == 0 && kt__series_line(&r, &m));
     }
     check_uint(r.series.n, ==, KT__SERIES_MAX);
     /* 1 dropped by each child-side count, 2 announced by each series too many */
     check_uint(r.series_dropped, ==, KT__SERIES_MAX + 2 + 2 * 2);
     snprintf(line, sizeof(line), "SAMPLES\ts0\t1:3ff0000000000000 2:4000000000000000 3:0");
-    check(kt_wire_split(line, &m) == 0 && kt__series_line(&r, &m));
+    check(kt__wire_split(line, &m) == 0 && kt__series_line(&r, &m));
     check_uint(((const kt__evseries *)r.series.v)[0].x.n, ==, 2);   /* it announced 2 */
     check_uint(r.series_dropped, ==, KT__SERIES_MAX + 2 + 4 + 1);
     snprintf(line, sizeof(line), "SAMPLES\tnobody\t1:0");
-    check(kt_wire_split(line, &m) == 0 && kt__series_line(&r, &m));   /* counted, kept nowhere */
+    check(kt__wire_split(line, &m) == 0 && kt__series_line(&r, &m));   /* counted, kept nowhere */
     snprintf(line, sizeof(line), "SAMPLES\ts1\t1:zz");
-    check(kt_wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
+    check(kt__wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
     snprintf(line, sizeof(line), "SAMPLES\ts1\t-1:0");
-    check(kt_wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
+    check(kt__wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
     snprintf(line, sizeof(line), "SERIES\ts\tu\tnot-hex\t0\t1\t0");
-    check(kt_wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
+    check(kt__wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
     snprintf(line, sizeof(line), "NOTE\tx");
-    check(kt_wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
+    check(kt__wire_split(line, &m) == 0 && !kt__series_line(&r, &m));
     kt__series_free_all(&r.series);
 }
 

@@ -82,7 +82,7 @@ static void cpu_model(char *out, size_t n)
     kt__vec_free(&text);
 }
 
-int kt__evidence_open(kt__evidence *ev, const kt_cli *c, kt_err *err)
+int kt__evidence_open(kt__evidence *ev, const kt__cli *c, kt_err *err)
 {
     struct utsname u;
 
@@ -149,9 +149,9 @@ static void json_dropped(kt__jw *w, uint64_t n, const char *what, bool passed)
     json_claim(w, &c, passed);
 }
 
-static void json_claims(kt__jw *w, const kt_result *r)
+static void json_claims(kt__jw *w, const kt__result *r)
 {
-    struct kt_verdict_item *const *pass = r->passes.v;
+    struct kt__verdict_item *const *pass = r->passes.v;
 
     kt__jw_arr(w, "claims");
     for (size_t i = 0; i < r->v.failures_kept; i++)
@@ -167,7 +167,7 @@ static void json_claims(kt__jw *w, const kt_result *r)
 
 /* The notes, in the order the YAML lists them (runner.c, yaml_notes),
  * then why the point did not pass, then what the series bounds dropped. */
-static void json_notes(kt__jw *w, const kt_result *r, const char *why)
+static void json_notes(kt__jw *w, const kt__result *r, const char *why)
 {
     char *const *cleanup = r->cleanup.v;
     uint64_t notes_dropped = r->v.notes_dropped + r->cleanup_dropped;
@@ -201,17 +201,17 @@ static void json_notes(kt__jw *w, const kt_result *r, const char *why)
     kt__jw_end(w);
 }
 
-/* VM mode and sched_ext add their maps here, from what kt_result holds
+/* VM mode and sched_ext add their maps here, from what kt__result holds
  * of them: "vm": { "accel", "kernel", "topology", "boot_ms" } and
  * "scheduler": { "name", "exit", ... }, as the YAML has them. */
-static void json_vm_scheduler(kt__jw *w, const kt_result *r)
+static void json_vm_scheduler(kt__jw *w, const kt__result *r)
 {
     (void)w;
     (void)r;
 }
 
 static void json_point(kt__jw *w, const kt__evidence *ev, const char *name,
-                       const kt_result *r, kt_outcome o, const char *why)
+                       const kt__result *r, kt_outcome o, const char *why)
 {
     const char *reason = kt_verdict_skip_reason(&r->v);
     char skipped[KT_VERDICT_STR_MAX + 16];
@@ -303,7 +303,7 @@ static uint64_t time_origin(const kt__evseries *s, size_t n)
     return t0 == UINT64_MAX ? 0 : t0;
 }
 
-int kt__artifacts_render(const kt__evidence *ev, const char *name, const kt_result *r,
+int kt__artifacts_render(const kt__evidence *ev, const char *name, const kt__result *r,
                          kt_outcome o, const char *why, kt__vec *json, kt__vec *csv,
                          kt__vec *svg)
 {
@@ -414,7 +414,7 @@ static void write_all(const kt__evidence *ev, const char *name, kt__vec *bufs,
     }
 }
 
-void kt__artifacts_point(const kt__evidence *ev, const kt_ctx *ctx, const kt_result *r,
+void kt__artifacts_point(const kt__evidence *ev, const kt_ctx *ctx, const kt__result *r,
                          kt_outcome o, const char *why, kt__artifact_files *f)
 {
     kt__vec bufs[3] = { KT__VEC_INIT(char), KT__VEC_INIT(char), KT__VEC_INIT(char) };
@@ -437,14 +437,14 @@ void kt__artifacts_point(const kt__evidence *ev, const kt_ctx *ctx, const kt_res
 
 void kt__artifacts_skip(const kt__evidence *ev, const kt_ctx *ctx, const char *reason)
 {
-    kt_result r;
+    kt__result r;
     kt__artifact_files f;
 
     if (!ev->dir)
         return;
     memset(&r, 0, sizeof(r));
     kt_verdict_init(&r.v);
-    r.passes = (kt__vec)KT__VEC_INIT(struct kt_verdict_item *);
+    r.passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r.cleanup = (kt__vec)KT__VEC_INIT(char *);
     kt__artifacts_point(ev, ctx, &r, KT_OUTCOME_SKIP, reason, &f);
     kt__artifact_files_fini(&f);

@@ -129,7 +129,7 @@ static const kt__json *find_claim(const kt__json *claims, const char *label, siz
 /* ---- the check -------------------------------------------------------- */
 
 /* A failure of the point itself: the baseline cannot be used. */
-static void fail_baseline(kt_result *r, const char *path, const char *why)
+static void fail_baseline(kt__result *r, const char *path, const char *why)
 {
     char msg[2 * KT_ERR_MSG_MAX + 64];
     kt_claim_record c = { "baseline", "baseline", "a readable baseline", "unusable",
@@ -143,9 +143,9 @@ static void fail_baseline(kt_result *r, const char *path, const char *why)
 
 /* The i-th claim the parent kept: its first nfail failures (those before
  * the comparison added its own), then its passes: the sidecar's order. */
-static const kt_claim_record *claim_at(const kt_result *r, size_t nfail, size_t i)
+static const kt_claim_record *claim_at(const kt__result *r, size_t nfail, size_t i)
 {
-    struct kt_verdict_item *const *pass = r->passes.v;
+    struct kt__verdict_item *const *pass = r->passes.v;
 
     if (i < nfail)
         return kt_verdict_failure(&r->v, i);
@@ -154,7 +154,7 @@ static const kt_claim_record *claim_at(const kt_result *r, size_t nfail, size_t 
 }
 
 /* How many claims before the i-th carry the same label. */
-static size_t occurrence(const kt_result *r, size_t nfail, size_t i, const char *label)
+static size_t occurrence(const kt__result *r, size_t nfail, size_t i, const char *label)
 {
     size_t k = 0;
 
@@ -163,7 +163,7 @@ static size_t occurrence(const kt_result *r, size_t nfail, size_t i, const char 
     return k;
 }
 
-static void regressed(kt_result *r, const kt__evidence *ev, const kt_claim_record *c,
+static void regressed(kt__result *r, const kt__evidence *ev, const kt_claim_record *c,
                       const char *a, double pct)
 {
     char label[KT_VERDICT_STR_MAX + 16], msg[3 * KT_VERDICT_STR_MAX];
@@ -181,7 +181,7 @@ static void regressed(kt_result *r, const kt__evidence *ev, const kt_claim_recor
 
 /* Compares r's claims with the sidecar's; returns how many it compared,
  * *missing how many numeric ones the sidecar lacks. */
-static size_t compare(kt_result *r, const kt__evidence *ev, const kt__json *claims,
+static size_t compare(kt__result *r, const kt__evidence *ev, const kt__json *claims,
                       size_t *missing)
 {
     size_t nfail = r->v.failures_kept, n = nfail + r->passes.n, compared = 0;
@@ -217,7 +217,7 @@ static size_t compare(kt_result *r, const kt__evidence *ev, const kt__json *clai
     return compared;
 }
 
-void kt__baseline_check(const kt__evidence *ev, const kt_ctx *ctx, kt_result *r)
+void kt__baseline_check(const kt__evidence *ev, const kt_ctx *ctx, kt__result *r)
 {
     kt__vec text = KT__VEC_INIT(char);
     kt_err err = { 0, "" };

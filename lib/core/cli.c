@@ -13,7 +13,7 @@
 #include "runner.h"
 
 /* A day: longer is almost surely a unit mistake (ms for s). */
-#define KT_TIMEOUT_MAX 86400
+#define TIMEOUT_MAX 86400
 
 enum opt {
     OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
@@ -43,7 +43,7 @@ static const struct {
     { "--baseline", OPT_BASELINE, true },
 };
 
-void kt_cli_usage(FILE *fp, const char *prog)
+void kt__cli_usage(FILE *fp, const char *prog)
 {
     fprintf(fp,
             "usage: %s [--list] [--filter GLOB]... [--timeout S] [--verbose] [--help]\n"
@@ -80,7 +80,7 @@ void kt_cli_usage(FILE *fp, const char *prog)
             "  KTSTR_BASELINE_ABS  its absolute gate, in each claim's units (default 0)\n"
             "Prints TAP 13 on stdout; exit status 0 when no test point is \"not ok\",\n"
             "1 when one is, 2 on a usage error.\n",
-            prog, KT_TIMEOUT_MAX);
+            prog, TIMEOUT_MAX);
 }
 
 /* `what` names the source of the value: "--timeout" or "KTSTR_TIMEOUT". */
@@ -96,15 +96,15 @@ static int parse_timeout(const char *what, const char *s, unsigned *out, kt_err 
     v = strtoul(s, &end, 10);
     if (*end)
         return kt_err_set(err, EINVAL, "%s '%s': not a whole number of seconds", what, s);
-    if (errno == ERANGE || v == 0 || v > KT_TIMEOUT_MAX)
+    if (errno == ERANGE || v == 0 || v > TIMEOUT_MAX)
         return kt_err_set(err, EINVAL, "%s '%s': must be 1 to %d seconds", what, s,
-                          KT_TIMEOUT_MAX);
+                          TIMEOUT_MAX);
     *out = (unsigned)v;
     return 0;
 }
 
 /* "I/N" with 1 <= I <= N. */
-static int parse_shard(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_shard(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     unsigned i, n;
     int used = 0;
@@ -128,7 +128,7 @@ static int parse_bool(const char *what, const char *s, bool *out, kt_err *err)
 
 /* A kernel the user named must be there and be a bzImage ("HdrS" at
  * 0x202): a typo must not turn every VM point into a skip. */
-static int parse_kernel(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_kernel(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     char magic[4];
     int fd = open(s, O_RDONLY | O_CLOEXEC);
@@ -145,7 +145,7 @@ static int parse_kernel(const char *what, const char *s, kt_cli *c, kt_err *err)
     return 0;
 }
 
-static int parse_qemu(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_qemu(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     if (!*s)
         return kt_err_set(err, EINVAL, "%s: empty", what);
@@ -155,7 +155,7 @@ static int parse_qemu(const char *what, const char *s, kt_cli *c, kt_err *err)
     return 0;
 }
 
-static int parse_accel(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_accel(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     if (strcmp(s, "kvm") != 0 && strcmp(s, "tcg") != 0)
         return kt_err_set(err, EINVAL, "%s '%s': must be kvm or tcg", what, s);
@@ -163,7 +163,7 @@ static int parse_accel(const char *what, const char *s, kt_cli *c, kt_err *err)
     return 0;
 }
 
-static int parse_topology(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_topology(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     kt_err why;
 
@@ -177,7 +177,7 @@ static int parse_topology(const char *what, const char *s, kt_cli *c, kt_err *er
 
 /* ---- evidence: --artifacts, --baseline and the baseline's gates ---- */
 
-static int parse_artifacts(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_artifacts(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     if (!*s)
         return kt_err_set(err, EINVAL, "%s: empty (a directory to write to)", what);
@@ -186,7 +186,7 @@ static int parse_artifacts(const char *what, const char *s, kt_cli *c, kt_err *e
 }
 
 /* The baseline must be a directory now: a typo must not fail every point. */
-static int parse_baseline(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_baseline(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     struct stat st;
 
@@ -219,7 +219,7 @@ static int parse_gate(const char *var, bool pct, double *out, kt_err *err)
     return 0;
 }
 
-static int parse_gates(kt_cli *c, kt_err *err)
+static int parse_gates(kt__cli *c, kt_err *err)
 {
     c->baseline_rel = 10.0;
     c->baseline_abs = 0.0;
@@ -230,7 +230,7 @@ static int parse_gates(kt_cli *c, kt_err *err)
 }
 
 /* One parser per option with a value, for the option and its variable. */
-static int parse_value(enum opt o, const char *what, const char *v, kt_cli *c, kt_err *err)
+static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, kt_err *err)
 {
     switch (o) {
     case OPT_SHARD:
@@ -286,7 +286,7 @@ static int lookup(const char *arg, const char **inline_value)
 }
 
 /* The defaults from the environment; filters go into c->filters[0..). */
-static int parse_env(kt_cli *c, kt_err *err)
+static int parse_env(kt__cli *c, kt_err *err)
 {
     const char *filter = getenv("KTSTR_FILTER");
     const char *timeout = getenv("KTSTR_TIMEOUT");
@@ -325,7 +325,7 @@ static int parse_env(kt_cli *c, kt_err *err)
     return 0;
 }
 
-int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err)
+int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
 {
     const char *filter = getenv("KTSTR_FILTER");
     /* One slot per argument, plus one per character of KTSTR_FILTER: a
@@ -390,7 +390,7 @@ int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err)
     return 0;
 }
 
-void kt_cli_fini(kt_cli *c)
+void kt__cli_fini(kt__cli *c)
 {
     free(c->filters);
     free(c->env_filters);
@@ -399,12 +399,12 @@ void kt_cli_fini(kt_cli *c)
     c->nfilters = 0;
 }
 
-bool kt_cli_in_shard(const kt_cli *c, unsigned k)
+bool kt__cli_in_shard(const kt__cli *c, unsigned k)
 {
     return c->shard_n == 0 || k % c->shard_n == c->shard_i - 1;
 }
 
-bool kt_cli_selects(const kt_cli *c, const char *name)
+bool kt__cli_selects(const kt__cli *c, const char *name)
 {
     if (c->nfilters == 0)
         return true;

@@ -37,7 +37,7 @@
 #define KT__EVIDENCE_SERIES 2u  /* kt_ctx_series: only when artifacts are written */
 
 /* What a point keeps of its series in the parent: later series and
- * samples are counted in kt_result.series_dropped and said so in a note. */
+ * samples are counted in kt__result.series_dropped and said so in a note. */
 #define KT__SERIES_MAX 64
 #define KT__SERIES_MAX_SAMPLES 100000   /* all of a point's series together */
 /* Labels and units longer than this are cut by kt_ctx_series. */
@@ -57,7 +57,7 @@ typedef struct kt__evseries {
 /* Applies a SERIES or SAMPLES line to r (r->series, a kt__vec of
  * kt__evseries); false when m is neither or is malformed (the caller
  * counts it as a bad line). */
-bool kt__series_line(kt_result *r, const kt_wire_msg *m);
+bool kt__series_line(kt__result *r, const kt__wire_msg *m);
 /* Frees a kt__vec of kt__evseries and what they hold. */
 void kt__series_free_all(kt__vec *series);
 
@@ -78,7 +78,7 @@ typedef struct kt__evidence {
 /* Takes the settings from the command line, creates the artifacts
  * directory (and its parents) and reads the host facts; -1 with err
  * naming the directory when it cannot be made. */
-int kt__evidence_open(kt__evidence *ev, const kt_cli *c, kt_err *err);
+int kt__evidence_open(kt__evidence *ev, const kt__cli *c, kt_err *err);
 
 /* What kt__artifacts_point wrote, for the YAML. */
 typedef struct kt__artifact_files {
@@ -96,14 +96,14 @@ void kt__artifact_stem(char out[256], const char *name);
  * empty without series). why: the runner's message (the YAML's), added
  * to the notes for outcomes other than pass, fail and skip; a skip adds
  * "skipped: <reason>" (the verdict's, else why). -1 when out of memory. */
-int kt__artifacts_render(const kt__evidence *ev, const char *name, const kt_result *r,
+int kt__artifacts_render(const kt__evidence *ev, const char *name, const kt__result *r,
                          kt_outcome o, const char *why, kt__vec *json, kt__vec *csv,
                          kt__vec *svg);
 
 /* Writes DIR/<stem>.json (and .csv, .svg) for a point whose outcome is o,
  * each through a temporary file renamed into place; fills f (also with
  * an error, said on stderr too). Nothing without --artifacts. */
-void kt__artifacts_point(const kt__evidence *ev, const kt_ctx *ctx, const kt_result *r,
+void kt__artifacts_point(const kt__evidence *ev, const kt_ctx *ctx, const kt__result *r,
                          kt_outcome o, const char *why, kt__artifact_files *f);
 /* The same for a point skipped before its child ran (a requirement). */
 void kt__artifacts_skip(const kt__evidence *ev, const kt_ctx *ctx, const char *reason);
@@ -131,7 +131,7 @@ int kt__svg_plot(kt__vec *out, const char *title, const char *note,
  * gate {g}%)" for each that is worse by more than both gates, a failure
  * naming the file when it is missing or unusable, and a note saying
  * what was compared. Nothing for a point that was skipped. */
-void kt__baseline_check(const kt__evidence *ev, const kt_ctx *ctx, kt_result *r);
+void kt__baseline_check(const kt__evidence *ev, const kt_ctx *ctx, kt__result *r);
 
 /* The comparison itself: whether value b is worse than baseline a for a
  * claim with operation op and expected text expected, by more than both

@@ -14,7 +14,7 @@
 
 /* Room for the packed samples of one SAMPLES line: within the wire's
  * field bound, so nothing is cut, and the line within PIPE_BUF. */
-#define PACK_MAX (KT_WIRE_FIELD_MAX - 48)
+#define PACK_MAX (KT__WIRE_FIELD_MAX - 48)
 
 static uint64_t bits_of(double x)
 {
@@ -78,13 +78,13 @@ int kt_ctx_series(kt_ctx *ctx, const kt_series *s, const char *unit, double lo, 
     snprintf(his, sizeof(his), "%016" PRIx64, bits_of(hi));
     snprintf(counts, sizeof(counts), "%zu", send);
     snprintf(drops, sizeof(drops), "%zu", n - send);
-    if (kt_wire_send(ctx->wire_fd, "SERIES", head, 6) < 0)
+    if (kt__wire_send(ctx->wire_fd, "SERIES", head, 6) < 0)
         return -1;
     for (size_t i = 0; i < send; i++) {
         len += (size_t)snprintf(pack + len, sizeof(pack) - len, "%s%" PRIu64 ":%016" PRIx64,
                                 len ? " " : "", t[i], bits_of(x[i]));
         if (len >= PACK_MAX || i + 1 == send) {
-            if (kt_wire_send(ctx->wire_fd, "SAMPLES", line, 2) < 0)
+            if (kt__wire_send(ctx->wire_fd, "SAMPLES", line, 2) < 0)
                 return -1;
             len = 0;
         }
@@ -106,7 +106,7 @@ static bool parse_u64(const char *s, int base, uint64_t *out)
     return !*end && errno == 0;
 }
 
-static size_t samples_kept(const kt_result *r)
+static size_t samples_kept(const kt__result *r)
 {
     const kt__evseries *s = r->series.v;
     size_t n = 0;
@@ -116,7 +116,7 @@ static size_t samples_kept(const kt_result *r)
     return n;
 }
 
-static bool series_start(kt_result *r, const kt_wire_msg *m)
+static bool series_start(kt__result *r, const kt__wire_msg *m)
 {
     kt__evseries s = { 0 };
     uint64_t lo, hi, dropped;
@@ -146,7 +146,7 @@ static bool series_start(kt_result *r, const kt_wire_msg *m)
 }
 
 /* The last series named label that still expects samples, or NULL. */
-static kt__evseries *open_series(kt_result *r, const char *label)
+static kt__evseries *open_series(kt__result *r, const char *label)
 {
     kt__evseries *s = r->series.v;
 
@@ -156,7 +156,7 @@ static kt__evseries *open_series(kt_result *r, const char *label)
     return NULL;
 }
 
-static bool series_samples(kt_result *r, const kt_wire_msg *m)
+static bool series_samples(kt__result *r, const kt__wire_msg *m)
 {
     kt__evseries *s;
     size_t room;
@@ -196,7 +196,7 @@ static bool series_samples(kt_result *r, const kt_wire_msg *m)
     return true;
 }
 
-bool kt__series_line(kt_result *r, const kt_wire_msg *m)
+bool kt__series_line(kt__result *r, const kt__wire_msg *m)
 {
     if (strcmp(m->type, "SERIES") == 0)
         return series_start(r, m);

@@ -53,7 +53,7 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
-static void add_series(kt_result *r, const char *label, const char *unit, double lo,
+static void add_series(kt__result *r, const char *label, const char *unit, double lo,
                        double hi, int n, uint64_t step_ns, double base)
 {
     kt__evseries s = { strdup(label), strdup(unit), lo, hi, (uint64_t)n,
@@ -70,18 +70,18 @@ static void add_series(kt_result *r, const char *label, const char *unit, double
 }
 
 /* A result shaped like starve_none's. */
-static void make_point(kt_result *r)
+static void make_point(kt__result *r)
 {
     memset(r, 0, sizeof(*r));
     kt_verdict_init(&r->v);
-    r->passes = (kt__vec)KT__VEC_INIT(struct kt_verdict_item *);
+    r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r->cleanup = (kt__vec)KT__VEC_INIT(char *);
     r->series = (kt__vec)KT__VEC_INIT(kt__evseries);
     for (int i = 0; i < 25; i++) {
         char label[48], actual[32], msg[128];
         kt_claim_record c = { label, "at_most", "150", actual, msg, "scenarios/starvation.c",
                               100 + i, i % 5 != 0 };
-        struct kt_verdict_item *it;
+        struct kt__verdict_item *it;
 
         snprintf(label, sizeof(label), "ktw%d.max_gap_ms", i);
         snprintf(actual, sizeof(actual), "%.6f", 12.5 + i);
@@ -108,9 +108,9 @@ static void make_point(kt_result *r)
     }
 }
 
-static void free_point(kt_result *r)
+static void free_point(kt__result *r)
 {
-    struct kt_verdict_item **p = r->passes.v;
+    struct kt__verdict_item **p = r->passes.v;
 
     for (size_t i = 0; i < r->passes.n; i++)
         free(p[i]);
@@ -143,9 +143,9 @@ static int bench_artifacts(void)
 {
     char dir[] = "/tmp/ktstr-bench-XXXXXX";
     kt__evidence ev;
-    kt_cli cli;
+    kt__cli cli;
     kt_err err;
-    kt_result r;
+    kt__result r;
     kt_ctx ctx = { "starve_none", 2, 20, false, false, { 0 }, -1, 0 };
     kt__vec bufs[3] = { KT__VEC_INIT(char), KT__VEC_INIT(char), KT__VEC_INIT(char) };
     double point[REPS], raw[REPS], ratio[REPS], render[REPS];
