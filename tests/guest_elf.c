@@ -107,60 +107,28 @@ static const kt__dep *dep_named(const kt__deps *d, const char *name)
 
 /* ---- test programs ----------------------------------------------------- */
 
-/* Runs cc with the arguments (a shell fragment, in dir); true when built. */
+/* cc with a printf-style fragment (two string arguments), run in dir. */
 static bool cc(const char *fmt, const char *a, const char *b)
 {
     char args[2048];
-    int st = -1;
-    char *err = NULL, *out;
 
     snprintf(args, sizeof(args), fmt, a, b);
-    out = run_cmd(&st, &err, "cd %s && cc %s", dir, args);
-    if (st != 0)
-        fprintf(stderr, "# cc %s: %s\n", args, err ? err : "?");
-    free(out);
-    free(err);
-    return st == 0;
+    return cc_in(dir, args);
 }
 
 static void write_src(const char *name, const char *text)
 {
-    char p[400];
-
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    if (spew(p, text, strlen(text), 0644) < 0)
+    if (put_src(dir, name, text) < 0)
         abort();
 }
 
-/* lib/libkt_a.so (RUNPATH $ORIGIN) -> lib/libkt_b.so; bin/prog (RUNPATH
- * $ORIGIN/../lib) -> libkt_a.so; rp2/libkt_d.so (no paths) -> rp/libkt_c.so,
- * found only through bin/prog2's DT_RPATH, which the loader inherits;
- * bin/prog3 is prog2 with a RUNPATH, which it does not. */
 static bool build_progs(void)
 {
     static bool built, ok;
 
-    if (built)
-        return ok;
+    if (!built)
+        ok = build_lib_progs(dir);
     built = true;
-    write_src("b.c", "int kt_b(void) { return 2; }\n");
-    write_src("a.c", "int kt_b(void);\nint kt_a(void) { return kt_b() + 1; }\n");
-    write_src("c.c", "int kt_c(void) { return 5; }\n");
-    write_src("d.c", "int kt_c(void);\nint kt_d(void) { return kt_c() + 1; }\n");
-    write_src("main.c", "int kt_a(void);\nint main(void) { return kt_a() == 3 ? 0 : 1; }\n");
-    write_src("main2.c", "int kt_d(void);\nint main(void) { return kt_d() == 6 ? 0 : 1; }\n");
-    ok = cc("-E - </dev/null >/dev/null && mkdir -p lib bin rp rp2 && "
-            "cc -shared -fPIC -Wl,-soname,libkt_b.so -o lib/libkt_b.so b.c && "
-            "cc -shared -fPIC -Wl,-soname,libkt_a.so -Wl,--enable-new-dtags "
-            "-Wl,-rpath,'$ORIGIN' -o lib/libkt_a.so a.c -Llib -lkt_b && "
-            "cc -o bin/prog main.c -Llib -lkt_a -Wl,--enable-new-dtags "
-            "-Wl,-rpath,'$ORIGIN/../lib' -Wl,-rpath-link,lib && "
-            "cc -shared -fPIC -Wl,-soname,libkt_c.so -o rp/libkt_c.so c.c && "
-            "cc -shared -fPIC -Wl,-soname,libkt_d.so -o rp2/libkt_d.so d.c -Lrp -lkt_c && "
-            "cc -o bin/prog2 main2.c -Lrp2 -lkt_d -Wl,-rpath-link,rp -Wl,--disable-new-dtags "
-            "-Wl,-rpath,'$ORIGIN/../rp2:$ORIGIN/../rp' && "
-            "cc -o bin/prog3 main2.c -Lrp2 -lkt_d -Wl,-rpath-link,rp -Wl,--enable-new-dtags "
-            "-Wl,-rpath,'$ORIGIN/../rp2:$ORIGIN/../rp'", "", "");
     return ok;
 }
 

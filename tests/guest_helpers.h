@@ -148,4 +148,55 @@ static inline bool have_cmd(const char *name)
     return st == 0;
 }
 
+/* Runs cc with args (a shell fragment) in dir; true when it built. */
+static inline bool cc_in(const char *dir, const char *args)
+{
+    int st = -1;
+    char *err = NULL, *out = run_cmd(&st, &err, "cd %s && cc %s", dir, args);
+
+    if (st != 0)
+        fprintf(stderr, "# cc %s: %s\n", args, err ? err : "?");
+    free(out);
+    free(err);
+    return st == 0;
+}
+
+static inline int put_src(const char *dir, const char *name, const char *text)
+{
+    char p[600];
+
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return spew(p, text, strlen(text), 0644);
+}
+
+/* Test programs in dir, each exiting 0 when its libraries load and work:
+ *   lib/libkt_b.so; lib/libkt_a.so (RUNPATH $ORIGIN) needs libkt_b.so;
+ *   bin/prog (RUNPATH $ORIGIN/../lib) needs libkt_a.so;
+ *   rp/libkt_c.so; rp2/libkt_d.so (no paths) needs libkt_c.so;
+ *   bin/prog2 (DT_RPATH $ORIGIN/../rp2:$ORIGIN/../rp) needs libkt_d.so,
+ *   whose libkt_c.so is found through prog2's RPATH, which the loader
+ *   inherits; bin/prog3 is prog2 with a RUNPATH, which it does not. */
+static inline bool build_lib_progs(const char *dir)
+{
+    if (put_src(dir, "b.c", "int kt_b(void) { return 2; }\n") < 0 ||
+        put_src(dir, "a.c", "int kt_b(void);\nint kt_a(void) { return kt_b() + 1; }\n") < 0 ||
+        put_src(dir, "c.c", "int kt_c(void) { return 5; }\n") < 0 ||
+        put_src(dir, "d.c", "int kt_c(void);\nint kt_d(void) { return kt_c() + 1; }\n") < 0 ||
+        put_src(dir, "main.c", "int kt_a(void);\nint main(void) { return kt_a() == 3 ? 0 : 1; }\n") < 0 ||
+        put_src(dir, "main2.c", "int kt_d(void);\nint main(void) { return kt_d() == 6 ? 0 : 1; }\n") < 0)
+        return false;
+    return cc_in(dir, "-E - </dev/null >/dev/null && mkdir -p lib bin rp rp2 && "
+                 "cc -shared -fPIC -Wl,-soname,libkt_b.so -o lib/libkt_b.so b.c && "
+                 "cc -shared -fPIC -Wl,-soname,libkt_a.so -Wl,--enable-new-dtags "
+                 "-Wl,-rpath,'$ORIGIN' -o lib/libkt_a.so a.c -Llib -lkt_b && "
+                 "cc -o bin/prog main.c -Llib -lkt_a -Wl,--enable-new-dtags "
+                 "-Wl,-rpath,'$ORIGIN/../lib' -Wl,-rpath-link,lib && "
+                 "cc -shared -fPIC -Wl,-soname,libkt_c.so -o rp/libkt_c.so c.c && "
+                 "cc -shared -fPIC -Wl,-soname,libkt_d.so -o rp2/libkt_d.so d.c -Lrp -lkt_c && "
+                 "cc -o bin/prog2 main2.c -Lrp2 -lkt_d -Wl,-rpath-link,rp -Wl,--disable-new-dtags "
+                 "-Wl,-rpath,'$ORIGIN/../rp2:$ORIGIN/../rp' && "
+                 "cc -o bin/prog3 main2.c -Lrp2 -lkt_d -Wl,-rpath-link,rp -Wl,--enable-new-dtags "
+                 "-Wl,-rpath,'$ORIGIN/../rp2:$ORIGIN/../rp'");
+}
+
 #endif
