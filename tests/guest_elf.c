@@ -216,6 +216,63 @@ static void t_no_cache_falls_back(void)
     kt__deps_free(&c);
 }
 
+/* With the cache unusable, ld.so.conf's directories stand in for it:
+ * include globs, comments, "=type" suffixes and hwcap lines as ldconfig
+ * reads them, and a 32-bit file of the right name is skipped. */
+static void t_conf_dirs(void)
+{
+    char prog[400], conf[400], sub[400], text[2048], want[600], fake[400];
+    unsigned char b32[64] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
+    kt__ldconf lc = { .cache = "", .conf = conf };
+    kt__deps d;
+    kt_err err = { 0 };
+    const kt__dep *c;
+
+    NEED_PROGS();
+    /* d's need (libkt_c.so) is on no path of prog4's: only the conf finds it. */
+    check(cc("-o bin/prog4 main2.c -Lrp2 -lkt_d -Wl,-rpath-link,rp -Wl,--enable-new-dtags "
+             "-Wl,-rpath,'$ORIGIN/../rp2' && mkdir -p conf.d fake32%s%s", "", ""));
+    path_in(prog, sizeof(prog), "bin/prog4");
+    path_in(conf, sizeof(conf), "ld.so.conf");
+    path_in(sub, sizeof(sub), "conf.d/kt.conf");
+    path_in(fake, sizeof(fake), "fake32/libkt_c.so");
+    b32[16] = 3;
+    check_int(spew(fake, b32, sizeof(b32), 0644), ==, 0);
+    snprintf(text, sizeof(text), "# test\ninclude conf.d/*.conf\nhwcap 0 nosegneg\n"
+             "relative/dir\n");
+    check_int(spew(conf, text, strlen(text), 0644), ==, 0);
+    snprintf(text, sizeof(text), "  %s/fake32  # a 32-bit one first\n%s/rp=libc6\n", dir, dir);
+    check_int(spew(sub, text, strlen(text), 0644), ==, 0);
+    check_int(kt__deps_init(&d, &lc, &err), ==, 0);
+    check(!d.cache_ok);
+    check_uint(d.confdirs.n, ==, 2);
+    check_int(kt__deps_add(&d, prog, "/init", &err), ==, 0);
+    check_str(err.msg, "");
+    c = dep_named(&d, "libkt_c.so");
+    check(c != NULL);
+    if (c) {
+        snprintf(want, sizeof(want), "%s/rp/libkt_c.so", dir);
+        check_str(c->host, want);
+        check_str(c->guest, want);
+        check_int(c->via, ==, KT__VIA_CONFDIR);
+    }
+    kt__deps_free(&d);
+    /* Only the 32-bit one: not found, and the message says what was skipped. */
+    snprintf(text, sizeof(text), "%s/fake32\n", dir);
+    check_int(spew(sub, text, strlen(text), 0644), ==, 0);
+    check_int(kt__deps_init(&d, &lc, &err), ==, 0);
+    check_int(kt__deps_add(&d, prog, "/init", &err), ==, -1);
+    check_contains(err.msg, "libkt_c.so, needed by ");
+    check_contains(err.msg, "; skipped ");
+    check_contains(err.msg, "32-bit ELF");
+    kt__deps_free(&d);
+    /* This machine's cache does not know the directory: no fallback then. */
+    check_int(kt__deps_init(&d, NULL, &err), ==, 0);
+    if (d.cache_ok)
+        check_int(kt__deps_add(&d, prog, "/init", &err), ==, -1);
+    kt__deps_free(&d);
+}
+
 static void t_runpath_origin(void)
 {
     char prog[400], *ours, *theirs, want[2048];
@@ -852,6 +909,7 @@ int main(void)
     have_cc = have_cmd("cc");
     TEST(t_ls_matches_ldd(), "ls: loader and libraries as ldd prints them");
     TEST(t_no_cache_falls_back(), "no or corrupt ld.so.cache: the system directories find the same");
+    TEST(t_conf_dirs(), "no cache: ld.so.conf directories, includes, 32-bit files skipped");
     TEST(t_runpath_origin(), "RUNPATH with $ORIGIN: ldd's host paths, guest paths from /init");
     TEST(t_rpath_inherited_runpath_not(), "DT_RPATH is inherited by libraries, DT_RUNPATH is not");
     TEST(t_missing_library(), "a missing library names itself and the object that needs it");

@@ -363,6 +363,15 @@ static void t_cache(void)
     check_uint(s2.st_ino, ==, s1.st_ino);
     check(s2.st_mtim.tv_sec == s1.st_mtim.tv_sec && s2.st_mtim.tv_nsec == s1.st_mtim.tv_nsec);
     check_int(count_files(cache), ==, 1);       /* no temporary left */
+    /* The same file by another name (as /proc/self/exe would be): a hit. */
+    {
+        char link[400], pl[PATH_MAX];
+
+        at(link, sizeof(link), "c/other-name");
+        check_int(symlink(bin, link), ==, 0);
+        check_int(kt__image_cached(link, NULL, 0, cache, pl, sizeof(pl), &err), ==, 1);
+        check_str(pl, p1);
+    }
     /* Extras are part of the key. */
     {
         kt__image_file e = { .guest = "/etc/x", .data = "1", .len = 1 };

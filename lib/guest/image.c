@@ -359,7 +359,8 @@ static uint64_t plan_key(const plan *p)
         fnv_u64(&h, e->mode);
         fnv_u64(&h, (uint64_t)e->major << 32 | e->minor);
         if (e->k == E_HOST) {
-            fnv_str(&h, e->host);
+            /* The file, not the name it was given by: /proc/self/exe and
+             * the binary's own path share one image. */
             fnv_u64(&h, (uint64_t)e->st.st_dev);
             fnv_u64(&h, (uint64_t)e->st.st_ino);
             fnv_u64(&h, (uint64_t)e->st.st_size);
@@ -408,8 +409,8 @@ static int mkdir_p(const char *dir, kt_err *err)
 int kt__image_cached(const char *binary, const kt__image_file *extra, size_t nextra,
                      const char *cache_dir, char *path, size_t pathsz, kt_err *err)
 {
-    const char *base = strrchr(binary, '/') ? strrchr(binary, '/') + 1 : binary;
-    char name[80];
+    char real[PATH_MAX], name[80];
+    const char *base;
     size_t n = 0;
     struct stat st;
     plan p;
@@ -420,6 +421,8 @@ int kt__image_cached(const char *binary, const kt__image_file *extra, size_t nex
     if ((rc = make_plan(&p, binary, extra, nextra, err)) < 0)
         goto out;
     /* The binary's name, tamed, tells a person whose image it is. */
+    base = realpath(binary, real) ? real : binary;
+    base = strrchr(base, '/') ? strrchr(base, '/') + 1 : base;
     for (; base[n] && n < 48; n++)
         name[n] = (base[n] >= 'a' && base[n] <= 'z') || (base[n] >= 'A' && base[n] <= 'Z') ||
                   (base[n] >= '0' && base[n] <= '9') || base[n] == '.' || base[n] == '-' ||
