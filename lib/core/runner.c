@@ -25,6 +25,7 @@ typedef struct run {
     sigset_t child_mask;
     int ncpus;
     bool any_not_ok;
+    kt__vm_cfg vm;
 } run;
 
 /* ---- the TAP report --------------------------------------------------- */
@@ -122,6 +123,28 @@ static void yaml_notes(kt_tap *t, const kt_result *r)
     kt_tap_yaml_close(t);
 }
 
+/* VM mode: the vm: map, and the guest's last console lines when the guest
+ * itself failed (a panic, a guest that never reported). */
+static void yaml_vm(kt_tap *t, const kt_result *r)
+{
+    char *const *line = r->console.v;
+
+    if (r->vm) {
+        kt_tap_yaml_map(t, "vm");
+        kt_tap_yaml_str(t, "accel", r->vm_accel);
+        kt_tap_yaml_str(t, "kernel", r->vm_kernel);
+        kt_tap_yaml_str(t, "topology", r->vm_topology);
+        kt_tap_yaml_int(t, "boot_ms", r->boot_ms);
+        kt_tap_yaml_close(t);
+    }
+    if (r->console.n == 0)
+        return;
+    kt_tap_yaml_list(t, "console");
+    for (size_t i = 0; i < r->console.n; i++)
+        kt_tap_yaml_item_str(t, line[i]);
+    kt_tap_yaml_close(t);
+}
+
 /* The point's outcome, and for anything but a pass or a skip the message
  * that says why. */
 static kt_outcome outcome(const kt_result *r, const kt_ctx *ctx, char *msg, size_t n)
@@ -131,7 +154,7 @@ static kt_outcome outcome(const kt_result *r, const kt_ctx *ctx, char *msg, size
         snprintf(msg, n, "could not start: %s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
     case KT_END_TIMEOUT:
-        snprintf(msg, n, "timed out after %u s", ctx->timeout_s);
+        snprintf(msg, n, "timed out after %u s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
         return KT_OUTCOME_TIMEOUT;
     case KT_END_SIGNALED:
         snprintf(msg, n, "killed by %s", kt_signal_name(r->status));
@@ -150,6 +173,12 @@ static kt_outcome outcome(const kt_result *r, const kt_ctx *ctx, char *msg, size
         break;
     case KT_END_INTERRUPTED:
         snprintf(msg, n, "interrupted by %s", kt_signal_name(r->status));
+        return KT_OUTCOME_ERROR;
+    case KT_END_PANIC:
+        snprintf(msg, n, "%s", r->start_error.msg);
+        return KT_OUTCOME_PANIC;
+    case KT_END_GUEST_ERROR:
+        snprintf(msg, n, "%s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
     }
     if (r->failed) {
@@ -215,7 +244,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
         if (o == KT_OUTCOME_CRASH)
             kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
         if (o == KT_OUTCOME_TIMEOUT)
-            kt_tap_yaml_int(t, "timeout_s", ctx->timeout_s);
+            kt_tap_yaml_int(t, "timeout_s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
         if (o == KT_OUTCOME_ERROR && r->end == KT_END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
     }
@@ -226,8 +255,9 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
         if (rn->cli->verbose)
             yaml_passes(t, r);
     }
-    if (!ok || rn->cli->verbose || has_notes(r)) {
+    if (!ok || rn->cli->verbose || has_notes(r) || r->vm) {
         yaml_notes(t, r);
+        yaml_vm(t, r);
         kt_tap_yaml_int(t, "duration_ms", r->duration_ms);
     }
     kt_tap_end(t);
@@ -238,6 +268,24 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
 }
 
 /* ---- the run loop ----------------------------------------------------- */
+
+/* Where guest images are kept: $KTSTR_CACHE, else $XDG_CACHE_HOME/ktstr,
+ * else ~/.cache/ktstr, else /tmp/ktstr-cache-<uid>. */
+static const char *cache_dir(char *buf, size_t n)
+{
+    const char *own = getenv("KTSTR_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+
+    if (own && *own)
+        snprintf(buf, n, "%s", own);
+    else if (xdg && *xdg == '/')
+        snprintf(buf, n, "%s/ktstr", xdg);
+    else if (home && *home == '/')
+        snprintf(buf, n, "%s/.cache/ktstr", home);
+    else
+        snprintf(buf, n, "/tmp/ktstr-cache-%u", (unsigned)getuid());
+    return buf;
+}
 
 /* Any INT/TERM/HUP waiting on the signalfd (SIGCHLDs are dropped). */
 static int pending_interrupt(int sigfd)
@@ -267,18 +315,22 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
     kt_tap_plan(&rn->tap, (unsigned)nsel);
     for (size_t i = 0; i < nsel; i++) {
         const kt_scenario *s = sel[i];
-        kt_ctx ctx = { s->name, rn->ncpus, s->opts.timeout_s, rn->cli->verbose, -1 };
+        kt_ctx ctx = { .name = s->name, .ncpus = rn->ncpus, .timeout_s = s->opts.timeout_s,
+                       .verbose = rn->cli->verbose, .wire_fd = -1 };
+        bool in_vm = kt__vm_wanted(s, &rn->vm);
         kt_result r;
         kt_err why = { 0, "" };
 
         if (rn->cli->timeout_s)
             ctx.timeout_s = rn->cli->timeout_s;
-        if (kt_reqs_check(&s->opts, rn->ncpus, &why) < 0) {
+        /* A guest's requirements are the guest's: its PID 1 checks them. */
+        if (!in_vm && kt_reqs_check(&s->opts, rn->ncpus, &why) < 0) {
             kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
             kt_tap_end(&rn->tap);
             continue;
         }
-        kt_child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, &r);
+        kt_child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, in_vm ? &rn->vm : NULL, -1,
+                           &r);
         if (r.end == KT_END_INTERRUPTED) {
             int sig = r.status;
 
@@ -342,8 +394,12 @@ int kt_main(int argc, char **argv)
     kt_cli cli;
     kt_err err = { 0, "" };
     run rn;
+    char cache[4096];
     int rc;
 
+    /* The kernel started this binary as a guest's init: no command line. */
+    if (kt__vm_is_guest() && kt_registry_get(&all, &nall, &err) == 0)
+        kt__vm_guest_main(all, nall);
     if (kt_cli_parse(&cli, argc, argv, &err) < 0) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         kt_cli_usage(stderr, prog);
@@ -395,6 +451,9 @@ int kt_main(int argc, char **argv)
         goto out;
     }
     rn.ncpus = kt_affinity_cpus();
+    rn.vm = (kt__vm_cfg){ .all = cli.vm, .kernel = cli.kernel, .qemu = cli.qemu,
+                          .accel = cli.accel, .topology = cli.topology,
+                          .cache_dir = cache_dir(cache, sizeof(cache)) };
     rc = run_supervised(&rn, sel, nsel);
 out:
     free(sel);
