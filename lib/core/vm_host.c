@@ -218,12 +218,18 @@ static char *read_console(const char *path)
     return text.v;
 }
 
+/* The last lines of the console; for a panic, from just before the first
+ * fatal line on, where the kernel says what happened. */
 static void send_console(vm_run *r, const char *text)
 {
     const char *starts[CONSOLE_LINES];
     size_t lens[CONSOLE_LINES];
-    size_t n = text ? kt__console_tail(text, CONSOLE_LINES, starts, lens) : 0;
+    const char *from = text ? kt__console_fatal(text, 2) : NULL;
+    size_t n = text ? kt__console_tail(from ? from : text, CONSOLE_LINES, starts, lens) : 0;
     char line[600];
+
+    if (from)
+        n = kt__console_head(from, CONSOLE_LINES, starts, lens);
 
     for (size_t i = 0; i < n; i++) {
         snprintf(line, sizeof(line), "%.*s", (int)(lens[i] > 500 ? 500 : lens[i]), starts[i]);
@@ -239,7 +245,7 @@ static void run_host_check(vm_run *r)
 
     kt_verdict_init(&hv);
     kt_verdict_set_sink(&hv, host_sink, r, r->ctx->verbose);
-    if (r->vcpu_failed)
+    if (r->vcpu_failed && r->s->opts.host_check)
         kt_verdict_note(&hv, "vCPU threads not watched: %s", r->vcpu_err.msg);
     else if (r->s->opts.host_check && r->began)
         r->s->opts.host_check(r->vc, &hv);
@@ -348,7 +354,10 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, const kt__vm_cfg *cfg)
     kernel = find_kernel(cfg->kernel, kbuf, sizeof(kbuf), &err);
     qemu = kernel ? find_qemu(cfg->qemu, qbuf, sizeof(qbuf), &err) : NULL;
     if (!kernel || !qemu) {
+        const char *none[2] = { "0", "0" };
+
         send1(r.wire_up, "SKIP", err.msg);
+        kt_wire_send(r.wire_up, "DONE", none, 2);
         return;
     }
     accel = kt__qemu_accel(cfg->accel, why_tcg, sizeof(why_tcg), &err);
