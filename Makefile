@@ -38,7 +38,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run check bench install uninstall clean soak calibrate kernel FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -108,6 +108,17 @@ soak: all
 # Threshold calibration: N idle and N loaded runs of the catalog (README).
 calibrate: all
 	perl tests/calibrate.pl --runs $(N)
+
+# The catalog in QEMU guests booting the kernel from `make kernel` (or
+# KTSTR_KERNEL); KTSTR_TOPOLOGY picks the default guest shape.
+KTSTR_KERNEL ?= $(B)/kernel/bzImage
+run-vm: all kernel
+	KTSTR_VM=1 KTSTR_KERNEL='$(KTSTR_KERNEL)' prove build/scenarios/
+
+# The VM catalog across topology presets, one table (README: the gauntlet).
+PRESETS ?= 1n1l2c1t 1n2l2c1t 1n1l2c2t 2n2l2c1t 1n1l4c1t
+gauntlet: all kernel
+	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/gauntlet.pl $(PRESETS)
 
 # The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
 kernel:

@@ -61,31 +61,31 @@ static void send_boot(int fd)
     if (uname(&u) < 0)
         snprintf(u.release, sizeof(u.release), "unknown");
     snprintf(up, sizeof(up), "%lld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    kt_wire_send(fd, "BOOT", f, 2);
+    kt__wire_send(fd, "BOOT", f, 2);
 }
 
 static void send_end(int fd, const char *kind, const char *arg)
 {
     const char *f[2] = { kind, arg };
 
-    kt_wire_send(fd, "END", f, 2);
+    kt__wire_send(fd, "END", f, 2);
 }
 
 /* The end of the run in the host's words. */
-static void report(int fd, const kt_result *r, const kt_ctx *ctx)
+static void report(int fd, const kt__result *r, const kt_ctx *ctx)
 {
     static const char *const kinds[] = {
-        [KT_END_EXITED] = "exited", [KT_END_SIGNALED] = "signaled",
-        [KT_END_TIMEOUT] = "timeout", [KT_END_INTERRUPTED] = "error",
-        [KT_END_START_FAILED] = "error",
+        [KT__END_EXITED] = "exited", [KT__END_SIGNALED] = "signaled",
+        [KT__END_TIMEOUT] = "timeout", [KT__END_INTERRUPTED] = "error",
+        [KT__END_START_FAILED] = "error",
     };
     char arg[KT_ERR_MSG_MAX + 32];
 
-    if (r->end == KT_END_START_FAILED)
+    if (r->end == KT__END_START_FAILED)
         snprintf(arg, sizeof(arg), "%s", r->start_error.msg);
-    else if (r->end == KT_END_TIMEOUT)
+    else if (r->end == KT__END_TIMEOUT)
         snprintf(arg, sizeof(arg), "%u", ctx->timeout_s);
-    else if (r->end == KT_END_INTERRUPTED)
+    else if (r->end == KT__END_INTERRUPTED)
         snprintf(arg, sizeof(arg), "guest runner interrupted by %s", kt_signal_name(r->status));
     else
         snprintf(arg, sizeof(arg), "%d", r->status);
@@ -122,7 +122,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
     const char *topology = getenv("KTSTR_GUEST_TOPOLOGY");
     kt_ctx ctx = { .name = name, .wire_fd = -1, .in_vm = true };
     const kt_scenario *s;
-    kt_result r;
+    kt__result r;
     kt_err err = { 0 };
     sigset_t old;
     int wire, sigfd;
@@ -148,23 +148,23 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
     }
     ctx.timeout_s = timeout ? (unsigned)strtoul(timeout, NULL, 10) : 0;
     ctx.verbose = verbose && strcmp(verbose, "1") == 0;
-    ctx.ncpus = kt_affinity_cpus();
+    ctx.ncpus = kt__affinity_cpus();
     if (topology)
         kt_topology_parse(topology, &ctx.topology, NULL);
     kt_topology_resolve(&ctx.topology);
     /* Requirements are judged here, where the body runs. */
-    if (kt_reqs_check(&s->opts, ctx.ncpus, &err) < 0) {
+    if (kt__reqs_check(&s->opts, ctx.ncpus, &err) < 0) {
         const char *f[2] = { "0", "0" };
 
-        kt_wire_send(wire, "SKIP", (const char *const[]){ err.msg }, 1);
-        kt_wire_send(wire, "DONE", f, 2);
+        kt__wire_send(wire, "SKIP", (const char *const[]){ err.msg }, 1);
+        kt__wire_send(wire, "DONE", f, 2);
         send_end(wire, "exited", "0");
         tcdrain(wire);
         kt__guest_power_off();
     }
-    kt_child_supervise(s, &ctx, sigfd, &old, NULL, wire, &r);
+    kt__child_supervise(s, &ctx, sigfd, &old, NULL, wire, &r);
     report(wire, &r, &ctx);
-    kt_result_fini(&r);
+    kt__result_fini(&r);
     tcdrain(wire);
     kt__guest_power_off();
 }

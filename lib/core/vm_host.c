@@ -62,14 +62,14 @@ static int64_t now_ms(void)
 
 static void send1(int fd, const char *type, const char *text)
 {
-    kt_wire_send(fd, type, &text, 1);
+    kt__wire_send(fd, type, &text, 1);
 }
 
 static void send_end(int fd, const char *kind, const char *arg)
 {
     const char *f[2] = { kind, arg };
 
-    kt_wire_send(fd, "END", f, 2);
+    kt__wire_send(fd, "END", f, 2);
 }
 
 /* Where a scenario's guest kernel comes from, or why there is none. */
@@ -125,7 +125,7 @@ static void host_sink(void *arg, kt_event ev, const kt_claim_record *c, const ch
         snprintf(line, sizeof(line), "%d", c->line);
         const char *f[7] = { label, c->op, c->expected, c->actual, message, c->file, line };
 
-        kt_wire_send(r->wire_up, ev == KT_EVENT_PASS ? "PASS" : "FAIL", f, 7);
+        kt__wire_send(r->wire_up, ev == KT_EVENT_PASS ? "PASS" : "FAIL", f, 7);
     } else if (ev == KT_EVENT_NOTE || ev == KT_EVENT_SKIP) {
         snprintf(note, sizeof(note), "(host) %s%s", ev == KT_EVENT_SKIP ? "skipped: " : "",
                  text);
@@ -137,16 +137,16 @@ static void host_sink(void *arg, kt_event ev, const kt_claim_record *c, const ch
 static void on_guest_line(void *arg, char *line)
 {
     vm_run *r = arg;
-    char raw[KT_WIRE_LINE_MAX + 2];
+    char raw[KT__WIRE_LINE_MAX + 2];
     size_t len = strlen(line);
-    kt_wire_msg m;
+    kt__wire_msg m;
 
     if (len + 2 > sizeof(raw))
         return;
     memcpy(raw, line, len);
     raw[len] = '\n';
     raw[len + 1] = '\0';
-    if (kt_wire_split(line, &m) < 0) {
+    if (kt__wire_split(line, &m) < 0) {
         if (write(r->wire_up, raw, len + 1) < 0)   /* the parent counts it as bad */
             return;
         return;
@@ -185,10 +185,10 @@ static void on_guest_line(void *arg, char *line)
 /* Reads the guest's wire until QEMU exits or the deadline; false on timeout. */
 static bool relay(vm_run *r, int fd, int64_t deadline)
 {
-    kt_wire_reader rd;
+    kt__wire_reader rd;
     bool open_ = true;
 
-    if (kt_wire_reader_init(&rd) < 0)
+    if (kt__wire_reader_init(&rd) < 0)
         return false;
     while (open_) {
         struct pollfd p = { fd, POLLIN, 0 };
@@ -200,10 +200,10 @@ static bool relay(vm_run *r, int fd, int64_t deadline)
         n = poll(&p, 1, left > 1000 ? 1000 : (int)left);
         if (n < 0 && errno != EINTR)
             break;
-        if (n > 0 && kt_wire_read(&rd, fd, on_guest_line, r) != 0)
+        if (n > 0 && kt__wire_read(&rd, fd, on_guest_line, r) != 0)
             open_ = false;
     }
-    kt_wire_reader_fini(&rd);
+    kt__wire_reader_fini(&rd);
     return !open_;
 }
 
@@ -254,7 +254,7 @@ static void run_host_check(vm_run *r)
     snprintf(failed, sizeof(failed), "%llu",
              (unsigned long long)(r->guest_failed + kt_verdict_failed(&hv)));
     if (r->done)
-        kt_wire_send(r->wire_up, "DONE", done, 2);
+        kt__wire_send(r->wire_up, "DONE", done, 2);
     kt_verdict_fini(&hv);
 }
 
@@ -290,7 +290,7 @@ static void send_vm(vm_run *r, const char *accel, const kt_topology *t)
 
     kt_topology_name(t, topo, sizeof(topo));
     snprintf(boot, sizeof(boot), "%lld", (long long)(r->boot_ms < 0 ? -1 : r->boot_ms));
-    kt_wire_send(r->wire_up, "VM", f, 4);
+    kt__wire_send(r->wire_up, "VM", f, 4);
 }
 
 static int make_append(char *buf, size_t n, const kt_ctx *ctx, const kt_topology *t)
@@ -357,7 +357,7 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, const kt__vm_cfg *cfg)
         const char *none[2] = { "0", "0" };
 
         send1(r.wire_up, "SKIP", err.msg);
-        kt_wire_send(r.wire_up, "DONE", none, 2);
+        kt__wire_send(r.wire_up, "DONE", none, 2);
         return;
     }
     accel = kt__qemu_accel(cfg->accel, why_tcg, sizeof(why_tcg), &err);
