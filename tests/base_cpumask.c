@@ -62,7 +62,7 @@ static void t_layers_agree(void)
         goto out;
     n = kt_allowed_cpus(cpus, m.bits, &err);
     check_int(n, ==, kt__cpumask_count(&m));
-    check_int(kt_affinity_cpus(), ==, kt__cpumask_count(&m));
+    check_int(kt__affinity_cpus(), ==, kt__cpumask_count(&m));
     for (int i = 0; i < n; i++)
         if (!kt__cpumask_has(&m, cpus[i]) || (i > 0 && cpus[i] <= cpus[i - 1]))
             bad++;

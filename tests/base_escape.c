@@ -169,7 +169,7 @@ static void t_wire_context(void)
     every_byte(all);
     if (!check_int(pipe(p), ==, 0))
         return;
-    check_int(kt_wire_send(p[1], "NOTE", f, 2), ==, 0);
+    check_int(kt__wire_send(p[1], "NOTE", f, 2), ==, 0);
     close(p[1]);
     n = read(p[0], line, sizeof(line) - 1);
     close(p[0]);

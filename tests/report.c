@@ -67,7 +67,7 @@ static void t_item_copy(void)
     kt_claim_record rec = { "ipc", "at_least", "1", "0", "ipc: expected at least 1, was 0",
                             "s.c", 12, true };
     char *long_label = malloc(KT_VERDICT_STR_MAX + 100);
-    struct kt_verdict_item *it = kt__verdict_item_new(&rec, "vcpu0");
+    struct kt__verdict_item *it = kt__verdict_item_new(&rec, "vcpu0");
 
     if (check(it != NULL)) {
         check_str(it->rec.label, "vcpu0: ipc");

@@ -105,24 +105,24 @@ bool kt_claim_cpus(kt_verdict *v, kt_cpus_op op, const char *label,
  * text) against arg (a kt_cpuset, or a count). True when it holds.
  * CLAIM_CPUS_AS(v, label, set, op, arg): the same with a runtime label. */
 #define CLAIM_CPUS(v, set, ...) \
-    KT_CPUS_CLAIM_((v), #set, (set), __VA_ARGS__, kt_claim_no_argument_)
+    KT__CPUS_CLAIM((v), #set, (set), __VA_ARGS__, kt__claim_no_argument)
 #define CLAIM_CPUS_AS(v, label, set, ...) \
-    KT_CPUS_CLAIM_((v), (label), (set), __VA_ARGS__, kt_claim_no_argument_)
+    KT__CPUS_CLAIM((v), (label), (set), __VA_ARGS__, kt__claim_no_argument)
 
 /* Internal: dispatch on the operation's name, as CLAIM does. */
-#define KT_CPUS_CLAIM_(v, l, s, op, ...) KT_CPUS_OP_##op(v, l, s, __VA_ARGS__)
-#define KT_CPUS_SET_(v, l, s, o, b) \
+#define KT__CPUS_CLAIM(v, l, s, op, ...) KT__CPUS_OP_##op(v, l, s, __VA_ARGS__)
+#define KT__CPUS_SET(v, l, s, o, b) \
     kt_claim_cpus(v, o, l, &(s), &(b), 0, __FILE__, __LINE__)
-#define KT_CPUS_COUNT_(v, l, s, o, n) \
+#define KT__CPUS_COUNT(v, l, s, o, n) \
     kt_claim_cpus(v, o, l, &(s), NULL, (long long)(n), __FILE__, __LINE__)
-#define KT_CPUS_OP_subset_of(v, l, s, b, ...) KT_CPUS_SET_(v, l, s, KT_CPUS_SUBSET_OF, b)
-#define KT_CPUS_OP_disjoint_from(v, l, s, b, ...) \
-    KT_CPUS_SET_(v, l, s, KT_CPUS_DISJOINT_FROM, b)
-#define KT_CPUS_OP_contains(v, l, s, b, ...) KT_CPUS_SET_(v, l, s, KT_CPUS_CONTAINS, b)
-#define KT_CPUS_OP_count_at_most(v, l, s, n, ...) \
-    KT_CPUS_COUNT_(v, l, s, KT_CPUS_COUNT_AT_MOST, n)
-#define KT_CPUS_OP_count_at_least(v, l, s, n, ...) \
-    KT_CPUS_COUNT_(v, l, s, KT_CPUS_COUNT_AT_LEAST, n)
+#define KT__CPUS_OP_subset_of(v, l, s, b, ...) KT__CPUS_SET(v, l, s, KT_CPUS_SUBSET_OF, b)
+#define KT__CPUS_OP_disjoint_from(v, l, s, b, ...) \
+    KT__CPUS_SET(v, l, s, KT_CPUS_DISJOINT_FROM, b)
+#define KT__CPUS_OP_contains(v, l, s, b, ...) KT__CPUS_SET(v, l, s, KT_CPUS_CONTAINS, b)
+#define KT__CPUS_OP_count_at_most(v, l, s, n, ...) \
+    KT__CPUS_COUNT(v, l, s, KT_CPUS_COUNT_AT_MOST, n)
+#define KT__CPUS_OP_count_at_least(v, l, s, n, ...) \
+    KT__CPUS_COUNT(v, l, s, KT_CPUS_COUNT_AT_LEAST, n)
 
 #ifdef __cplusplus
 }

@@ -86,17 +86,17 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
 int kt_ctx_rmdir_hook(void *ctx, const char *path);
 
 /* Options may be omitted: KT_SCENARIO(name) is strict C11 too. */
-#define KT_SCENARIO(...) KT_SCENARIO_(__VA_ARGS__, )
-#define KT_SCENARIO_(sname, ...)                                             \
-    static void kt_body_##sname(kt_ctx *ctx, kt_verdict *v);                 \
-    __attribute__((constructor)) static void kt_reg_##sname(void)            \
+#define KT_SCENARIO(...) KT__SCENARIO(__VA_ARGS__, )
+#define KT__SCENARIO(sname, ...)                                             \
+    static void kt__body_##sname(kt_ctx *ctx, kt_verdict *v);                 \
+    __attribute__((constructor)) static void kt__reg_##sname(void)            \
     {                                                                        \
         static const kt_scenario s = {                                       \
-            #sname, kt_body_##sname, { .opts_version_ = 1, __VA_ARGS__ },    \
+            #sname, kt__body_##sname, { .opts_version_ = 1, __VA_ARGS__ },    \
             __FILE__, __LINE__ };                                            \
         kt_register(&s);                                                     \
     }                                                                        \
-    static void kt_body_##sname(kt_ctx *ctx __attribute__((unused)),         \
+    static void kt__body_##sname(kt_ctx *ctx __attribute__((unused)),         \
                                 kt_verdict *v __attribute__((unused)))
 
 #define KT_MAIN() \

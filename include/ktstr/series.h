@@ -142,26 +142,26 @@ bool kt_claim_series(kt_verdict *v, const kt_series *s, kt_series_op op,
  * s's label) against op; true when it holds. A missing argument does not
  * compile. */
 #define CLAIM_SERIES(v, s, ...) \
-    KT_SERIES_CLAIM_((v), (s), __VA_ARGS__, kt_claim_no_argument_)
+    KT__SERIES_CLAIM((v), (s), __VA_ARGS__, kt__claim_no_argument)
 
 /* Internal: dispatch on the operation's name, as CLAIM does. */
-#define KT_SERIES_CLAIM_(v, s, op, ...) KT_SERIES_OP_##op(v, s, __VA_ARGS__)
-#define KT_SERIES_CALL_(v, s, o, a, b, c) \
+#define KT__SERIES_CLAIM(v, s, op, ...) KT__SERIES_OP_##op(v, s, __VA_ARGS__)
+#define KT__SERIES_CALL(v, s, o, a, b, c) \
     kt_claim_series(v, s, o, (double)(a), (double)(b), (double)(c), __FILE__, __LINE__)
-#define KT_SERIES_OP_each_at_least(v, s, x, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_EACH_AT_LEAST, x, 0, 0)
-#define KT_SERIES_OP_each_at_most(v, s, x, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_EACH_AT_MOST, x, 0, 0)
-#define KT_SERIES_OP_each_between(v, s, lo, hi, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_EACH_BETWEEN, lo, hi, 0)
-#define KT_SERIES_OP_nondecreasing(v, s, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_NONDECREASING, 0, 0, 0)
-#define KT_SERIES_OP_rate_within(v, s, lo, hi, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_RATE_WITHIN, lo, hi, 0)
-#define KT_SERIES_OP_steady_within(v, s, warmup_ms, tol, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_STEADY_WITHIN, warmup_ms, tol, 0)
-#define KT_SERIES_OP_converges_to(v, s, t, tol, deadline_ms, ...) \
-    KT_SERIES_CALL_(v, s, KT_SERIES_CONVERGES_TO, t, tol, deadline_ms)
+#define KT__SERIES_OP_each_at_least(v, s, x, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_EACH_AT_LEAST, x, 0, 0)
+#define KT__SERIES_OP_each_at_most(v, s, x, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_EACH_AT_MOST, x, 0, 0)
+#define KT__SERIES_OP_each_between(v, s, lo, hi, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_EACH_BETWEEN, lo, hi, 0)
+#define KT__SERIES_OP_nondecreasing(v, s, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_NONDECREASING, 0, 0, 0)
+#define KT__SERIES_OP_rate_within(v, s, lo, hi, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_RATE_WITHIN, lo, hi, 0)
+#define KT__SERIES_OP_steady_within(v, s, warmup_ms, tol, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_STEADY_WITHIN, warmup_ms, tol, 0)
+#define KT__SERIES_OP_converges_to(v, s, t, tol, deadline_ms, ...) \
+    KT__SERIES_CALL(v, s, KT_SERIES_CONVERGES_TO, t, tol, deadline_ms)
 
 #ifdef __cplusplus
 }

@@ -60,21 +60,21 @@ kt_num kt_num_u64(uint64_t x);
 kt_num kt_num_f64(double x);
 
 /* Internal: the inline twins of the constructors. */
-static inline kt_num kt_num_of_i64_(int64_t x)
+static inline kt_num kt__num_of_i64(int64_t x)
 {
     kt_num n;
     n.kind = KT_NUM_I64;
     n.v.i = x;
     return n;
 }
-static inline kt_num kt_num_of_u64_(uint64_t x)
+static inline kt_num kt__num_of_u64(uint64_t x)
 {
     kt_num n;
     n.kind = KT_NUM_U64;
     n.v.u = x;
     return n;
 }
-static inline kt_num kt_num_of_f64_(double x)
+static inline kt_num kt__num_of_f64(double x)
 {
     kt_num n;
     n.kind = KT_NUM_F64;
@@ -85,13 +85,13 @@ static inline kt_num kt_num_of_f64_(double x)
 /* Wraps any arithmetic expression in a kt_num, evaluating it once.
  * long double is narrowed to double. */
 #define KT_NUM(x) _Generic((x),                                             \
-    _Bool: kt_num_of_u64_, char: kt_num_of_i64_, signed char: kt_num_of_i64_, \
-    short: kt_num_of_i64_, int: kt_num_of_i64_, long: kt_num_of_i64_,       \
-    long long: kt_num_of_i64_, unsigned char: kt_num_of_u64_,               \
-    unsigned short: kt_num_of_u64_, unsigned int: kt_num_of_u64_,           \
-    unsigned long: kt_num_of_u64_, unsigned long long: kt_num_of_u64_,      \
-    float: kt_num_of_f64_, double: kt_num_of_f64_,                          \
-    long double: kt_num_of_f64_)(x)
+    _Bool: kt__num_of_u64, char: kt__num_of_i64, signed char: kt__num_of_i64, \
+    short: kt__num_of_i64, int: kt__num_of_i64, long: kt__num_of_i64,       \
+    long long: kt__num_of_i64, unsigned char: kt__num_of_u64,               \
+    unsigned short: kt__num_of_u64, unsigned int: kt__num_of_u64,           \
+    unsigned long: kt__num_of_u64, unsigned long long: kt__num_of_u64,      \
+    float: kt__num_of_f64, double: kt__num_of_f64,                          \
+    long double: kt__num_of_f64)(x)
 
 /* Buffer size that holds any kt_format_num/kt_format_double result. */
 #define KT_NUM_STR_MAX 40
@@ -178,7 +178,7 @@ typedef void (*kt_verdict_sink)(void *arg, kt_event ev,
 #define KT_VERDICT_MAX_FAILURES 10000
 #define KT_VERDICT_MAX_NOTES 1000
 
-struct kt_verdict_item;
+struct kt__verdict_item;
 
 /* Labels, notes and reasons longer than this many bytes are cut, ending in
  * "...[cut]", so memory stays bounded whatever a scenario passes. */
@@ -191,12 +191,12 @@ typedef struct kt_verdict {
     uint64_t failed;               /* claims failed, kept or not */
     uint64_t failures_dropped;     /* failed but not kept (cap or memory) */
     uint64_t notes_dropped;
-    struct kt_verdict_item **failures; /* grows by doubling */
+    struct kt__verdict_item **failures; /* grows by doubling */
     size_t failures_kept, failures_cap;
-    struct kt_verdict_item *failures_more; /* "N more failures not kept" */
-    struct kt_verdict_item **notes;
+    struct kt__verdict_item *failures_more; /* "N more failures not kept" */
+    struct kt__verdict_item **notes;
     size_t notes_kept, notes_cap;
-    struct kt_verdict_item *notes_more;
+    struct kt__verdict_item *notes_more;
     char *skip_reason;             /* NULL unless skipped */
     kt_verdict_sink sink;
     void *sink_arg;
@@ -272,14 +272,14 @@ bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
  * here, with no call, formatting or allocation; anything else (a failure,
  * mixed kinds, a sink that wants passes) goes to the out-of-line function,
  * which counts it instead. */
-static inline int kt_claim_same_cmp_(kt_num a, kt_num b)
+static inline int kt__claim_same_cmp(kt_num a, kt_num b)
 {
     /* for integers: -1, 0 or 1 */
     if (a.kind == KT_NUM_U64)
         return (a.v.u > b.v.u) - (a.v.u < b.v.u);
     return (a.v.i > b.v.i) - (a.v.i < b.v.i);
 }
-static inline bool kt_claim_op_holds_(kt_op op, int c)
+static inline bool kt__claim_op_holds(kt_op op, int c)
 {
     switch (op) {
     case KT_OP_EQ: return c == 0;
@@ -293,7 +293,7 @@ static inline bool kt_claim_op_holds_(kt_op op, int c)
 }
 /* Doubles compared directly, so a constant op folds to one comparison;
  * every comparison with a NaN is false, as a claim needs. */
-static inline bool kt_claim_f64_holds_(kt_op op, double a, double b)
+static inline bool kt__claim_f64_holds(kt_op op, double a, double b)
 {
     switch (op) {
     case KT_OP_EQ: return a >= b && a <= b;
@@ -305,30 +305,30 @@ static inline bool kt_claim_f64_holds_(kt_op op, double a, double b)
     default: return false;
     }
 }
-static inline bool kt_claim_same_holds_(kt_op op, kt_num a, kt_num b)
+static inline bool kt__claim_same_holds(kt_op op, kt_num a, kt_num b)
 {
     if (a.kind == KT_NUM_F64)
-        return kt_claim_f64_holds_(op, a.v.f, b.v.f);
-    return kt_claim_op_holds_(op, kt_claim_same_cmp_(a, b));
+        return kt__claim_f64_holds(op, a.v.f, b.v.f);
+    return kt__claim_op_holds(op, kt__claim_same_cmp(a, b));
 }
-static inline bool kt_claim_cmp_fast_(kt_verdict *v, kt_op op, const char *label,
+static inline bool kt__claim_cmp_fast(kt_verdict *v, kt_op op, const char *label,
                                       kt_num value, kt_num bound,
                                       const char *file, int line)
 {
     if (!v->sink_passes && value.kind == bound.kind &&
-        kt_claim_same_holds_(op, value, bound)) {
+        kt__claim_same_holds(op, value, bound)) {
         v->claims++;
         return true;
     }
     return kt_claim_cmp(v, op, label, value, bound, file, line);
 }
-static inline bool kt_claim_between_fast_(kt_verdict *v, const char *label,
+static inline bool kt__claim_between_fast(kt_verdict *v, const char *label,
                                           kt_num value, kt_num lo, kt_num hi,
                                           const char *file, int line)
 {
     if (!v->sink_passes && value.kind == lo.kind && value.kind == hi.kind &&
-        kt_claim_same_holds_(KT_OP_AT_LEAST, value, lo) &&
-        kt_claim_same_holds_(KT_OP_AT_MOST, value, hi)) {
+        kt__claim_same_holds(KT_OP_AT_LEAST, value, lo) &&
+        kt__claim_same_holds(KT_OP_AT_MOST, value, hi)) {
         v->claims++;
         return true;
     }
@@ -339,27 +339,27 @@ static inline bool kt_claim_between_fast_(kt_verdict *v, const char *label,
  * its source text) against op. Returns true when it holds.
  * CLAIM_AS(v, label, value, op, args...): the same with a runtime label. */
 #define CLAIM(v, expr, ...) \
-    KT_CLAIM_((v), #expr, KT_NUM(expr), __VA_ARGS__, kt_claim_no_argument_)
+    KT__CLAIM((v), #expr, KT_NUM(expr), __VA_ARGS__, kt__claim_no_argument)
 #define CLAIM_AS(v, label, value, ...) \
-    KT_CLAIM_((v), (label), KT_NUM(value), __VA_ARGS__, kt_claim_no_argument_)
+    KT__CLAIM((v), (label), KT_NUM(value), __VA_ARGS__, kt__claim_no_argument)
 
 /* Internal: dispatch on the operation's name. A missing argument leaves the
- * sentinel kt_claim_no_argument_ in its place, an undeclared identifier, so
+ * sentinel kt__claim_no_argument in its place, an undeclared identifier, so
  * `CLAIM(v, x, at_least)` does not compile. */
-#define KT_CLAIM_(v, l, n, op, ...) KT_CLAIM_OP_##op(v, l, n, __VA_ARGS__)
-#define KT_CLAIM_CMP_(v, l, n, o, x) \
-    kt_claim_cmp_fast_(v, o, l, n, KT_NUM(x), __FILE__, __LINE__)
-#define KT_CLAIM_OP_eq(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_EQ, x)
-#define KT_CLAIM_OP_ne(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_NE, x)
-#define KT_CLAIM_OP_lt(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_LT, x)
-#define KT_CLAIM_OP_gt(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_GT, x)
-#define KT_CLAIM_OP_at_least(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_AT_LEAST, x)
-#define KT_CLAIM_OP_at_most(v, l, n, x, ...) KT_CLAIM_CMP_(v, l, n, KT_OP_AT_MOST, x)
-#define KT_CLAIM_OP_between(v, l, n, lo, hi, ...) \
-    kt_claim_between_fast_(v, l, n, KT_NUM(lo), KT_NUM(hi), __FILE__, __LINE__)
-#define KT_CLAIM_OP_near(v, l, n, t, tol, ...) \
+#define KT__CLAIM(v, l, n, op, ...) KT__CLAIM_OP_##op(v, l, n, __VA_ARGS__)
+#define KT__CLAIM_CMP(v, l, n, o, x) \
+    kt__claim_cmp_fast(v, o, l, n, KT_NUM(x), __FILE__, __LINE__)
+#define KT__CLAIM_OP_eq(v, l, n, x, ...) KT__CLAIM_CMP(v, l, n, KT_OP_EQ, x)
+#define KT__CLAIM_OP_ne(v, l, n, x, ...) KT__CLAIM_CMP(v, l, n, KT_OP_NE, x)
+#define KT__CLAIM_OP_lt(v, l, n, x, ...) KT__CLAIM_CMP(v, l, n, KT_OP_LT, x)
+#define KT__CLAIM_OP_gt(v, l, n, x, ...) KT__CLAIM_CMP(v, l, n, KT_OP_GT, x)
+#define KT__CLAIM_OP_at_least(v, l, n, x, ...) KT__CLAIM_CMP(v, l, n, KT_OP_AT_LEAST, x)
+#define KT__CLAIM_OP_at_most(v, l, n, x, ...) KT__CLAIM_CMP(v, l, n, KT_OP_AT_MOST, x)
+#define KT__CLAIM_OP_between(v, l, n, lo, hi, ...) \
+    kt__claim_between_fast(v, l, n, KT_NUM(lo), KT_NUM(hi), __FILE__, __LINE__)
+#define KT__CLAIM_OP_near(v, l, n, t, tol, ...) \
     kt_claim_near(v, l, n, (double)(t), (double)(tol), __FILE__, __LINE__)
-#define KT_CLAIM_OP_is_finite(v, l, n, ...) \
+#define KT__CLAIM_OP_is_finite(v, l, n, ...) \
     kt_claim_is_finite(v, l, n, __FILE__, __LINE__)
 
 #ifdef __cplusplus

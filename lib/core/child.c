@@ -22,7 +22,7 @@
 #include "runner.h"
 #include "verdict_item.h"
 
-#define KT_DEFAULT_TIMEOUT_S 30
+#define DEFAULT_TIMEOUT_S 30
 /* How long the parent keeps retrying an rmdir that says EBUSY (a cgroup
  * whose killed tasks are still exiting). */
 #define RMDIR_RETRY_MS 500
@@ -54,9 +54,9 @@ static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
                              c->message, c->file, line };
 
         snprintf(line, sizeof(line), "%d", c->line);
-        kt_wire_send(ctx->wire_fd, event_type[ev], f, 7);
+        kt__wire_send(ctx->wire_fd, event_type[ev], f, 7);
     } else {
-        kt_wire_send(ctx->wire_fd, event_type[ev], &text, 1);
+        kt__wire_send(ctx->wire_fd, event_type[ev], &text, 1);
     }
 }
 
@@ -84,7 +84,7 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
     s->fn(ctx, &v);
     snprintf(claims, sizeof(claims), "%llu", (unsigned long long)kt_verdict_claims(&v));
     snprintf(failed, sizeof(failed), "%llu", (unsigned long long)kt_verdict_failed(&v));
-    kt_wire_send(wire_fd, "DONE", done, 2);
+    kt__wire_send(wire_fd, "DONE", done, 2);
     kt_verdict_fini(&v);
     fflush(NULL);
     /* _exit: exit() would run the parent's atexit handlers in the child. */
@@ -101,11 +101,11 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
         errno = EINVAL;  /* the parent's cwd may differ from the child's */
         return -1;
     }
-    if (strlen(path) >= KT_WIRE_FIELD_MAX) {
+    if (strlen(path) >= KT__WIRE_FIELD_MAX) {
         errno = ENAMETOOLONG;   /* the wire would cut it: another path */
         return -1;
     }
-    return kt_wire_send(ctx->wire_fd, "RMDIR", &path, 1);
+    return kt__wire_send(ctx->wire_fd, "RMDIR", &path, 1);
 }
 
 int kt_ctx_rmdir_hook(void *ctx, const char *path)
@@ -115,11 +115,11 @@ int kt_ctx_rmdir_hook(void *ctx, const char *path)
 
 /* ---- the parent's record of what arrived ------------------------------ */
 
-static void result_init(kt_result *r)
+static void result_init(kt__result *r)
 {
     memset(r, 0, sizeof(*r));
     kt_verdict_init(&r->v);
-    r->passes = (kt__vec)KT__VEC_INIT(struct kt_verdict_item *);
+    r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r->rmdirs = (kt__vec)KT__VEC_INIT(char *);
     r->cleanup = (kt__vec)KT__VEC_INIT(char *);
 }
@@ -136,9 +136,9 @@ static bool str_push(kt__vec *l, const char *s)
 }
 
 /* A passing claim, kept (for --verbose) as the verdict keeps a failure. */
-static void add_pass(kt_result *r, const kt_claim_record *c)
+static void add_pass(kt__result *r, const kt_claim_record *c)
 {
-    struct kt_verdict_item *it = NULL;
+    struct kt__verdict_item *it = NULL;
 
     if (r->passes.n < KT_VERDICT_MAX_FAILURES)
         it = kt__verdict_item_new(c, NULL);
@@ -162,9 +162,9 @@ static bool parse_u64(const char *s, uint64_t *out)
 /* Applies one wire line to the result; bad lines are counted, never fatal. */
 static void on_line(void *arg, char *line)
 {
-    kt_result *r = arg;
-    kt_wire_msg m;
-    bool ok = kt_wire_split(line, &m) == 0;
+    kt__result *r = arg;
+    kt__wire_msg m;
+    bool ok = kt__wire_split(line, &m) == 0;
     const char *t = m.type;
 
     if (!ok) {
@@ -192,7 +192,7 @@ static void on_line(void *arg, char *line)
     } else if (!strcmp(t, "SKIP") && m.n == 1) {
         kt_verdict_skip(&r->v, "%s", m.field[0]);
     } else if (!strcmp(t, "RMDIR") && m.n == 1 && m.field[0][0] == '/') {
-        if (r->rmdirs.n < KT_RESULT_MAX_RMDIRS)
+        if (r->rmdirs.n < KT__RESULT_MAX_RMDIRS)
             str_push(&r->rmdirs, m.field[0]);
     } else if (!strcmp(t, "DONE") && m.n == 2 && parse_u64(m.field[0], &r->claims) &&
                parse_u64(m.field[1], &r->failed)) {
@@ -210,7 +210,7 @@ static void free_all(kt__vec *l)
     kt__vec_free(l);
 }
 
-void kt_result_fini(kt_result *r)
+void kt__result_fini(kt__result *r)
 {
     kt_verdict_fini(&r->v);
     free_all(&r->passes);
@@ -224,8 +224,8 @@ void kt_result_fini(kt_result *r)
 
 /* Waits for the child's exit, the deadline or a signal to the runner,
  * reading the wire meanwhile. */
-static kt_end watch(pid_t pid, int *pfd, int sigfd, kt_wire_reader *rd,
-                    kt_result *r, int64_t deadline, int *sig)
+static kt__end watch(pid_t pid, int *pfd, int sigfd, kt__wire_reader *rd,
+                    kt__result *r, int64_t deadline, int *sig)
 {
     for (;;) {
         struct pollfd fds[2] = { { sigfd, POLLIN, 0 }, { *pfd, POLLIN, 0 } };
@@ -233,13 +233,13 @@ static kt_end watch(pid_t pid, int *pfd, int sigfd, kt_wire_reader *rd,
         int n;
 
         if (left <= 0)
-            return KT_END_TIMEOUT;
+            return KT__END_TIMEOUT;
         n = poll(fds, *pfd >= 0 ? 2 : 1, left > INT_MAX ? INT_MAX : (int)left);
         if (n < 0 && errno != EINTR)
-            return KT_END_TIMEOUT;   /* cannot watch: stop it rather than hang */
+            return KT__END_TIMEOUT;   /* cannot watch: stop it rather than hang */
         if (n <= 0)
             continue;
-        if (*pfd >= 0 && fds[1].revents && kt_wire_read(rd, *pfd, on_line, r) != 0) {
+        if (*pfd >= 0 && fds[1].revents && kt__wire_read(rd, *pfd, on_line, r) != 0) {
             close(*pfd);   /* end of file: every writer is gone */
             *pfd = -1;
         }
@@ -251,14 +251,14 @@ static kt_end watch(pid_t pid, int *pfd, int sigfd, kt_wire_reader *rd,
             for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++) {
                 if (si[i].ssi_signo != SIGCHLD) {
                     *sig = (int)si[i].ssi_signo;
-                    return KT_END_INTERRUPTED;
+                    return KT__END_INTERRUPTED;
                 }
             }
             /* SIGCHLD also comes for reparented grandchildren: ask. */
             memset(&info, 0, sizeof(info));
             if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
                 info.si_pid == pid)
-                return KT_END_EXITED;
+                return KT__END_EXITED;
         }
     }
 }
@@ -329,7 +329,7 @@ static int depth(const char *p)
 }
 
 /* Deepest first; among equals the last asked first (created last). */
-static void rmdir_all(kt_result *r)
+static void rmdir_all(kt__result *r)
 {
     char **v = r->rmdirs.v;
     size_t n = r->rmdirs.n;
@@ -363,31 +363,31 @@ static void rmdir_all(kt_result *r)
     kt__vec_free(&r->rmdirs);
 }
 
-static void start_failed(kt_result *r, int code, const char *what)
+static void start_failed(kt__result *r, int code, const char *what)
 {
-    r->end = KT_END_START_FAILED;
+    r->end = KT__END_START_FAILED;
     kt_err_sys(&r->start_error, code, "%s", what);
 }
 
-void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
-                        const sigset_t *child_mask, kt_result *r)
+void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
+                        const sigset_t *child_mask, kt__result *r)
 {
-    kt_wire_reader rd;
+    kt__wire_reader rd;
     int p[2], st = 0, sig = 0;
     int64_t t0;
     pid_t pid, self = getpid();
-    kt_end end;
+    kt__end end;
 
     result_init(r);
     if (ctx->timeout_s == 0)
-        ctx->timeout_s = KT_DEFAULT_TIMEOUT_S;
-    if (kt_wire_reader_init(&rd) < 0) {
+        ctx->timeout_s = DEFAULT_TIMEOUT_S;
+    if (kt__wire_reader_init(&rd) < 0) {
         start_failed(r, errno, "runner: wire buffer");
         return;
     }
     if (pipe2(p, O_CLOEXEC) < 0) {
         start_failed(r, errno, "runner: pipe");
-        kt_wire_reader_fini(&rd);
+        kt__wire_reader_fini(&rd);
         return;
     }
     fflush(NULL);   /* or the child would print the parent's buffer again */
@@ -397,7 +397,7 @@ void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
         start_failed(r, errno, "runner: fork");
         close(p[0]);
         close(p[1]);
-        kt_wire_reader_fini(&rd);
+        kt__wire_reader_fini(&rd);
         return;
     }
     if (pid == 0) {
@@ -412,30 +412,30 @@ void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     end = watch(pid, &p[0], sigfd, &rd, r, t0 + (int64_t)ctx->timeout_s * 1000, &sig);
     /* The group first, while the child's zombie still holds its id. */
     kill(-pid, SIGKILL);
-    if (end != KT_END_EXITED)
+    if (end != KT__END_EXITED)
         kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
-    if (p[0] >= 0 && kt_wire_read(&rd, p[0], on_line, r) != 0) {
+    if (p[0] >= 0 && kt__wire_read(&rd, p[0], on_line, r) != 0) {
         close(p[0]);
         p[0] = -1;
     }
     reap_all();
     /* Whatever the killed writers managed to send before dying. */
     if (p[0] >= 0) {
-        kt_wire_read(&rd, p[0], on_line, r);
+        kt__wire_read(&rd, p[0], on_line, r);
         close(p[0]);
     }
     r->bad_lines += rd.overlong;
-    kt_wire_reader_fini(&rd);
+    kt__wire_reader_fini(&rd);
     r->duration_ms = now_ms() - t0;
 
     r->end = end;
-    if (end == KT_END_INTERRUPTED)
+    if (end == KT__END_INTERRUPTED)
         r->status = sig;
-    else if (end == KT_END_EXITED && WIFSIGNALED(st))
-        r->end = KT_END_SIGNALED, r->status = WTERMSIG(st);
-    else if (end == KT_END_EXITED)
+    else if (end == KT__END_EXITED && WIFSIGNALED(st))
+        r->end = KT__END_SIGNALED, r->status = WTERMSIG(st);
+    else if (end == KT__END_EXITED)
         r->status = WEXITSTATUS(st);
     rmdir_all(r);
 }

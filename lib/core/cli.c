@@ -11,7 +11,7 @@
 #include "runner.h"
 
 /* A day: longer is almost surely a unit mistake (ms for s). */
-#define KT_TIMEOUT_MAX 86400
+#define TIMEOUT_MAX 86400
 
 enum opt {
     OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
@@ -38,7 +38,7 @@ static const struct {
     { "--topology", OPT_TOPOLOGY, true },
 };
 
-void kt_cli_usage(FILE *fp, const char *prog)
+void kt__cli_usage(FILE *fp, const char *prog)
 {
     fprintf(fp,
             "usage: %s [--list] [--filter GLOB]... [--timeout S] [--verbose] [--help]\n"
@@ -68,7 +68,7 @@ void kt_cli_usage(FILE *fp, const char *prog)
             "                 KTSTR_ACCEL and KTSTR_SHARD as the options of those names\n"
             "Prints TAP 13 on stdout; exit status 0 when no test point is \"not ok\",\n"
             "1 when one is, 2 on a usage error.\n",
-            prog, KT_TIMEOUT_MAX);
+            prog, TIMEOUT_MAX);
 }
 
 /* `what` names the source of the value: "--timeout" or "KTSTR_TIMEOUT". */
@@ -84,15 +84,15 @@ static int parse_timeout(const char *what, const char *s, unsigned *out, kt_err 
     v = strtoul(s, &end, 10);
     if (*end)
         return kt_err_set(err, EINVAL, "%s '%s': not a whole number of seconds", what, s);
-    if (errno == ERANGE || v == 0 || v > KT_TIMEOUT_MAX)
+    if (errno == ERANGE || v == 0 || v > TIMEOUT_MAX)
         return kt_err_set(err, EINVAL, "%s '%s': must be 1 to %d seconds", what, s,
-                          KT_TIMEOUT_MAX);
+                          TIMEOUT_MAX);
     *out = (unsigned)v;
     return 0;
 }
 
 /* "I/N" with 1 <= I <= N. */
-static int parse_shard(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_shard(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     unsigned i, n;
     int used = 0;
@@ -116,7 +116,7 @@ static int parse_bool(const char *what, const char *s, bool *out, kt_err *err)
 
 /* A kernel the user named must be there and be a bzImage ("HdrS" at
  * 0x202): a typo must not turn every VM point into a skip. */
-static int parse_kernel(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_kernel(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     char magic[4];
     int fd = open(s, O_RDONLY | O_CLOEXEC);
@@ -133,7 +133,7 @@ static int parse_kernel(const char *what, const char *s, kt_cli *c, kt_err *err)
     return 0;
 }
 
-static int parse_qemu(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_qemu(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     if (!*s)
         return kt_err_set(err, EINVAL, "%s: empty", what);
@@ -143,7 +143,7 @@ static int parse_qemu(const char *what, const char *s, kt_cli *c, kt_err *err)
     return 0;
 }
 
-static int parse_accel(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_accel(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     if (strcmp(s, "kvm") != 0 && strcmp(s, "tcg") != 0)
         return kt_err_set(err, EINVAL, "%s '%s': must be kvm or tcg", what, s);
@@ -151,7 +151,7 @@ static int parse_accel(const char *what, const char *s, kt_cli *c, kt_err *err)
     return 0;
 }
 
-static int parse_topology(const char *what, const char *s, kt_cli *c, kt_err *err)
+static int parse_topology(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
     kt_err why;
 
@@ -164,7 +164,7 @@ static int parse_topology(const char *what, const char *s, kt_cli *c, kt_err *er
 }
 
 /* One parser per option with a value, for the option and its variable. */
-static int parse_value(enum opt o, const char *what, const char *v, kt_cli *c, kt_err *err)
+static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, kt_err *err)
 {
     switch (o) {
     case OPT_SHARD:
@@ -214,7 +214,7 @@ static int lookup(const char *arg, const char **inline_value)
 }
 
 /* The defaults from the environment; filters go into c->filters[0..). */
-static int parse_env(kt_cli *c, kt_err *err)
+static int parse_env(kt__cli *c, kt_err *err)
 {
     const char *filter = getenv("KTSTR_FILTER");
     const char *timeout = getenv("KTSTR_TIMEOUT");
@@ -251,7 +251,7 @@ static int parse_env(kt_cli *c, kt_err *err)
     return 0;
 }
 
-int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err)
+int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
 {
     const char *filter = getenv("KTSTR_FILTER");
     /* One slot per argument, plus one per character of KTSTR_FILTER: a
@@ -314,7 +314,7 @@ int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err)
     return 0;
 }
 
-void kt_cli_fini(kt_cli *c)
+void kt__cli_fini(kt__cli *c)
 {
     free(c->filters);
     free(c->env_filters);
@@ -323,12 +323,12 @@ void kt_cli_fini(kt_cli *c)
     c->nfilters = 0;
 }
 
-bool kt_cli_in_shard(const kt_cli *c, unsigned k)
+bool kt__cli_in_shard(const kt__cli *c, unsigned k)
 {
     return c->shard_n == 0 || k % c->shard_n == c->shard_i - 1;
 }
 
-bool kt_cli_selects(const kt_cli *c, const char *name)
+bool kt__cli_selects(const kt__cli *c, const char *name)
 {
     if (c->nfilters == 0)
         return true;

@@ -17,17 +17,17 @@
 
 kt_num kt_num_i64(int64_t x)
 {
-    return kt_num_of_i64_(x);
+    return kt__num_of_i64(x);
 }
 
 kt_num kt_num_u64(uint64_t x)
 {
-    return kt_num_of_u64_(x);
+    return kt__num_of_u64(x);
 }
 
 kt_num kt_num_f64(double x)
 {
-    return kt_num_of_f64_(x);
+    return kt__num_of_f64(x);
 }
 
 /* The significant digits and decimal exponent of a finite non-zero double,

@@ -7,7 +7,7 @@
 
 #include "runner.h"
 
-static kt_scenario registry[KT_MAX_SCENARIOS];
+static kt_scenario registry[KT__MAX_SCENARIOS];
 static size_t registered, overflowed, null_given;
 
 void kt_register(const kt_scenario *s)
@@ -16,8 +16,8 @@ void kt_register(const kt_scenario *s)
         null_given++;
         return;
     }
-    if (registered == KT_MAX_SCENARIOS) {
-        overflowed++;   /* reported by kt_registry_get, not here: no stderr yet */
+    if (registered == KT__MAX_SCENARIOS) {
+        overflowed++;   /* reported by kt__registry_get, not here: no stderr yet */
         return;
     }
     registry[registered++] = *s;
@@ -34,11 +34,11 @@ static int by_source(const void *a, const void *b)
     return (x->line > y->line) - (x->line < y->line);
 }
 
-int kt_registry_get(const kt_scenario **list, size_t *n, kt_err *err)
+int kt__registry_get(const kt_scenario **list, size_t *n, kt_err *err)
 {
     if (overflowed)
         return kt_err_set(err, E2BIG, "too many scenarios: %zu registered, at most %d",
-                          registered + overflowed, KT_MAX_SCENARIOS);
+                          registered + overflowed, KT__MAX_SCENARIOS);
     if (null_given)
         return kt_err_set(err, EINVAL, "kt_register called with NULL %zu time(s)",
                           null_given);

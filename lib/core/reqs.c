@@ -13,7 +13,7 @@
 #include "base/cpumask.h"
 #include "runner.h"
 
-int kt_affinity_cpus(void)
+int kt__affinity_cpus(void)
 {
     kt__cpumask m;
     int count;
@@ -94,7 +94,7 @@ static int (*const checks[])(const kt_scenario_opts *, int, kt_err *) = {
     need_root, need_cpus, need_kvm, need_hw_pmu,
 };
 
-int kt_reqs_check(const kt_scenario_opts *o, int ncpus, kt_err *why)
+int kt__reqs_check(const kt_scenario_opts *o, int ncpus, kt_err *why)
 {
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
         if (checks[i](o, ncpus, why) < 0)

@@ -20,7 +20,7 @@ static const int watched_signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
 /* What the run loop holds, passed down instead of living in globals. */
 typedef struct run {
     kt_tap tap;
-    const kt_cli *cli;
+    const kt__cli *cli;
     int sigfd;
     sigset_t child_mask;
     int ncpus;
@@ -55,7 +55,7 @@ static void yaml_dropped(kt_tap *t, uint64_t n, const char *what)
 }
 
 /* The failures the parent kept, plus one entry for those it could not. */
-static void yaml_failures(kt_tap *t, const kt_result *r)
+static void yaml_failures(kt_tap *t, const kt__result *r)
 {
     uint64_t shown = r->v.failures_kept;
 
@@ -69,9 +69,9 @@ static void yaml_failures(kt_tap *t, const kt_result *r)
     kt_tap_yaml_close(t);
 }
 
-static void yaml_passes(kt_tap *t, const kt_result *r)
+static void yaml_passes(kt_tap *t, const kt__result *r)
 {
-    struct kt_verdict_item *const *pass = r->passes.v;
+    struct kt__verdict_item *const *pass = r->passes.v;
 
     kt_tap_yaml_list(t, "passes");
     for (size_t i = 0; i < r->passes.n; i++)
@@ -83,18 +83,18 @@ static void yaml_passes(kt_tap *t, const kt_result *r)
 
 /* Notes the parent could not keep: the child's beyond the bound and the
  * runner's own lost for want of memory. */
-static uint64_t notes_dropped(const kt_result *r)
+static uint64_t notes_dropped(const kt__result *r)
 {
     return r->v.notes_dropped + r->cleanup_dropped;
 }
 
-static bool has_notes(const kt_result *r)
+static bool has_notes(const kt__result *r)
 {
     return r->v.notes_kept || r->cleanup.n || notes_dropped(r) || r->bad_lines ||
            r->dropped;
 }
 
-static void yaml_notes(kt_tap *t, const kt_result *r)
+static void yaml_notes(kt_tap *t, const kt__result *r)
 {
     char *const *cleanup = r->cleanup.v;
 
@@ -124,19 +124,19 @@ static void yaml_notes(kt_tap *t, const kt_result *r)
 
 /* The point's outcome, and for anything but a pass or a skip the message
  * that says why. */
-static kt_outcome outcome(const kt_result *r, const kt_ctx *ctx, char *msg, size_t n)
+static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, size_t n)
 {
     switch (r->end) {
-    case KT_END_START_FAILED:
+    case KT__END_START_FAILED:
         snprintf(msg, n, "could not start: %s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
-    case KT_END_TIMEOUT:
+    case KT__END_TIMEOUT:
         snprintf(msg, n, "timed out after %u s", ctx->timeout_s);
         return KT_OUTCOME_TIMEOUT;
-    case KT_END_SIGNALED:
+    case KT__END_SIGNALED:
         snprintf(msg, n, "killed by %s", kt_signal_name(r->status));
         return KT_OUTCOME_CRASH;
-    case KT_END_EXITED:
+    case KT__END_EXITED:
         if (!r->done) {
             snprintf(msg, n, "exited with status %d before the scenario returned",
                      r->status);
@@ -148,7 +148,7 @@ static kt_outcome outcome(const kt_result *r, const kt_ctx *ctx, char *msg, size
             return KT_OUTCOME_ERROR;
         }
         break;
-    case KT_END_INTERRUPTED:
+    case KT__END_INTERRUPTED:
         snprintf(msg, n, "interrupted by %s", kt_signal_name(r->status));
         return KT_OUTCOME_ERROR;
     }
@@ -179,7 +179,7 @@ static void put_oneline(const char *s)
     }
 }
 
-static void stderr_lines(const char *name, const kt_result *r, const char *why)
+static void stderr_lines(const char *name, const kt__result *r, const char *why)
 {
     char more[KT__MORE_MAX];
 
@@ -200,7 +200,7 @@ static void stderr_lines(const char *name, const kt_result *r, const char *why)
     fflush(stderr);
 }
 
-static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
+static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
 {
     kt_tap *t = &rn->tap;
     char why[KT_ERR_MSG_MAX + 64];
@@ -216,7 +216,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt_result *r)
             kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
         if (o == KT_OUTCOME_TIMEOUT)
             kt_tap_yaml_int(t, "timeout_s", ctx->timeout_s);
-        if (o == KT_OUTCOME_ERROR && r->end == KT_END_EXITED)
+        if (o == KT_OUTCOME_ERROR && r->end == KT__END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
     }
     if (!ok || rn->cli->verbose) {
@@ -268,26 +268,26 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
     for (size_t i = 0; i < nsel; i++) {
         const kt_scenario *s = sel[i];
         kt_ctx ctx = { s->name, rn->ncpus, s->opts.timeout_s, rn->cli->verbose, -1 };
-        kt_result r;
+        kt__result r;
         kt_err why = { 0, "" };
 
         if (rn->cli->timeout_s)
             ctx.timeout_s = rn->cli->timeout_s;
-        if (kt_reqs_check(&s->opts, rn->ncpus, &why) < 0) {
+        if (kt__reqs_check(&s->opts, rn->ncpus, &why) < 0) {
             kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
             kt_tap_end(&rn->tap);
             continue;
         }
-        kt_child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, &r);
-        if (r.end == KT_END_INTERRUPTED) {
+        kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, &r);
+        if (r.end == KT__END_INTERRUPTED) {
             int sig = r.status;
 
-            kt_result_fini(&r);
+            kt__result_fini(&r);
             bail_out(rn, sig);
             return 128 + sig;
         }
         report(rn, (unsigned)i + 1, &ctx, &r);
-        kt_result_fini(&r);
+        kt__result_fini(&r);
     }
     return rn->any_not_ok ? 1 : 0;
 }
@@ -339,26 +339,26 @@ int kt_main(int argc, char **argv)
     const kt_scenario *all;
     const kt_scenario **sel = NULL;
     size_t nall, nsel = 0;
-    kt_cli cli;
+    kt__cli cli;
     kt_err err = { 0, "" };
     run rn;
     int rc;
 
-    if (kt_cli_parse(&cli, argc, argv, &err) < 0) {
+    if (kt__cli_parse(&cli, argc, argv, &err) < 0) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
-        kt_cli_usage(stderr, prog);
-        kt_cli_fini(&cli);
+        kt__cli_usage(stderr, prog);
+        kt__cli_fini(&cli);
         return 2;
     }
     if (cli.help) {
-        kt_cli_usage(stdout, prog);
-        kt_cli_fini(&cli);
+        kt__cli_usage(stdout, prog);
+        kt__cli_fini(&cli);
         return 0;
     }
     memset(&rn, 0, sizeof(rn));
     rn.cli = &cli;
     kt_tap_init_file(&rn.tap, stdout);
-    if (kt_registry_get(&all, &nall, &err) < 0) {
+    if (kt__registry_get(&all, &nall, &err) < 0) {
         /* A broken program, not a failing scenario: stop prove as well. */
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         kt_tap_version(&rn.tap);
@@ -373,7 +373,7 @@ int kt_main(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0, k = 0; i < nall; i++)
-        if (kt_cli_selects(&cli, all[i].name) && kt_cli_in_shard(&cli, (unsigned)k++))
+        if (kt__cli_selects(&cli, all[i].name) && kt__cli_in_shard(&cli, (unsigned)k++))
             sel[nsel++] = &all[i];
     if (cli.list) {
         for (size_t i = 0; i < nsel; i++)
@@ -394,11 +394,11 @@ int kt_main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    rn.ncpus = kt_affinity_cpus();
+    rn.ncpus = kt__affinity_cpus();
     rc = run_supervised(&rn, sel, nsel);
 out:
     free(sel);
     kt_tap_fini(&rn.tap);
-    kt_cli_fini(&cli);
+    kt__cli_fini(&cli);
     return rc;
 }

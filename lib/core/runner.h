@@ -32,15 +32,15 @@
 /* ---- registry.c ------------------------------------------------------- */
 
 /* Scenarios one program may register. */
-#define KT_MAX_SCENARIOS 4096
+#define KT__MAX_SCENARIOS 4096
 
 /* Sorts the registry by file then line and checks it (no overflow, no
  * duplicate or empty names); on success *list and *n hold the scenarios. */
-int kt_registry_get(const kt_scenario **list, size_t *n, kt_err *err);
+int kt__registry_get(const kt_scenario **list, size_t *n, kt_err *err);
 
 /* ---- cli.c ------------------------------------------------------------ */
 
-typedef struct kt_cli {
+typedef struct kt__cli {
     bool list, verbose, help;
     unsigned timeout_s;        /* 0: not given */
     const char **filters;      /* point into argv or env_filters */
@@ -52,106 +52,106 @@ typedef struct kt_cli {
     const char *qemu;          /* --qemu / KTSTR_QEMU, or NULL */
     const char *accel;         /* --accel / KTSTR_ACCEL: "kvm", "tcg" or NULL */
     kt_topology topology;      /* --topology / KTSTR_TOPOLOGY (resolved), or all 0 */
-} kt_cli;
+} kt__cli;
 
 /* Parses the KTSTR_FILTER, KTSTR_TIMEOUT and KTSTR_VERBOSE environment
  * variables (defaults, for runs under prove), then argv, which overrides
  * them (any --filter replaces KTSTR_FILTER); -1 with a message naming the
  * bad option or variable on a usage error. */
-int kt_cli_parse(kt_cli *c, int argc, char **argv, kt_err *err);
-void kt_cli_fini(kt_cli *c);
+int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err);
+void kt__cli_fini(kt__cli *c);
 /* True when the k-th selected scenario (0-based) is in this shard. */
-bool kt_cli_in_shard(const kt_cli *c, unsigned k);
+bool kt__cli_in_shard(const kt__cli *c, unsigned k);
 /* True when no filter was given or name matches one of them. */
-bool kt_cli_selects(const kt_cli *c, const char *name);
+bool kt__cli_selects(const kt__cli *c, const char *name);
 /* The usage text. */
-void kt_cli_usage(FILE *fp, const char *prog);
+void kt__cli_usage(FILE *fp, const char *prog);
 
 /* ---- reqs.c ----------------------------------------------------------- */
 
 /* CPUs in this process's affinity mask (at least 1). */
-int kt_affinity_cpus(void);
+int kt__affinity_cpus(void);
 /* 0 when every requirement in o holds, else -1 with the reason
  * ("needs KVM: /dev/kvm: No such file or directory ..."). */
-int kt_reqs_check(const kt_scenario_opts *o, int ncpus, kt_err *why);
+int kt__reqs_check(const kt_scenario_opts *o, int ncpus, kt_err *why);
 
 /* ---- wire.c ----------------------------------------------------------- */
 
-#define KT_WIRE_MAX_FIELDS 8
+#define KT__WIRE_MAX_FIELDS 8
 /* Longest field sent; longer ones are cut (bounds every line). */
-#define KT_WIRE_FIELD_MAX 2048
+#define KT__WIRE_FIELD_MAX 2048
 /* Longest line the reader keeps; longer ones are dropped and counted. */
-#define KT_WIRE_LINE_MAX (KT_WIRE_MAX_FIELDS * (4 * KT_WIRE_FIELD_MAX + 1) + 16)
+#define KT__WIRE_LINE_MAX (KT__WIRE_MAX_FIELDS * (4 * KT__WIRE_FIELD_MAX + 1) + 16)
 
 /* Sends one line "type\tf0\tf1..." with one write(); 0 or -1 with errno. */
-int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n);
+int kt__wire_send(int fd, const char *type, const char *const *fields, size_t n);
 
-typedef struct kt_wire_msg {
+typedef struct kt__wire_msg {
     const char *type;
-    const char *field[KT_WIRE_MAX_FIELDS];
+    const char *field[KT__WIRE_MAX_FIELDS];
     size_t n;
-} kt_wire_msg;
+} kt__wire_msg;
 
 /* Splits a received line (without its newline) in place and unescapes
  * its fields; -1 when it is not a well-formed line. */
-int kt_wire_split(char *line, kt_wire_msg *m);
+int kt__wire_split(char *line, kt__wire_msg *m);
 
-typedef struct kt_wire_reader {
-    char *buf;                 /* KT_WIRE_LINE_MAX + 1 bytes */
+typedef struct kt__wire_reader {
+    char *buf;                 /* KT__WIRE_LINE_MAX + 1 bytes */
     size_t len;
     bool discarding;           /* inside an overlong line */
     uint64_t overlong;         /* lines dropped: too long, or cut */
-} kt_wire_reader;
+} kt__wire_reader;
 
-int kt_wire_reader_init(kt_wire_reader *r);
-void kt_wire_reader_fini(kt_wire_reader *r);
+int kt__wire_reader_init(kt__wire_reader *r);
+void kt__wire_reader_fini(kt__wire_reader *r);
 /* Reads what fd has (non-blocking) and calls fn for each whole line.
  * Returns 1 at end of file, 0 when more may come, -1 on a read error. */
-int kt_wire_read(kt_wire_reader *r, int fd, void (*fn)(void *arg, char *line),
+int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
                  void *arg);
 
 /* ---- child.c ---------------------------------------------------------- */
 
 /* RMDIR paths a result keeps (later ones are ignored), which also bounds
  * the runner's own notes about them. */
-#define KT_RESULT_MAX_RMDIRS 256
+#define KT__RESULT_MAX_RMDIRS 256
 
-typedef enum kt_end {
-    KT_END_EXITED,       /* status is the exit status */
-    KT_END_SIGNALED,     /* status is the signal */
-    KT_END_TIMEOUT,      /* killed at the deadline */
-    KT_END_INTERRUPTED,  /* the runner got status (a signal) */
-    KT_END_START_FAILED  /* could not start: start_error says why */
-} kt_end;
+typedef enum kt__end {
+    KT__END_EXITED,       /* status is the exit status */
+    KT__END_SIGNALED,     /* status is the signal */
+    KT__END_TIMEOUT,      /* killed at the deadline */
+    KT__END_INTERRUPTED,  /* the runner got status (a signal) */
+    KT__END_START_FAILED  /* could not start: start_error says why */
+} kt__end;
 
 /* What the parent learnt about one scenario run. The child's failures,
  * notes and skip land in a verdict of the parent's own, kept within the
  * same bounds as the child's. */
-typedef struct kt_result {
+typedef struct kt__result {
     bool done;                 /* DONE arrived: the body returned */
     uint64_t claims, failed;   /* from DONE; else what was streamed */
     kt_verdict v;              /* failures, notes, skip reason */
-    kt__vec passes;            /* struct kt_verdict_item *: --verbose only */
+    kt__vec passes;            /* struct kt__verdict_item *: --verbose only */
     uint64_t passes_dropped;   /* beyond KT_VERDICT_MAX_FAILURES, or no memory */
     kt__vec rmdirs;            /* char *: paths to remove when it is over */
     kt__vec cleanup;           /* char *: the runner's own notes (rmdir errors) */
     uint64_t cleanup_dropped;  /* such notes lost for want of memory */
     char *dropped;             /* the verdict's last "N more ... not kept" */
     uint64_t bad_lines;        /* malformed or overlong wire lines */
-    kt_end end;
+    kt__end end;
     int status;
     int64_t duration_ms;
     kt_err start_error;
-} kt_result;
+} kt__result;
 
-void kt_result_fini(kt_result *r);
+void kt__result_fini(kt__result *r);
 
 /* Runs s in a forked child in its own process group and fills r; the
  * child's events arrive as they happen. sigfd is a signalfd for SIGCHLD,
  * SIGINT, SIGTERM and SIGHUP (blocked); child_mask is the mask the child
  * restores. Kills and reaps every descendant and removes the RMDIR paths
  * before returning. */
-void kt_child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
-                        const sigset_t *child_mask, kt_result *r);
+void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
+                        const sigset_t *child_mask, kt__result *r);
 
 #endif

@@ -76,8 +76,8 @@ static const char *or_empty(const char *s)
 /* Appends item to a growing array of item pointers (fields of the public
  * kt_verdict, grown as a kt__vec); false when out of memory, and the
  * caller counts the item as not kept. */
-static bool push_item(struct kt_verdict_item ***items, size_t *kept,
-                      size_t *cap, struct kt_verdict_item *item)
+static bool push_item(struct kt__verdict_item ***items, size_t *kept,
+                      size_t *cap, struct kt__verdict_item *item)
 {
     kt__vec a = KT__VEC_VIEW(*items, *kept, *cap);
 
@@ -97,10 +97,10 @@ char *kt__more_not_kept(char buf[KT__MORE_MAX], uint64_t n, const char *what)
 
 /* Rewrites the "N more <what> not kept" entry, allocating it the first
  * time; returns its text, or a static text when out of memory. */
-static const char *update_more(struct kt_verdict_item **more, uint64_t n,
+static const char *update_more(struct kt__verdict_item **more, uint64_t n,
                                const char *what)
 {
-    struct kt_verdict_item *m = *more;
+    struct kt__verdict_item *m = *more;
 
     if (!m) {
         m = calloc(1, sizeof(*m) + KT__MORE_MAX);
@@ -139,7 +139,7 @@ static void drop_notes(kt_verdict *v, uint64_t n)
     emit(v, KT_EVENT_DROPPED, NULL, text);
 }
 
-struct kt_verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
+struct kt__verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
                                              const char *prefix)
 {
     const size_t max = KT_VERDICT_STR_MAX;
@@ -147,7 +147,7 @@ struct kt_verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
     const char *expected = or_empty(rec->expected);
     const char *actual = or_empty(rec->actual), *file = or_empty(rec->file);
     const char *message = or_empty(rec->message);
-    struct kt_verdict_item *it;
+    struct kt__verdict_item *it;
     size_t size;
     char *p;
 
@@ -179,7 +179,7 @@ struct kt_verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
 static void add_failure(kt_verdict *v, const kt_claim_record *rec,
                         const char *prefix)
 {
-    struct kt_verdict_item *it;
+    struct kt__verdict_item *it;
 
     v->failed++;
     if (v->failures_kept >= KT_VERDICT_MAX_FAILURES) {
@@ -212,7 +212,7 @@ void kt__verdict_add_failure(kt_verdict *v, const kt_claim_record *rec)
 
 static void add_note(kt_verdict *v, const char *prefix, const char *text)
 {
-    struct kt_verdict_item *it;
+    struct kt__verdict_item *it;
 
     if (v->notes_kept >= KT_VERDICT_MAX_NOTES) {
         drop_notes(v, 1);
@@ -257,7 +257,7 @@ void kt_verdict_init(kt_verdict *v)
     memset(v, 0, sizeof(*v));
 }
 
-static void free_items(struct kt_verdict_item **items, size_t n)
+static void free_items(struct kt__verdict_item **items, size_t n)
 {
     size_t i;
 

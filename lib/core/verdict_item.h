@@ -11,7 +11,7 @@
 
 /* One kept failure or note, its strings in the same allocation. A note
  * keeps its text in rec.message. */
-struct kt_verdict_item {
+struct kt__verdict_item {
     kt_claim_record rec;
     char buf[];
 };
@@ -39,7 +39,7 @@ void kt__verdict_cut(char *dst, const char *s);
 /* A copy of rec in one allocation (free() it), its strings cut as the
  * verdict cuts them and its label and message prefixed with "<prefix>: "
  * when prefix is not NULL; NULL when out of memory. */
-struct kt_verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
+struct kt__verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
                                              const char *prefix);
 
 /* Room for any "N more ... not kept" text. */

@@ -14,20 +14,20 @@ static const kt__escape_rules wire_rules = {
     .as = { ['\\'] = "\\\\", ['\t'] = "\\t", ['\n'] = "\\n", ['\r'] = "\\r" },
 };
 
-/* Field f escaped, cut at KT_WIRE_FIELD_MAX bytes of it: the bytes it
+/* Field f escaped, cut at KT__WIRE_FIELD_MAX bytes of it: the bytes it
  * takes, written to out[0..n) (out may be NULL when n is 0). */
 static size_t put_field(char *out, size_t n, const char *f)
 {
-    return kt__escape_n(out, n, f, strnlen(f, KT_WIRE_FIELD_MAX), &wire_rules);
+    return kt__escape_n(out, n, f, strnlen(f, KT__WIRE_FIELD_MAX), &wire_rules);
 }
 
-int kt_wire_send(int fd, const char *type, const char *const *fields, size_t n)
+int kt__wire_send(int fd, const char *type, const char *const *fields, size_t n)
 {
     size_t len = strlen(type) + 1, off;
     char *line;
     int rc = 0;
 
-    if (n > KT_WIRE_MAX_FIELDS) {
+    if (n > KT__WIRE_MAX_FIELDS) {
         errno = EINVAL;
         return -1;
     }
@@ -105,7 +105,7 @@ static int unescape(char *s)
     return 0;
 }
 
-int kt_wire_split(char *line, kt_wire_msg *m)
+int kt__wire_split(char *line, kt__wire_msg *m)
 {
     char *p = line;
 
@@ -114,7 +114,7 @@ int kt_wire_split(char *line, kt_wire_msg *m)
     p = strchr(p, '\t');
     while (p) {
         *p++ = '\0';
-        if (m->n == KT_WIRE_MAX_FIELDS)
+        if (m->n == KT__WIRE_MAX_FIELDS)
             return -1;
         m->field[m->n++] = p;
         p = strchr(p, '\t');
@@ -127,21 +127,21 @@ int kt_wire_split(char *line, kt_wire_msg *m)
     return 0;
 }
 
-int kt_wire_reader_init(kt_wire_reader *r)
+int kt__wire_reader_init(kt__wire_reader *r)
 {
     memset(r, 0, sizeof(*r));
-    r->buf = malloc(KT_WIRE_LINE_MAX + 1);
+    r->buf = malloc(KT__WIRE_LINE_MAX + 1);
     return r->buf ? 0 : -1;
 }
 
-void kt_wire_reader_fini(kt_wire_reader *r)
+void kt__wire_reader_fini(kt__wire_reader *r)
 {
     free(r->buf);
     r->buf = NULL;
 }
 
 /* Hands every complete line in the buffer to fn; keeps the rest. */
-static void dispatch(kt_wire_reader *r, void (*fn)(void *, char *), void *arg)
+static void dispatch(kt__wire_reader *r, void (*fn)(void *, char *), void *arg)
 {
     size_t start = 0;
 
@@ -157,7 +157,7 @@ static void dispatch(kt_wire_reader *r, void (*fn)(void *, char *), void *arg)
     }
     memmove(r->buf, r->buf + start, r->len - start);
     r->len -= start;
-    if (r->len == KT_WIRE_LINE_MAX) {
+    if (r->len == KT__WIRE_LINE_MAX) {
         /* Full and no newline: drop it and skip to the next one. */
         if (!r->discarding)
             r->overlong++;
@@ -166,11 +166,11 @@ static void dispatch(kt_wire_reader *r, void (*fn)(void *, char *), void *arg)
     }
 }
 
-int kt_wire_read(kt_wire_reader *r, int fd, void (*fn)(void *arg, char *line),
+int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
                  void *arg)
 {
     for (;;) {
-        ssize_t got = read(fd, r->buf + r->len, KT_WIRE_LINE_MAX - r->len);
+        ssize_t got = read(fd, r->buf + r->len, KT__WIRE_LINE_MAX - r->len);
 
         if (got < 0) {
             if (errno == EINTR)

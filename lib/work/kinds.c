@@ -1,6 +1,6 @@
 /* The loop of each worker kind, and the table that names them. Every loop
  * ends when it sees the stop flag; blocking waits recheck it at least
- * every KT_WAIT_SLICE_MS, and kt_work_stop() also wakes them at once. */
+ * every KT__WAIT_SLICE_MS, and kt_work_stop() also wakes them at once. */
 #include "work_int.h"
 
 #include <errno.h>
@@ -22,7 +22,7 @@ static uint64_t spin_chunk(uint64_t x)
     return x;
 }
 
-static void run_spin(kt_wrun *r)
+static void run_spin(kt__wrun *r)
 {
     volatile uint64_t sink;
     uint64_t x = r->i;
@@ -35,7 +35,7 @@ static void run_spin(kt_wrun *r)
     (void)sink;
 }
 
-static void run_yield(kt_wrun *r)
+static void run_yield(kt__wrun *r)
 {
     while (!kt__stopped(r)) {
         sched_yield();
@@ -43,7 +43,7 @@ static void run_yield(kt_wrun *r)
     }
 }
 
-static void run_duty(kt_wrun *r)
+static void run_duty(kt__wrun *r)
 {
     volatile uint64_t sink;
     uint64_t x = r->i, run_ns = r->spec->run_us * 1000u, t0, now;
@@ -63,7 +63,7 @@ static void run_duty(kt_wrun *r)
 }
 
 /* Reads one 8-byte stamp; false on stop or a dead pipe. */
-static bool pipe_recv(kt_wrun *r, int fd, uint64_t *stamp)
+static bool pipe_recv(kt__wrun *r, int fd, uint64_t *stamp)
 {
     ssize_t n;
 
@@ -84,12 +84,12 @@ static bool pipe_send(int fd, uint64_t stamp)
 }
 
 /* Waits until *word != val; false on stop. */
-static bool wait_change(kt_wrun *r, _Atomic uint32_t *word, uint32_t val)
+static bool wait_change(kt__wrun *r, _Atomic uint32_t *word, uint32_t val)
 {
     while (atomic_load_explicit(word, memory_order_acquire) == val) {
         if (kt__stopped(r))
             return false;
-        kt__futex_wait(word, val, KT_WAIT_SLICE_MS);
+        kt__futex_wait(word, val, KT__WAIT_SLICE_MS);
     }
     return !kt__stopped(r);
 }
@@ -97,7 +97,7 @@ static bool wait_change(kt_wrun *r, _Atomic uint32_t *word, uint32_t val)
 /* PINGPONG: leader->word is whose turn it is (0 or 1; kt_work_stop
  * writes 2). The side whose turn it is records the latency of the wake
  * that gave it the turn, counts one iteration and hands the turn over. */
-static void run_pingpong_futex(kt_wrun *r)
+static void run_pingpong_futex(kt__wrun *r)
 {
     _Atomic uint32_t *turn = &r->leader->word;
     uint32_t me = r->role, t;
@@ -107,7 +107,7 @@ static void run_pingpong_futex(kt_wrun *r)
         while ((t = atomic_load_explicit(turn, memory_order_acquire)) != me) {
             if (kt__stopped(r) || t > 1)
                 return;
-            kt__futex_wait(turn, t, KT_WAIT_SLICE_MS);
+            kt__futex_wait(turn, t, KT__WAIT_SLICE_MS);
         }
         now = kt_now_ns();
         if (kt__stopped(r))
@@ -122,7 +122,7 @@ static void run_pingpong_futex(kt_wrun *r)
     }
 }
 
-static void run_pingpong_pipe(kt_wrun *r)
+static void run_pingpong_pipe(kt__wrun *r)
 {
     size_t peer = r->role ? r->leader_i : r->leader_i + 1;
     int in = r->pipes[r->i][0], out = r->pipes[peer][1];
@@ -139,7 +139,7 @@ static void run_pingpong_pipe(kt_wrun *r)
     }
 }
 
-static void run_pingpong(kt_wrun *r)
+static void run_pingpong(kt__wrun *r)
 {
     if (r->spec->wake == KT_WAKE_PIPE)
         run_pingpong_pipe(r);
@@ -149,7 +149,7 @@ static void run_pingpong(kt_wrun *r)
 
 /* FANOUT waker: stamp, wake every wakee (one FUTEX_WAKE, or one pipe
  * write each), wait until all of them acknowledged, count a round. */
-static void run_fanout_waker(kt_wrun *r)
+static void run_fanout_waker(kt__wrun *r)
 {
     unsigned n = r->spec->fanout;
     uint32_t a;
@@ -170,7 +170,7 @@ static void run_fanout_waker(kt_wrun *r)
         while ((a = atomic_load_explicit(&r->self->acks, memory_order_acquire)) < n) {
             if (kt__stopped(r))
                 return;
-            kt__futex_wait(&r->self->acks, a, KT_WAIT_SLICE_MS);
+            kt__futex_wait(&r->self->acks, a, KT__WAIT_SLICE_MS);
         }
         /* kt_work_stop() lifts acks past n to wake us: a round it cut
          * short is not a round, or wakees would seem to miss a wake. */
@@ -182,9 +182,9 @@ static void run_fanout_waker(kt_wrun *r)
     }
 }
 
-static void run_fanout_wakee(kt_wrun *r)
+static void run_fanout_wakee(kt__wrun *r)
 {
-    kt_wslot *w = r->leader;
+    kt__wslot *w = r->leader;
     uint32_t seen = 0;
     uint64_t stamp, now;
 
@@ -206,7 +206,7 @@ static void run_fanout_wakee(kt_wrun *r)
     }
 }
 
-static void run_fanout(kt_wrun *r)
+static void run_fanout(kt__wrun *r)
 {
     if (r->role == 0)
         run_fanout_waker(r);
@@ -216,7 +216,7 @@ static void run_fanout(kt_wrun *r)
 
 /* TIMER: sleeps to absolute deadlines; a late wake skips the deadlines
  * already past instead of firing a burst to catch up. */
-static void run_timer(kt_wrun *r)
+static void run_timer(kt__wrun *r)
 {
     uint64_t period = r->spec->period_us * 1000u;
     uint64_t deadline = kt_now_ns() + period, now;
@@ -235,7 +235,7 @@ static void run_timer(kt_wrun *r)
     }
 }
 
-static const kt_kind_info kinds[KT_WORK_NKINDS] = {
+static const kt__kind_info kinds[KT_WORK_NKINDS] = {
     [KT_WORK_SPIN] = { .name = "spin", .run = run_spin, .group = 1, .waker_role = -1 },
     [KT_WORK_YIELD] = { .name = "yield", .run = run_yield, .group = 1, .waker_role = -1 },
     [KT_WORK_DUTY] = { .name = "duty", .run = run_duty, .group = 1, .waker_role = -1 },
@@ -251,7 +251,7 @@ static const kt_kind_info kinds[KT_WORK_NKINDS] = {
                         .has_lat = true },
 };
 
-const kt_kind_info *kt__kind(kt_work_kind k)
+const kt__kind_info *kt__kind(kt_work_kind k)
 {
     if ((unsigned)k >= KT_WORK_NKINDS)
         return NULL;

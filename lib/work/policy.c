@@ -16,7 +16,7 @@ static const struct {
     [KT_POLICY_IDLE] = { SCHED_IDLE, "SCHED_IDLE", false },
     [KT_POLICY_FIFO] = { SCHED_FIFO, "SCHED_FIFO", true },
     [KT_POLICY_RR] = { SCHED_RR, "SCHED_RR", true },
-    [KT_POLICY_EXT] = { KT_SCHED_EXT, "SCHED_EXT", false },
+    [KT_POLICY_EXT] = { KT__SCHED_EXT, "SCHED_EXT", false },
 };
 
 const char *kt_policy_name(kt_policy p)
@@ -63,7 +63,7 @@ static int apply_policy(const kt_work_spec *s, unsigned index, int tid, kt_err *
                       policy_table[s->policy].name, s->rt_prio);
 }
 
-int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
+int kt__apply_knobs(const kt__wspec *ws, const kt__wcfg *c, unsigned index,
                     int tid, kt_err *err)
 {
     const kt_work_spec *s = &ws->spec;

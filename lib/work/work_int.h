@@ -12,15 +12,15 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-#define KT_SCHED_EXT 7          /* not in glibc 2.36's headers */
-#define KT_WAIT_SLICE_MS 100    /* every blocking wait rechecks stop this often */
+#define KT__SCHED_EXT 7          /* not in glibc 2.36's headers */
+#define KT__WAIT_SLICE_MS 100    /* every blocking wait rechecks stop this often */
 
 enum { SLOT_STARTING, SLOT_READY, SLOT_FAILED, SLOT_DONE };
 enum { GO_WAIT, GO_RUN, GO_ABORT };
 
 /* One worker's state, in memory shared with process workers. Written by
  * the worker alone, except the sync words of a pair/group leader. */
-typedef struct kt_wslot {
+typedef struct kt__wslot {
     alignas(64) _Atomic uint64_t iterations;
     _Atomic uint64_t last_ns;
     _Atomic uint64_t max_gap_ns;
@@ -33,49 +33,49 @@ typedef struct kt_wslot {
     uint64_t cpu_ns, run_ns;
     kt_err err;
     kt_hist lat;
-} kt_wslot;
+} kt__wslot;
 
-typedef struct kt_wshared {
+typedef struct kt__wshared {
     _Atomic uint32_t ready;     /* workers that applied their knobs */
     _Atomic uint32_t go;        /* GO_WAIT, GO_RUN, GO_ABORT */
     _Atomic uint32_t stop;
-    kt_wslot slots[];
-} kt_wshared;
+    kt__wslot slots[];
+} kt__wshared;
 
 /* A spec as added, with its cpu list parsed. */
-typedef struct kt_wspec {
+typedef struct kt__wspec {
     kt_work_spec spec;
     cpu_set_t mask;
     int cpu_order[CPU_SETSIZE]; /* the list's CPUs in the order written */
     int ncpus;                  /* 0: no affinity */
-} kt_wspec;
+} kt__wspec;
 
 /* Where a worker sits in the set. */
-typedef struct kt_wcfg {
+typedef struct kt__wcfg {
     size_t spec;                /* index into the set's specs */
     unsigned nth;               /* position among the spec's workers */
     unsigned role;
     size_t leader;              /* slot of the pair's or group's first worker */
-} kt_wcfg;
+} kt__wcfg;
 
 /* What a kind's loop is handed. */
-typedef struct kt_wrun {
-    kt_wslot *self, *leader;
+typedef struct kt__wrun {
+    kt__wslot *self, *leader;
     const kt_work_spec *spec;
     _Atomic uint32_t *stop;
     unsigned role;
     size_t i, leader_i;
     int (*pipes)[2];            /* inbound pipe per worker, or NULL */
-} kt_wrun;
+} kt__wrun;
 
 /* The kind table (kinds.c): everything the set code needs to know about a
  * kind, so that it never names one. A spec's .count is a number of groups
  * of workers; a group's first worker is its leader, whose slot holds the
  * group's sync words, and the p-th worker of a group has the role
  * min(p, last_role). */
-typedef struct kt_kind_info {
+typedef struct kt__kind_info {
     const char *name;
-    void (*run)(kt_wrun *r);
+    void (*run)(kt__wrun *r);
     unsigned group;        /* workers per group: 1 alone, 2 a ping-pong pair */
     bool plus_fanout;      /* and .fanout more (FANOUT: a waker and its wakees);
                               .fanout must then be 1..MAX_WORKERS */
@@ -84,15 +84,15 @@ typedef struct kt_kind_info {
                               latency; -1 when none */
     bool has_lat;          /* records wake latency or timer lateness */
     bool uses_pipes;       /* .wake = KT_WAKE_PIPE gives each worker a pipe */
-} kt_kind_info;
-const kt_kind_info *kt__kind(kt_work_kind k);
+} kt__kind_info;
+const kt__kind_info *kt__kind(kt_work_kind k);
 
 /* Workers in one group of spec s of kind k, and in all of its groups. */
-static inline unsigned kt__kind_group(const kt_kind_info *k, const kt_work_spec *s)
+static inline unsigned kt__kind_group(const kt__kind_info *k, const kt_work_spec *s)
 {
     return k->group + (k->plus_fanout ? s->fanout : 0);
 }
-static inline unsigned kt__kind_workers(const kt_kind_info *k, const kt_work_spec *s)
+static inline unsigned kt__kind_workers(const kt__kind_info *k, const kt_work_spec *s)
 {
     return s->count * kt__kind_group(k, s);
 }
@@ -103,7 +103,7 @@ int kt__cpulist_parse(const char *s, cpu_set_t *mask, int *order, int *n,
 
 /* policy.c */
 int kt__policy_check(const kt_work_spec *s, kt_err *err);
-int kt__apply_knobs(const kt_wspec *ws, const kt_wcfg *c, unsigned index,
+int kt__apply_knobs(const kt__wspec *ws, const kt__wcfg *c, unsigned index,
                     int tid, kt_err *err);
 
 /* sync.c */
@@ -112,7 +112,7 @@ void kt__futex_wake(_Atomic uint32_t *word, int n);
 
 /* Keeps the longest gap between the last progress and now. Single
  * writer, so plain load + store (no locked instruction). */
-static inline void kt__note_gap(kt_wslot *s, uint64_t now)
+static inline void kt__note_gap(kt__wslot *s, uint64_t now)
 {
     uint64_t gap = now - atomic_load_explicit(&s->last_ns, memory_order_relaxed);
 
@@ -121,7 +121,7 @@ static inline void kt__note_gap(kt_wslot *s, uint64_t now)
 }
 
 /* One unit of progress at time now: count it and keep the longest gap. */
-static inline void kt__progress(kt_wslot *s, uint64_t now)
+static inline void kt__progress(kt__wslot *s, uint64_t now)
 {
     kt__note_gap(s, now);
     atomic_store_explicit(&s->last_ns, now, memory_order_relaxed);
@@ -134,7 +134,7 @@ static inline void kt__progress(kt_wslot *s, uint64_t now)
     }
 }
 
-static inline bool kt__stopped(const kt_wrun *r)
+static inline bool kt__stopped(const kt__wrun *r)
 {
     return atomic_load_explicit(r->stop, memory_order_relaxed) != 0;
 }

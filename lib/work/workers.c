@@ -33,11 +33,11 @@ typedef struct warg {
 struct kt_work {
     unsigned first_index;
     int state;
-    kt_wspec *specs;
+    kt__wspec *specs;
     size_t nspecs, specs_cap;
-    kt_wcfg *cfg;
+    kt__wcfg *cfg;
     size_t n, cfg_cap;
-    kt_wshared *sh;
+    kt__wshared *sh;
     size_t sh_len;
     warg *args;
     pthread_t *threads;
@@ -60,7 +60,7 @@ kt_work *kt_work_new(unsigned first_index, kt_err *err)
 
 static int check_spec(const kt_work_spec *s, kt_err *err)
 {
-    const kt_kind_info *k = kt__kind(s->kind);
+    const kt__kind_info *k = kt__kind(s->kind);
 
     if (!k)
         return kt_err_set(err, EINVAL, "work spec: kind %d unknown", (int)s->kind);
@@ -90,10 +90,10 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
 
 int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
 {
-    const kt_kind_info *k;
+    const kt__kind_info *k;
     kt__vec sv, cv;
-    kt_wspec *specs, *ws;
-    kt_wcfg *cfg;
+    kt__wspec *specs, *ws;
+    kt__wcfg *cfg;
     unsigned nt;
 
     if (!w || !spec)
@@ -123,7 +123,7 @@ int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
     w->cfg = cfg = cv.v;
     w->cfg_cap = cv.cap;
     for (unsigned j = 0; j < nt; j++) {
-        kt_wcfg *c = &cfg[w->n + j];
+        kt__wcfg *c = &cfg[w->n + j];
         unsigned pos = j % kt__kind_group(k, spec);
 
         c->spec = w->nspecs;
@@ -149,11 +149,11 @@ static int gettid_(void)
 /* Everything a worker does, thread or process. */
 static void worker_main(kt_work *w, size_t i)
 {
-    kt_wslot *s = &w->sh->slots[i];
-    const kt_wcfg *c = &w->cfg[i];
-    const kt_wspec *ws = &w->specs[c->spec];
+    kt__wslot *s = &w->sh->slots[i];
+    const kt__wcfg *c = &w->cfg[i];
+    const kt__wspec *ws = &w->specs[c->spec];
     unsigned index = w->first_index + (unsigned)i;
-    kt_wrun r = {
+    kt__wrun r = {
         .self = s, .leader = &w->sh->slots[c->leader], .spec = &ws->spec,
         .stop = &w->sh->stop, .role = c->role, .i = i, .leader_i = c->leader,
         .pipes = w->pipes,
@@ -174,7 +174,7 @@ static void worker_main(kt_work *w, size_t i)
     atomic_fetch_add(&w->sh->ready, 1);
     kt__futex_wake(&w->sh->ready, INT_MAX);
     while ((g = atomic_load(&w->sh->go)) == GO_WAIT)
-        kt__futex_wait(&w->sh->go, GO_WAIT, KT_WAIT_SLICE_MS);
+        kt__futex_wait(&w->sh->go, GO_WAIT, KT__WAIT_SLICE_MS);
     if (g != GO_RUN)
         return;
 
@@ -213,7 +213,7 @@ static int alloc_run_state(kt_work *w, kt_err *err)
 {
     bool need_pipes = false;
 
-    w->sh_len = sizeof(kt_wshared) + w->n * sizeof(kt_wslot);
+    w->sh_len = sizeof(kt__wshared) + w->n * sizeof(kt__wslot);
     w->sh = mmap(NULL, w->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (w->sh == MAP_FAILED) {
         w->sh = NULL;
@@ -226,8 +226,8 @@ static int alloc_run_state(kt_work *w, kt_err *err)
     if (!w->args || !w->threads || !w->pids || !w->spawned)
         return kt_err_sys(err, ENOMEM, "work set: calloc");
     for (size_t i = 0; i < w->n; i++) {
-        kt_wslot *s = &w->sh->slots[i];
-        const kt_wspec *ws = &w->specs[w->cfg[i].spec];
+        kt__wslot *s = &w->sh->slots[i];
+        const kt__wspec *ws = &w->specs[w->cfg[i].spec];
 
         kt_hist_init(&s->lat);
         s->stall_ns = ws->spec.stall_once_us * 1000u;
@@ -256,7 +256,7 @@ static void wake_all(kt_work *w)
 
     kt__futex_wake(&w->sh->go, INT_MAX);
     for (size_t i = 0; i < w->n; i++) {
-        kt_wslot *s = &w->sh->slots[i];
+        kt__wslot *s = &w->sh->slots[i];
 
         if (w->cfg[i].leader == i) {
             atomic_store(&s->word, 2);   /* PINGPONG: nobody's turn */
@@ -330,7 +330,7 @@ static bool wait_ready(kt_work *w, size_t n)
     while ((r = atomic_load(&w->sh->ready)) < n) {
         if (kt_now_ns() > deadline)
             return false;
-        kt__futex_wait(&w->sh->ready, r, KT_WAIT_SLICE_MS);
+        kt__futex_wait(&w->sh->ready, r, KT__WAIT_SLICE_MS);
     }
     return true;
 }
@@ -362,7 +362,7 @@ int kt_work_start(kt_work *w, kt_err *err)
         return -1;
     }
     for (size_t i = 0; i < w->n; i++) {
-        kt_wslot *s = &w->sh->slots[i];
+        kt__wslot *s = &w->sh->slots[i];
 
         if (atomic_load(&s->state) == SLOT_FAILED) {
             if (err)
@@ -408,7 +408,7 @@ void kt_work_free(kt_work *w)
     free(w);
 }
 
-static kt_wslot *slot(const kt_work *w, size_t i)
+static kt__wslot *slot(const kt_work *w, size_t i)
 {
     if (!w || !w->sh || i >= w->n)
         return NULL;
@@ -417,28 +417,28 @@ static kt_wslot *slot(const kt_work *w, size_t i)
 
 uint64_t kt_work_iterations(const kt_work *w, size_t i)
 {
-    kt_wslot *s = slot(w, i);
+    kt__wslot *s = slot(w, i);
 
     return s ? atomic_load_explicit(&s->iterations, memory_order_relaxed) : 0;
 }
 
 uint64_t kt_work_last_progress_ns(const kt_work *w, size_t i)
 {
-    kt_wslot *s = slot(w, i);
+    kt__wslot *s = slot(w, i);
 
     return s ? atomic_load_explicit(&s->last_ns, memory_order_relaxed) : 0;
 }
 
 uint64_t kt_work_max_gap_ns(const kt_work *w, size_t i)
 {
-    kt_wslot *s = slot(w, i);
+    kt__wslot *s = slot(w, i);
 
     return s ? atomic_load_explicit(&s->max_gap_ns, memory_order_relaxed) : 0;
 }
 
 uint64_t kt_work_cpu_ns(const kt_work *w, size_t i)
 {
-    kt_wslot *s = slot(w, i);
+    kt__wslot *s = slot(w, i);
     clockid_t clk;
     struct timespec ts;
 
@@ -456,9 +456,9 @@ uint64_t kt_work_cpu_ns(const kt_work *w, size_t i)
 
 int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *err)
 {
-    kt_wslot *s = slot(w, i);
+    kt__wslot *s = slot(w, i);
     const kt_work_spec *sp;
-    const kt_kind_info *k;
+    const kt__kind_info *k;
 
     if (!s || !r)
         return kt_err_set(err, EINVAL, "kt_work_get: worker %zu of %zu%s", i, kt_work_count(w),
