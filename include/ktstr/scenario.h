@@ -96,8 +96,8 @@ int kt_ctx_rmdir_hook(void *ctx, const char *path);
             __FILE__, __LINE__ };                                            \
         kt_register(&s);                                                     \
     }                                                                        \
-    static void kt__body_##sname(kt_ctx *ctx __attribute__((unused)),         \
-                                kt_verdict *v __attribute__((unused)))
+    static void kt__body_##sname(kt_ctx *ctx __attribute__((unused)),        \
+                                 kt_verdict *v __attribute__((unused)))
 
 #define KT_MAIN() \
     int main(int argc, char **argv) { return kt_main(argc, argv); }
