@@ -35,7 +35,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "ktstr/error.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "ktstr/error.h"
 
 #ifdef __cplusplus
 extern "C" {
