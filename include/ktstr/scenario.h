@@ -39,7 +39,6 @@ typedef struct kt_ctx {
     bool verbose;         /* --verbose was given */
     bool in_vm;           /* the body runs inside a VM-mode guest */
     kt_topology topology; /* in a guest: the topology it was booted with */
-    int wire_fd;          /* private: the runner's pipe (-1 outside the runner) */
 } kt_ctx;
 
 /* Options given as designated initialisers after the name. Unmet
@@ -79,7 +78,8 @@ int kt_main(int argc, char **argv);
 
 /* Asks the runner to remove the directory at path (a cgroup, a temp dir)
  * once the scenario's process group is gone, even after a crash or a
- * timeout. Returns 0, or -1 when the path could not be sent. */
+ * timeout. Returns 0, or -1 when the path could not be sent (errno EBADF
+ * for a kt_ctx the runner did not hand to a body). */
 int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
 /* The same with ctx as a void *: the rmdir_at_exit hook a scenario lends
  * code below the runner, which must not call it (kt_cg_hooks). */

@@ -112,6 +112,17 @@ int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
 
 /* ---- child.c ---------------------------------------------------------- */
 
+/* What a scenario body runs with: the public context it is handed (pub)
+ * and the wire its events travel on, which the body never sees. */
+typedef struct kt__run_ctx {
+    kt_ctx pub;
+    int wire_fd;               /* the pipe to the parent */
+} kt__run_ctx;
+
+/* The runner's context around ctx, or NULL when ctx is not the one this
+ * process's body was handed (a kt_ctx made by its caller has no wire). */
+kt__run_ctx *kt__run_ctx_of(kt_ctx *ctx);
+
 /* RMDIR paths a result keeps (later ones are ignored), which also bounds
  * the runner's own notes about them. */
 #define KT__RESULT_MAX_RMDIRS 256
