@@ -27,6 +27,10 @@ endif
 
 LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# libktstr.so exports only what include/ declares with KT_API (ktstr/api.h);
+# the library's private kt__ helpers stay inside it (tests/exports.t).
+LIB_CFLAGS := -fvisibility=hidden
+$(LIB_OBJ): ALL_CFLAGS += $(LIB_CFLAGS)
 TEST_SRC  := $(filter-out tests/unit.c,$(wildcard tests/*.c))
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
 PROG_SRC  := $(wildcard tests/progs/*.c)
@@ -43,7 +47,7 @@ all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) 
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
 # a gcc build must not link gcc objects with clang's sanitizer runtime).
-FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(ALL_LDFLAGS)
 $(B)/.flags: FORCE
 	@mkdir -p $(B)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@

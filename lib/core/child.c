@@ -44,7 +44,7 @@ static const char *const event_type[] = {
 static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
                       const char *text)
 {
-    const kt_ctx *ctx = arg;
+    const kt__run_ctx *rc = arg;
 
     if ((unsigned)ev >= sizeof(event_type) / sizeof(event_type[0]))
         return;
@@ -54,16 +54,26 @@ static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
                              c->message, c->file, line };
 
         snprintf(line, sizeof(line), "%d", c->line);
-        kt__wire_send(ctx->wire_fd, event_type[ev], f, 7);
+        kt__wire_send(rc->wire_fd, event_type[ev], f, 7);
     } else {
-        kt__wire_send(ctx->wire_fd, event_type[ev], &text, 1);
+        kt__wire_send(rc->wire_fd, event_type[ev], &text, 1);
     }
+}
+
+/* The context the body of this process was handed: set in the child. */
+static kt__run_ctx *running;
+
+kt__run_ctx *kt__run_ctx_of(kt_ctx *ctx)
+{
+    /* compared, not cast: a kt_ctx its caller made has nothing after it */
+    return running && ctx == &running->pub ? running : NULL;
 }
 
 __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *ctx,
                                                  int wire_fd, const sigset_t *mask,
                                                  pid_t parent, const kt__vm_cfg *vm)
 {
+    kt__run_ctx rc = { *ctx, wire_fd };
     kt_verdict v;
     char claims[24], failed[24];
     const char *done[2] = { claims, failed };
@@ -78,17 +88,17 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
     if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         _exit(127);
     sigprocmask(SIG_SETMASK, mask, NULL);
-    ctx->wire_fd = wire_fd;
+    running = &rc;
     if (vm) {
-        kt__vm_point(s, ctx, vm);   /* sends the guest's DONE, if it came */
+        kt__vm_point(s, &rc.pub, wire_fd, vm);   /* sends the guest's DONE, if it came */
         fflush(NULL);
         _exit(0);
     }
     kt_verdict_init(&v);
-    kt_verdict_set_sink(&v, wire_sink, ctx, ctx->verbose);
+    kt_verdict_set_sink(&v, wire_sink, &rc, rc.pub.verbose);
     /* The body's start, for a host watching a guest from outside. */
     kt__wire_send(wire_fd, "BEGIN", NULL, 0);
-    s->fn(ctx, &v);
+    s->fn(&rc.pub, &v);
     snprintf(claims, sizeof(claims), "%llu", (unsigned long long)kt_verdict_claims(&v));
     snprintf(failed, sizeof(failed), "%llu", (unsigned long long)kt_verdict_failed(&v));
     kt__wire_send(wire_fd, "DONE", done, 2);
@@ -100,7 +110,9 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
 
 int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
 {
-    if (!ctx || ctx->wire_fd < 0) {
+    const kt__run_ctx *rc = kt__run_ctx_of(ctx);
+
+    if (!rc) {
         errno = EBADF;   /* not under the runner: nobody to ask */
         return -1;
     }
@@ -112,7 +124,7 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
         errno = ENAMETOOLONG;   /* the wire would cut it: another path */
         return -1;
     }
-    return kt__wire_send(ctx->wire_fd, "RMDIR", &path, 1);
+    return kt__wire_send(rc->wire_fd, "RMDIR", &path, 1);
 }
 
 int kt_ctx_rmdir_hook(void *ctx, const char *path)
@@ -456,11 +468,10 @@ static void apply_guest_end(kt__result *r)
 }
 
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
-                        const sigset_t *child_mask, const kt__vm_cfg *vm,
-                        int forward_fd, kt__result *r)
+                         const sigset_t *child_mask, const kt__vm_cfg *vm,
+                         int forward_fd, kt__result *r)
 {
     unsigned limit_s;
-
     kt__wire_reader rd;
     int p[2], st = 0, sig = 0;
     int64_t t0;

@@ -315,8 +315,8 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
     kt_tap_plan(&rn->tap, (unsigned)nsel);
     for (size_t i = 0; i < nsel; i++) {
         const kt_scenario *s = sel[i];
-        kt_ctx ctx = { .name = s->name, .ncpus = rn->ncpus, .timeout_s = s->opts.timeout_s,
-                       .verbose = rn->cli->verbose, .wire_fd = -1 };
+        kt_ctx ctx = { .name = s->name, .ncpus = rn->ncpus,
+                        .timeout_s = s->opts.timeout_s, .verbose = rn->cli->verbose };
         bool in_vm = kt__vm_wanted(s, &rn->vm);
         kt__result r;
         kt_err why = { 0, "" };

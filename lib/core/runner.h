@@ -112,6 +112,17 @@ int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
 
 /* ---- child.c ---------------------------------------------------------- */
 
+/* What a scenario body runs with: the public context it is handed (pub)
+ * and the wire its events travel on, which the body never sees. */
+typedef struct kt__run_ctx {
+    kt_ctx pub;
+    int wire_fd;               /* the pipe to the parent */
+} kt__run_ctx;
+
+/* The runner's context around ctx, or NULL when ctx is not the one this
+ * process's body was handed (a kt_ctx made by its caller has no wire). */
+kt__run_ctx *kt__run_ctx_of(kt_ctx *ctx);
+
 /* RMDIR paths a result keeps (later ones are ignored), which also bounds
  * the runner's own notes about them. */
 #define KT__RESULT_MAX_RMDIRS 256
@@ -168,8 +179,8 @@ struct kt__vm_cfg;
  * it (vm_host.c). forward_fd: -1, or where each wire line but RMDIR is
  * copied as it arrives (the guest's PID 1 relays to the host this way). */
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
-                        const sigset_t *child_mask, const struct kt__vm_cfg *vm,
-                        int forward_fd, kt__result *r);
+                         const sigset_t *child_mask, const struct kt__vm_cfg *vm,
+                         int forward_fd, kt__result *r);
 
 /* ---- vm_host.c, vm_guest.c: VM mode ------------------------------------ */
 
@@ -189,7 +200,7 @@ bool kt__vm_wanted(const kt_scenario *s, const kt__vm_cfg *cfg);
 /* In the scenario's child, instead of the body: boots the guest, relays
  * its wire lines to ctx's wire, watches its vCPUs during the body, adds
  * the host check's claims ("host.") and the VM, END and CONSOLE lines. */
-void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, const kt__vm_cfg *cfg);
+void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_cfg *cfg);
 
 /* True in the guest's PID 1 (KTSTR_GUEST in the environment). */
 bool kt__vm_is_guest(void);

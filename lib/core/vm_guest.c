@@ -120,7 +120,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
     const char *timeout = getenv("KTSTR_GUEST_TIMEOUT");
     const char *verbose = getenv("KTSTR_VERBOSE");
     const char *topology = getenv("KTSTR_GUEST_TOPOLOGY");
-    kt_ctx ctx = { .name = name, .wire_fd = -1, .in_vm = true };
+    kt_ctx ctx = { .name = name, .in_vm = true };
     const kt_scenario *s;
     kt__result r;
     kt_err err = { 0 };

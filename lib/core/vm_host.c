@@ -333,12 +333,12 @@ bool kt__vm_wanted(const kt_scenario *s, const kt__vm_cfg *cfg)
     return cfg->all || kt_topology_is_set(&s->opts.vm);
 }
 
-void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, const kt__vm_cfg *cfg)
+void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_cfg *cfg)
 {
     char kbuf[PATH_MAX], qbuf[PATH_MAX], image[PATH_MAX], dir[] = "/tmp/ktstr-vm-XXXXXX";
     char console[PATH_MAX], qlog[PATH_MAX], append[1024], why_tcg[256];
     kt_topology t = point_topology(&s->opts.vm, &cfg->topology);
-    vm_run r = { .ctx = ctx, .s = s, .wire_up = ctx->wire_fd, .boot_ms = -1 };
+    vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1 };
     kt__qemu_cfg qc = { 0 };
     kt__qemu_argv *argv = NULL;
     kt_err err = { 0 };
