@@ -26,6 +26,7 @@ for tool in apt-get dpkg-deb zstd od; do
     command -v "$tool" >/dev/null || die "needs $tool (apt-get install zstd for zstd)"
 done
 
+# shellcheck source=tests/tools/private-apt.sh
 . "$(dirname "$0")/private-apt.sh"
 kt_apt_source trixie-backports "${KTSTR_KERNEL_MIRROR:-}"
 uri=$kt_apt_uri

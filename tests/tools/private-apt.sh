@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by fetch-kernel.sh (make kernel) and build-scx.sh (make scx): the
 # one way ktstr reaches a Debian suite this machine does not use (here
 # trixie-backports). The archive is reached through the URI of this
