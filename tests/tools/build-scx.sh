@@ -51,6 +51,7 @@ have xz || need+=(xz-utils)
 have python3 || need+=(python3)        # libbpf generates bpf_helper_defs.h with it
 [ -r /usr/include/libelf.h ] || need+=(libelf-dev)
 [ -r /usr/include/zlib.h ] || need+=(zlib1g-dev)
+[ -r /usr/include/openssl/opensslv.h ] || need+=(libssl-dev)   # bpftool's sign.c
 for tool in apt-get dpkg-deb tar; do have "$tool" || die "needs $tool"; done
 
 if [ ${#need[@]} -gt 0 ]; then
