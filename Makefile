@@ -42,7 +42,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -127,6 +127,11 @@ gauntlet: all kernel
 # The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
 kernel:
 	@tests/tools/fetch-kernel.sh $(B)/kernel
+
+# The kernel's example sched_ext schedulers, built against that kernel's
+# BTF; cached in build/scx/ (README: VM mode).
+scx: kernel
+	@tests/tools/build-scx.sh $(B)/scx $(B)/kernel
 
 $(B)/ktstr.pc: FORCE
 	@mkdir -p $(@D)
