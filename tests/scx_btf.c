@@ -6,7 +6,7 @@
 #include "unit.h"
 
 #include "scx/scx.h"
-#include "scx_btf_fixture.h"
+#include "scx_fixture.h"
 
 #include <errno.h>
 #include <linux/btf.h>
@@ -627,8 +627,7 @@ static void t_host_btf(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ktstr-scx-btf-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (fx_tmpdir(tmpdir, "scx-btf") < 0)
         return perror("mkdtemp"), 1;
     TEST(build(), "a fixture of every BTF kind builds");
     TEST(t_parse(), "parse: types, INT sizes and signs, bounds of ids");
@@ -644,12 +643,7 @@ int main(void)
     TEST(t_small_btf(), "the built-ins' BPF_BTF_LOAD object is valid BTF");
     TEST(t_guest_kernel(), "the 7.3 guest kernel's BTF: sched_ext_ops and its value");
     TEST(t_host_btf(), "this host's /sys/kernel/btf/vmlinux parses");
-    {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-        if (system(cmd) != 0)
-            test_msg("could not remove %s", tmpdir);
-    }
+    if (fx_tmpdir_remove(tmpdir) != 0)
+        test_msg("could not remove %s", tmpdir);
     return test_done();
 }

@@ -8,7 +8,7 @@
 #include "unit.h"
 
 #include "scx/scx.h"
-#include "scx_btf_fixture.h"
+#include "scx_fixture.h"
 
 #include <errno.h>
 #include <linux/btf.h>
@@ -371,8 +371,7 @@ static void t_log_reason(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ktstr-scx-builtin-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (fx_tmpdir(tmpdir, "scx-builtin") < 0)
         return perror("mkdtemp"), 1;
     TEST(t_layout(), "the value's layout comes from BTF: offsets, sizes, enqueue's index");
     TEST(t_layout_moves(), "another BTF, another layout: nothing hard-coded");
@@ -382,12 +381,7 @@ int main(void)
     TEST(t_load_no_scx(), "loading against a BTF without sched_ext: the clear error, nothing open");
     TEST(t_host(), "this host's kernel: every built-in says it has no sched_ext");
     TEST(t_log_reason(), "the kernel's reason out of a bpf() log");
-    {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-        if (system(cmd) != 0)
-            test_msg("could not remove %s", tmpdir);
-    }
+    if (fx_tmpdir_remove(tmpdir) != 0)
+        test_msg("could not remove %s", tmpdir);
     return test_done();
 }

@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include "scx/scx.h"
+#include "scx_fixture.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -278,20 +279,14 @@ static void t_kmsg(void)
 
 int main(void)
 {
-    snprintf(root, sizeof(root), "/tmp/ktstr-scx-state-XXXXXX");
-    if (!mkdtemp(root))
+    if (fx_tmpdir(root, "scx-state") < 0)
         return perror("mkdtemp"), 1;
     TEST(t_events_parse(), "root/events: counters by name, with or without SCX_EV_");
     TEST(t_events_bad(), "root/events: a bad line is an error naming it");
     TEST(t_sysfs(), "state, ops and events from a sysfs tree; each missing level says which");
     TEST(t_host(), "this host: no sched_ext, said plainly");
     TEST(t_kmsg(), "sched_ext: kernel log lines into name, event and reason");
-    {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-        if (system(cmd) != 0)
-            test_msg("could not remove %s", root);
-    }
+    if (fx_tmpdir_remove(root) != 0)
+        test_msg("could not remove %s", root);
     return test_done();
 }

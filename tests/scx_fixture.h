@@ -1,7 +1,8 @@
 /*
- * Raw BTF blobs built byte by byte for the tests of lib/scx: a type
- * section of u32 words and a string section, behind the 24-byte header
- * of <linux/btf.h>. Nothing here uses the reader under test.
+ * Fixtures for the tests of lib/scx: a scratch directory, and raw BTF
+ * blobs built byte by byte (a type section of u32 words and a string
+ * section, behind the 24-byte header of <linux/btf.h>). Nothing here
+ * uses the code under test.
  *
  *   fx f;
  *   fx_init(&f);
@@ -9,12 +10,35 @@
  *   fx_u32(&f, BTF_INT_SIGNED << 24 | 32);
  *   size_t n = fx_blob(&f, buf, sizeof(buf));
  */
-#ifndef KT_TESTS_SCX_BTF_FIXTURE_H
-#define KT_TESTS_SCX_BTF_FIXTURE_H
+#ifndef KT_TESTS_SCX_FIXTURE_H
+#define KT_TESTS_SCX_FIXTURE_H
 
+#include <ftw.h>
 #include <linux/btf.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* A fresh /tmp/ktstr-<tag>-XXXXXX into dir[0..64): 0, or -1 (errno). */
+static inline int fx_tmpdir(char *dir, const char *tag)
+{
+    snprintf(dir, 64, "/tmp/ktstr-%s-XXXXXX", tag);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static inline int fx_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Removes dir and everything under it; 0, or -1. */
+static inline int fx_tmpdir_remove(const char *dir)
+{
+    return nftw(dir, fx_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 typedef struct fx {
     uint8_t types[16384];
