@@ -296,12 +296,16 @@ const char *kt__scx_log_reason(char *log, size_t cap)
     return reason;
 }
 
-/* kt_err_sys for a bpf() errno, and the kernel-internal ENOTSUPP (524)
- * that struct_ops calls leak, which strerror does not know. */
-static void step_err(kt_err *err, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void step_err(kt_err *err, int e, const char *fmt, ...)
+/* Fills err for a failed step: kt_err_sys of errno e (and the
+ * kernel-internal ENOTSUPP, 524, that struct_ops calls leak and strerror
+ * does not know), then the kernel's reason from log when it gave one.
+ * Returns -1. */
+static int step_fail(kt_err *err, int e, char *log, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int step_fail(kt_err *err, int e, char *log, size_t cap, const char *fmt, ...)
 {
     char what[KT_ERR_MSG_MAX];
+    const char *reason;
     va_list ap;
 
     va_start(ap, fmt);
@@ -311,6 +315,9 @@ static void step_err(kt_err *err, int e, const char *fmt, ...)
         kt_err_set(err, e, "%s: not supported by this kernel (ENOTSUPP, 524)", what);
     else
         kt_err_sys(err, e, "%s", what);
+    if (log && (reason = kt__scx_log_reason(log, cap)))
+        err_append(err, "; kernel: %s", reason);
+    return -1;
 }
 
 /* Runs one bpf() command; `step` names it in errors. On failure, asks
@@ -321,7 +328,6 @@ static long run_step(int cmd, union bpf_attr *attr, const char *spec, const char
                      kt_err *err)
 {
     struct common_attr common = { 0 };
-    const char *reason;
     char *log;
     long rc = sys_bpf(cmd, attr, NULL, 0);
     int e;
@@ -340,9 +346,7 @@ static long run_step(int cmd, union bpf_attr *attr, const char *spec, const char
             return rc;
         }
     }
-    step_err(err, e, "%s: %s", spec, step);
-    if (log && (reason = kt__scx_log_reason(log, LOG_SIZE)))
-        err_append(err, "; kernel: %s", reason);
+    step_fail(err, e, log, LOG_SIZE, "%s: %s", spec, step);
     free(log);
     return -1;
 }
@@ -351,7 +355,6 @@ static int load_btf_obj(const char *spec, kt__scx_handle *h, kt_err *err)
 {
     union bpf_attr attr;
     char log[4096] = "";
-    const char *reason;
     size_t len;
     const void *blob = kt__scx_small_btf(&len);
     long fd;
@@ -363,12 +366,9 @@ static int load_btf_obj(const char *spec, kt__scx_handle *h, kt_err *err)
     attr.btf_log_size = sizeof(log);
     attr.btf_log_level = 1;
     fd = sys_bpf(BPF_BTF_LOAD, &attr, NULL, 0);
-    if (fd < 0) {
-        step_err(err, errno, "%s: BPF_BTF_LOAD (a %zu-byte BTF object)", spec, len);
-        if ((reason = kt__scx_log_reason(log, sizeof(log))))
-            err_append(err, "; kernel: %s", reason);
-        return -1;
-    }
+    if (fd < 0)
+        return step_fail(err, errno, log, sizeof(log), "%s: BPF_BTF_LOAD (a %zu-byte BTF object)",
+                         spec, len);
     h->btf_fd = (int)fd;
     return 0;
 }
@@ -383,7 +383,6 @@ static int load_enqueue(const char *spec, const kt__scx_layout *l, kt__scx_handl
         { .code = BPF_JMP | BPF_EXIT },
     };
     union bpf_attr attr;
-    const char *reason;
     char *log = calloc(1, LOG_SIZE);
     long fd;
 
@@ -401,16 +400,13 @@ static int load_enqueue(const char *spec, const kt__scx_layout *l, kt__scx_handl
     attr.expected_attach_type = l->enqueue_index;
     attr.attach_btf_id = l->ops_type_id;
     fd = sys_bpf(BPF_PROG_LOAD, &attr, NULL, 0);
-    if (fd < 0) {
-        step_err(err, errno,
-                 "%s: BPF_PROG_LOAD (enqueue, struct_ops member %u of sched_ext_ops [%u])",
-                   spec, l->enqueue_index, l->ops_type_id);
-        if ((reason = kt__scx_log_reason(log, LOG_SIZE)))
-            err_append(err, "; kernel: %s", reason);
-        free(log);
-        return -1;
-    }
+    if (fd < 0)
+        step_fail(err, errno, log, LOG_SIZE,
+                  "%s: BPF_PROG_LOAD (enqueue, struct_ops member %u of sched_ext_ops [%u])",
+                  spec, l->enqueue_index, l->ops_type_id);
     free(log);
+    if (fd < 0)
+        return -1;
     h->prog_fd = (int)fd;
     return 0;
 }
