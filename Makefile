@@ -42,7 +42,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx distclean FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -153,7 +153,12 @@ install: $(B)/libktstr.a $(B)/libktstr.so $(B)/ktstr.pc
 uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/ktstr $(DESTDIR)$(INCDIR)/ktstr.h $(DESTDIR)$(LIBDIR)/libktstr.* $(DESTDIR)$(LIBDIR)/pkgconfig/ktstr.pc
 
+# clean keeps the downloads and the kernel-source build (build/kernel,
+# build/scx); distclean removes them too.
 clean:
+	@if [ -d $(B) ]; then find $(B) -mindepth 1 -maxdepth 1 ! -name kernel ! -name scx -exec rm -rf {} +; fi
+
+distclean:
 	rm -rf $(B)
 
 .SECONDARY:
