@@ -14,6 +14,9 @@
 /* calibration (provisional, VM mode under TCG, n=5 runs here): busy phase share 0.982-0.996 on a quiet host, 0.43 beside two compiling helpers; idle phase 0.001-0.024. With one host CPU taken by a spinner a vCPU gets about 2/3 of a CPU, and the fault (vCPU pinned beside a FIFO hog) leaves it about 0.05: busy >= 0.25 sits between them; idle <= 0.15 is 6x the worst idle seen. */
 #define BUSY_SHARE_MIN 0.25
 #define IDLE_SHARE_MAX 0.15
+/* calibration (provisional, n=9): guest_pinned_task's vCPU 0, idle but for the
+ * body's own main thread and the wire: 0.016-0.126; a busy vCPU shows 0.84+ */
+#define PINNED_OTHER_MAX 0.35
 #define PHASE_MS 1500
 
 #define ANY_TOPOLOGY { .memory_mb = 512 }
@@ -180,7 +183,7 @@ static void pinned_host(const kt_vcpus *vc, kt_verdict *v)
     kt_verdict_note(v, "vCPU 0 %.3f, vCPU 1 %.3f", phase_share(vc, 0, lo, hi),
                     phase_share(vc, 1, lo, hi));
     CLAIM_AS(v, "vcpu1_share", phase_share(vc, 1, lo, hi), at_least, BUSY_SHARE_MIN);
-    CLAIM_AS(v, "vcpu0_share", phase_share(vc, 0, lo, hi), between, 0.0, IDLE_SHARE_MAX);
+    CLAIM_AS(v, "vcpu0_share", phase_share(vc, 0, lo, hi), between, 0.0, PINNED_OTHER_MAX);
 }
 
 /* A task pinned to guest CPU 1 keeps vCPU 1 busy and leaves vCPU 0 idle. */
