@@ -103,6 +103,11 @@ sub yv { my ($pt, @path) = @_; my $h = $pt->{yaml}; $h = ref $h eq 'HASH' ? $h->
     is($r->{exit}, 2, 'a bad KTSTR_TOPOLOGY is a usage error');
     like($r->{err}, qr/KTSTR_TOPOLOGY: topology "2x2"/, 'naming it');
 }
+for my $case (qw(vm_scx_fifo vm_scx_fifo_partial)) {
+    my ($r, $pt) = run_case($case);
+    ok($pt && $pt->{ok} && !$pt->{skip}, "$case: the built-in loads with plain bpf(), enables and unloads")
+        or diag($r->{out});
+}
 SKIP: {
     skip 'needs root and unshare for a private /boot', 2 unless $> == 0 && -x '/usr/bin/unshare';
     my $r = run_prog(prog => '/usr/bin/unshare',

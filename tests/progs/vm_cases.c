@@ -2,6 +2,8 @@
  * Each runs in a guest (.vm set); the test picks them with --filter. */
 #include <ktstr.h>
 
+#include "scx/scx.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +85,45 @@ KT_SCENARIO(vm_bad_topology, .vm = { .numa_nodes = 3, .llcs = 2 }, .timeout_s = 
 KT_SCENARIO(vm_needs_kvm, .vm = VM, .needs_kvm = true, .timeout_s = 20)
 {
     CLAIM(v, 1, eq, 1);
+}
+
+/* The built-in schedulers load with plain bpf() in a sched_ext kernel. */
+static void builtin_case(kt_verdict *v, const char *spec, const char *ops, bool partial)
+{
+    kt__scx_handle h;
+    kt_err err = { 0 };
+    char state[64] = "", name[160] = "";
+
+    if (kt__scx_builtin_load(spec, &h, &err) < 0) {
+        CLAIM_AS(v, err.msg, 0, eq, 1);   /* the reason is the label */
+        return;
+    }
+    for (int i = 0; i < 200; i++) {
+        if (kt_scx_state(state, sizeof(state), NULL) == 0 && strcmp(state, "enabled") == 0)
+            break;
+        kt_sleep_ms(10);
+    }
+    kt_scx_ops(name, sizeof(name), NULL);
+    kt_verdict_note(v, "%s: state %s, ops %s%s", spec, state, name, partial ? " (partial)" : "");
+    CLAIM_AS(v, "enabled", strcmp(state, "enabled"), eq, 0);
+    CLAIM_AS(v, "ops_is_ours", strcmp(name, ops), eq, 0);
+    kt__scx_builtin_unload(&h);
+    for (int i = 0; i < 200; i++) {
+        if (kt_scx_state(state, sizeof(state), NULL) == 0 && strcmp(state, "disabled") == 0)
+            break;
+        kt_sleep_ms(10);
+    }
+    CLAIM_AS(v, "disabled_after_unload", strcmp(state, "disabled"), eq, 0);
+}
+
+KT_SCENARIO(vm_scx_fifo, .vm = VM, .timeout_s = 30)
+{
+    builtin_case(v, "builtin:fifo", "ktstr_fifo", false);
+}
+
+KT_SCENARIO(vm_scx_fifo_partial, .vm = VM, .timeout_s = 30)
+{
+    builtin_case(v, "builtin:fifo_partial", "ktstr_fifo_partial", true);
 }
 
 KT_MAIN()
