@@ -28,6 +28,10 @@ endif
 
 LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# libktstr.so exports only what include/ declares with KT_API (ktstr/api.h);
+# the library's private kt__ helpers stay inside it (tests/exports.t).
+LIB_CFLAGS := -fvisibility=hidden
+$(LIB_OBJ): ALL_CFLAGS += $(LIB_CFLAGS)
 TEST_SRC  := $(filter-out tests/unit.c,$(wildcard tests/*.c))
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
 PROG_SRC  := $(wildcard tests/progs/*.c)
@@ -41,12 +45,12 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run check bench install uninstall clean soak calibrate kernel report FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx distclean report FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(TOOLS) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
 # a gcc build must not link gcc objects with clang's sanitizer runtime).
-FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(ALL_LDFLAGS)
 $(B)/.flags: FORCE
 	@mkdir -p $(B)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
@@ -126,9 +130,25 @@ soak: all
 calibrate: all
 	perl tests/calibrate.pl --runs $(N)
 
+# The catalog in QEMU guests booting the kernel from `make kernel` (or
+# KTSTR_KERNEL); KTSTR_TOPOLOGY picks the default guest shape.
+KTSTR_KERNEL ?= $(B)/kernel/bzImage
+run-vm: all kernel
+	KTSTR_VM=1 KTSTR_KERNEL='$(KTSTR_KERNEL)' prove build/scenarios/
+
+# The VM catalog across topology presets, one table (README: the gauntlet).
+PRESETS ?= 1n1l2c1t 1n2l2c1t 1n1l2c2t 2n2l2c1t 1n1l4c1t
+gauntlet: all kernel
+	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/gauntlet.pl $(PRESETS)
+
 # The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
 kernel:
 	@tests/tools/fetch-kernel.sh $(B)/kernel
+
+# The kernel's example sched_ext schedulers, built against that kernel's
+# BTF; cached in build/scx/ (README: VM mode).
+scx: kernel
+	@tests/tools/build-scx.sh $(B)/scx $(B)/kernel
 
 $(B)/ktstr.pc: FORCE
 	@mkdir -p $(@D)
@@ -150,7 +170,12 @@ install: $(B)/libktstr.a $(B)/libktstr.so $(B)/ktstr.pc
 uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/ktstr $(DESTDIR)$(INCDIR)/ktstr.h $(DESTDIR)$(LIBDIR)/libktstr.* $(DESTDIR)$(LIBDIR)/pkgconfig/ktstr.pc
 
+# clean keeps the downloads and the kernel-source build (build/kernel,
+# build/scx); distclean removes them too.
 clean:
+	@if [ -d $(B) ]; then find $(B) -mindepth 1 -maxdepth 1 ! -name kernel ! -name scx -exec rm -rf {} +; fi
+
+distclean:
 	rm -rf $(B)
 
 .SECONDARY:

@@ -21,5 +21,6 @@
 #include "ktstr/microvm.h"
 #include "ktstr/topology.h"
 #include "ktstr/vcpus.h"
+#include "ktstr/scx.h"
 
 #endif

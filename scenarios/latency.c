@@ -83,6 +83,9 @@
  * side (1-5 us seen, idle and loaded); timer: one tick of the 1000 us
  * period (1000-1100 us seen); fan-out: one round (0.6-1 ms seen). */
 #define CYCLE_MAX_US 1000.0
+/* provisional, VM mode: a guest's wakes were 20-1500 us at the median
+ * (vm calibration above); the timer's and fan-out's bounds hold there */
+#define VM_CYCLE_MAX_US 50000.0
 #define TICK_PERIOD_MAX_US 5000.0
 #define ROUND_MAX_US 50000.0
 
@@ -95,6 +98,43 @@ typedef struct wake_bounds {
 static const wake_bounds idle_bounds = { IDLE_P50_US, IDLE_P99_US, IDLE_MAX_US, IDLE_MIN_WAKEUPS };
 static const wake_bounds loaded_bounds = { LOADED_P50_US, LOADED_P99_US, LOADED_MAX_US,
                                            LOADED_MIN_WAKEUPS };
+
+/*
+ * VM mode (ctx->in_vm: a 2-vCPU guest under TCG on this 2-CPU host) has
+ * bounds of its own: an emulated wake costs ~10x a native one and a vCPU
+ * is itself a host thread that waits its turn. The host's bounds above
+ * are never loosened for it. Provisional, from 3 runs here beside other
+ * builds (the 20 idle + 20 loaded VM calibration is still to be done);
+ * a starved thread still shows 800000+ us, far past every max bound.
+ */
+/* vm calibration (provisional, n=3 busy machine): wake_p50_us 42.8 42.8 46.1 -> 200; wake_p99_us 198 249 309 -> 2000; wake_max_us 3246..11928 -> 100000; wakeups 33786..41509 -> 5000 */
+static const wake_bounds vm_idle_bounds = { 200.0, 2000.0, 100000.0, 5000 };
+/* vm calibration (provisional, n=3 busy machine): wake_p50_us 22.8 303 1442 -> 10000; wake_p99_us 7373..14025 -> 50000; wake_max_us 19614..38571 -> 150000; wakeups 1179..4485 -> 300 */
+static const wake_bounds vm_loaded_bounds = { 10000.0, 50000.0, 150000.0, 300 };
+
+/* The timer's and the fan-out's bounds, per mode. */
+typedef struct lat_bounds {
+    unsigned timer_min_ticks;
+    double timer_p99_us, timer_max_us;
+    unsigned fanout_min_rounds;
+    double fanout_p99_us, fanout_max_us, fanout_mean_spread_us;
+} lat_bounds;
+
+static const lat_bounds host_lat = { TIMER_MIN_TICKS, TIMER_P99_US, TIMER_MAX_US,
+                                     FANOUT_MIN_ROUNDS, FANOUT_P99_US, FANOUT_MAX_US,
+                                     FANOUT_MEAN_SPREAD_US };
+/* vm calibration (provisional, n=3 busy machine): ticks 1900..1993 -> 1000; late_p99_us 455..2056 -> 10000; late_max_us 4411..20381 -> 100000; rounds 1505..1559 -> 300; wake_p99_us_worst 2097..5865 -> 20000; wake_max_us_worst 11727..13960 -> 100000; wake_mean_spread_us 19.8..38.2 -> 150 */
+static const lat_bounds vm_lat = { 1000, 10000.0, 100000.0, 300, 20000.0, 100000.0, 150.0 };
+
+static const lat_bounds *lat_of(const kt_ctx *ctx)
+{
+    return ctx->in_vm ? &vm_lat : &host_lat;
+}
+
+static double cycle_max_us(const kt_ctx *ctx)
+{
+    return ctx->in_vm ? VM_CYCLE_MAX_US : CYCLE_MAX_US;
+}
 
 static double us(uint64_t ns)
 {
@@ -249,8 +289,8 @@ static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_
         CLAIM_AS(v, "wake_p50_us", us(s.p50), at_most, b->p50_us);
         CLAIM_AS(v, "wake_p99_us", us(s.p99), at_most, b->p99_us);
         CLAIM_AS(v, "wake_max_us", us(s.max), at_most, b->max_us);
-        CLAIM_SERIES(v, cycle.s, each_at_most, CYCLE_MAX_US);
-        probe_done(ctx, &cycle, CYCLE_MAX_US);
+        CLAIM_SERIES(v, cycle.s, each_at_most, cycle_max_us(ctx));
+        probe_done(ctx, &cycle, cycle_max_us(ctx));
     }
     kt_work_free(w);
 }
@@ -258,14 +298,14 @@ static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_
 /* A ping-pong pair on an otherwise idle machine. */
 KT_SCENARIO(lat_wakeup_idle, .timeout_s = 20)
 {
-    wakeup_scenario(ctx, v, false, &idle_bounds);
+    wakeup_scenario(ctx, v, false, ctx->in_vm ? &vm_idle_bounds : &idle_bounds);
 }
 
 /* The same pair while one spinner per CPU keeps every CPU busy: the
  * woken thread has to preempt (or wait for) a spinner each time. */
 KT_SCENARIO(lat_wakeup_loaded, .timeout_s = 20)
 {
-    wakeup_scenario(ctx, v, true, &loaded_bounds);
+    wakeup_scenario(ctx, v, true, ctx->in_vm ? &vm_loaded_bounds : &loaded_bounds);
 }
 
 /* A cyclictest-style thread (ktw0) sleeping to absolute deadlines one
@@ -289,9 +329,9 @@ KT_SCENARIO(lat_timer_periodic, .timeout_s = 20)
         kt_verdict_note(v, "period %d us over %d ms", TIMER_PERIOD_US, WINDOW_MS);
         note_hist(v, "timer lateness", &s);
         note_machine(v);
-        CLAIM_AS(v, "ticks", s.count, at_least, TIMER_MIN_TICKS);
-        CLAIM_AS(v, "late_p99_us", us(s.p99), at_most, TIMER_P99_US);
-        CLAIM_AS(v, "late_max_us", us(s.max), at_most, TIMER_MAX_US);
+        CLAIM_AS(v, "ticks", s.count, at_least, lat_of(ctx)->timer_min_ticks);
+        CLAIM_AS(v, "late_p99_us", us(s.p99), at_most, lat_of(ctx)->timer_p99_us);
+        CLAIM_AS(v, "late_max_us", us(s.max), at_most, lat_of(ctx)->timer_max_us);
         CLAIM_SERIES(v, period.s, each_at_most, TICK_PERIOD_MAX_US);
         probe_done(ctx, &period, TICK_PERIOD_MAX_US);
     }
@@ -340,7 +380,7 @@ KT_SCENARIO(wake_fanout, .timeout_s = 20)
     }
     kt_verdict_note(v, "1 waker, %u wakees, %" PRIu64 " rounds, %d us pause between rounds",
                     n, waker.iterations, FANOUT_PAUSE_US);
-    CLAIM_AS(v, "rounds", waker.iterations, at_least, FANOUT_MIN_ROUNDS);
+    CLAIM_AS(v, "rounds", waker.iterations, at_least, lat_of(ctx)->fanout_min_rounds);
     for (unsigned i = 1; i <= n; i++) {
         int64_t missed;
         double mean;
@@ -357,7 +397,7 @@ KT_SCENARIO(wake_fanout, .timeout_s = 20)
         snprintf(label, sizeof(label), "ktw%u.wakeups", r.index);
         CLAIM_AS(v, label, r.iterations, between, waker.iterations, waker.iterations + 1);
         snprintf(label, sizeof(label), "ktw%u.wake_p99_us", r.index);
-        CLAIM_AS(v, label, us(s.p99), at_most, FANOUT_P99_US);
+        CLAIM_AS(v, label, us(s.p99), at_most, lat_of(ctx)->fanout_p99_us);
         if (missed > missed_worst)
             missed_worst = missed;
         if (us(s.p99) > p99_worst)
@@ -372,9 +412,10 @@ KT_SCENARIO(wake_fanout, .timeout_s = 20)
     kt_verdict_note(v, "per-wakee mean latency from %.1f us to %.1f us", mean_lo, mean_hi);
     note_machine(v);
     CLAIM_AS(v, "wakeups_missed_worst", missed_worst, at_most, 0);
-    CLAIM_AS(v, "wake_p99_us_worst", p99_worst, at_most, FANOUT_P99_US);
-    CLAIM_AS(v, "wake_max_us_worst", max_worst, at_most, FANOUT_MAX_US);
-    CLAIM_AS(v, "wake_mean_spread_us", mean_hi - mean_lo, at_most, FANOUT_MEAN_SPREAD_US);
+    CLAIM_AS(v, "wake_p99_us_worst", p99_worst, at_most, lat_of(ctx)->fanout_p99_us);
+    CLAIM_AS(v, "wake_max_us_worst", max_worst, at_most, lat_of(ctx)->fanout_max_us);
+    CLAIM_AS(v, "wake_mean_spread_us", mean_hi - mean_lo, at_most,
+             lat_of(ctx)->fanout_mean_spread_us);
     CLAIM_SERIES(v, round.s, each_at_most, ROUND_MAX_US);
     probe_done(ctx, &round, ROUND_MAX_US);
     kt_work_free(w);

@@ -109,7 +109,7 @@ for my $name (@names) {
 # ---- the YAML's artifacts: list, and which files there are -------------
 
 for my $name (@names) {
-    my $series = $name =~ /^ev_(pass|fail|crash|bounded)$/;
+    my $series = $name =~ /^ev_(pass|fail|crash|bounded|api_errors)$/;
     my @files = ("$art/$name.json", $series ? ("$art/$name.csv", "$art/$name.svg") : ());
     ok(-f $_, "$name: $_ written") for @files;
     ok(!-e "$art/$name.csv" && !-e "$art/$name.svg", "$name: no CSV or SVG without series")

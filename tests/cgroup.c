@@ -397,7 +397,7 @@ static void t_hooks(void)
 {
     static heard h;
     kt_cg_hooks hooks = { record_rmdir, &h, record_note, &h };
-    kt_ctx outside = { .name = "t_hooks", .wire_fd = -1 };
+    kt_ctx outside = { .name = "t_hooks" };
     kt_cg_hooks runner = { kt_ctx_rmdir_hook, &outside, NULL, NULL };
     kt_cg_layout lay;
     kt_err err = { 0 };

@@ -58,6 +58,17 @@ KT_SCENARIO(outside_fails, .timeout_s = 5)
     CLAIM(v, ipc, at_least, 1.0);
 }
 
+static void outside_host(const kt_vcpus *vc, kt_verdict *v)
+{
+    CLAIM_AS(v, "vcpus", kt_vcpus_count(vc), eq, 2);
+}
+
+KT_SCENARIO(outside_vm, .vm = { .cores = 2 }, .host_check = outside_host, .timeout_s = 20)
+{
+    CLAIM(v, ctx->in_vm, eq, true);
+    CLAIM(v, ctx->ncpus, eq, 2);
+}
+
 KT_MAIN()
 C
 close $fh;
@@ -80,7 +91,22 @@ like($run->{out} . $run->{err}, qr{\Q$prefix\E/lib/libktstr\.so},
 
 $run = run_prog(prog => $bin, args => [qw(--filter outside_passes)]);
 is($run->{exit}, 0, 'the passing scenario exits 0');
-$run = run_prog(prog => 'prove', args => [$bin]);
+
+# VM mode from outside the tree: the installed libktstr.so goes into the
+# guest image with the binary (found through the .pc's rpath).
+SKIP: {
+    my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
+    my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
+    skip("no guest kernel at $kernel (make kernel)", 3) unless -r $kernel;
+    skip('no qemu-system-x86_64 on PATH', 3) unless $qemu;
+    $run = run_prog(prog => $bin, args => [qw(--filter outside_vm -v)],
+                    env => { KTSTR_KERNEL => $kernel, KTSTR_CACHE => "$tmp/cache" });
+    is($run->{exit}, 0, 'a .vm scenario with .host_check from outside the tree passes')
+        or diag($run->{out}, $run->{err});
+    like($run->{out}, qr/label: "host\.vcpus"/, 'its host check ran');
+    like($run->{out}, qr/vm:\n\s+accel:/, 'in a guest');
+}
+$run = run_prog(prog => 'prove', args => [$bin, '::', '--filter', 'outside_[pf]*']);
 isnt($run->{exit}, 0, 'prove fails the file with a failing scenario');
 like($run->{err}, qr{# outside_fails: ipc: expected at least 1, was 0 \(\S*my_scenarios\.c:\d+\)},
      'plain prove shows the failure line on stderr');

@@ -178,7 +178,7 @@ is($e->{yaml}{exit_status}, 3, 'exit midway: exit_status');
 is($e->{yaml}{failures}[0]{message}, '5: expected at most 4, was 5',
    'exit midway: failures before the exit');
 
-ok($pt{ctx_fields}{ok}, 'ctx: name, ncpus and timeout_s as documented');
+ok($pt{ctx_fields}{ok}, 'ctx: name, ncpus, timeout_s and in_vm as documented; a copy has no wire');
 
 # --verbose: every point gets YAML with its claims, passing ones too
 $run = run_prog(prog => $bin, args => ['--verbose', '--filter', 'pass_quiet', '--filter', 'fail_two']);

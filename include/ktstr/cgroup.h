@@ -56,6 +56,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -101,78 +102,78 @@ typedef struct kt_cg_hooks {
 /* ---- pure functions (no file system) ---------------------------------- */
 
 /* The file name of knob on version v ("cpu.shares"), or NULL if unknown. */
-const char *kt_cg_file(kt_cg_version v, kt_cg_knob knob);
+KT_API const char *kt_cg_file(kt_cg_version v, kt_cg_knob knob);
 
 /* The kernel's v1 -> v2 conversion: 1 + ((shares - 2) * 9999) / 262142,
  * shares clamped to [2, 262144]. */
-uint64_t kt_cg_shares_to_weight(uint64_t shares);
+KT_API uint64_t kt_cg_shares_to_weight(uint64_t shares);
 
 /* The smallest shares value that kt_cg_shares_to_weight() maps to weight
  * (weight clamped to [1, 10000]): weight 100 -> shares 2598. */
-uint64_t kt_cg_weight_to_shares(uint64_t weight);
+KT_API uint64_t kt_cg_weight_to_shares(uint64_t weight);
 
 /* Reads a /proc/self/mountinfo text into out. Returns 0, or -1 with err
  * when it names neither a cgroup2 mount nor both v1 cpu and cpuset. */
-int kt_cg_parse_mountinfo(const char *text, kt_cg_layout *out, kt_err *err);
+KT_API int kt_cg_parse_mountinfo(const char *text, kt_cg_layout *out, kt_err *err);
 
 /* Writes "ktstr-<pid>-<start>-<n>-<name>" into buf. -1 with err when name
  * is empty, has a '/' or the result does not fit. */
-int kt_cg_name(char *buf, size_t len, long pid, unsigned long long start, unsigned n,
-               const char *name, kt_err *err);
+KT_API int kt_cg_name(char *buf, size_t len, long pid, unsigned long long start, unsigned n,
+                      const char *name, kt_err *err);
 
 /* Reads the creator's pid and start time back from a group's name: 0, or
  * -1 when leaf is not "ktstr-<pid>-<start>-<n>-<name>" (pid > 0, name not
  * empty). */
-int kt_cg_parse_name(const char *leaf, long *pid, unsigned long long *start);
+KT_API int kt_cg_parse_name(const char *leaf, long *pid, unsigned long long *start);
 
 /* Reads the start time (field 22, after the parenthesised comm, which may
  * hold spaces and parentheses) from a /proc/<pid>/stat text: 0, or -1. */
-int kt_cg_parse_stat_start(const char *text, unsigned long long *start);
+KT_API int kt_cg_parse_stat_start(const char *text, unsigned long long *start);
 
 /* ---- on this machine --------------------------------------------------- */
 
 /* Detects the version and the hierarchy roots. -1 with err when there is
  * no usable cgroup file system. */
-int kt_cg_detect(kt_cg_layout *out, kt_err *err);
+KT_API int kt_cg_detect(kt_cg_layout *out, kt_err *err);
 
 /* The start time of process pid (see kt_cg_parse_stat_start): 0, or -1
  * with err (code ENOENT or ESRCH when there is no such process). */
-int kt_cg_proc_start(long pid, unsigned long long *start, kt_err *err);
+KT_API int kt_cg_proc_start(long pid, unsigned long long *start, kt_err *err);
 
 /* Removes the stale groups (see Leftovers above) directly under lay's
  * roots, telling hooks->note (hooks may be NULL) of each one removed or
  * left. Returns how many directories it removed, or -1 with err when a
  * root cannot be read. */
-int kt_cg_sweep(const kt_cg_layout *lay, const kt_cg_hooks *hooks, kt_err *err);
+KT_API int kt_cg_sweep(const kt_cg_layout *lay, const kt_cg_hooks *hooks, kt_err *err);
 
 /* Creates a group (see above); the process's first one sweeps first.
  * hooks may be NULL (no crash-proof cleanup, sweep notes dropped). NULL
  * with err when not root, a controller is missing, name is bad, or the
  * rmdir_at_exit hook fails. */
-kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *err);
+KT_API kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *err);
 
 /* The version of the group and its directory for a knob's controller
  * (v1: the cpu or the cpuset directory; v2: the one directory). */
-kt_cg_version kt_cgroup_version(const kt_cgroup *g);
-const char *kt_cgroup_path(const kt_cgroup *g, kt_cg_knob knob);
+KT_API kt_cg_version kt_cgroup_version(const kt_cgroup *g);
+KT_API const char *kt_cgroup_path(const kt_cgroup *g, kt_cg_knob knob);
 
 /* Sets the CPU weight (v2 units, 1..10000; converted on v1). */
-int kt_cgroup_set_weight(kt_cgroup *g, uint64_t weight, kt_err *err);
+KT_API int kt_cgroup_set_weight(kt_cgroup *g, uint64_t weight, kt_err *err);
 
 /* Sets cpuset.cpus to a cpu list ("0-1,3"). */
-int kt_cgroup_set_cpus(kt_cgroup *g, const char *cpus, kt_err *err);
+KT_API int kt_cgroup_set_cpus(kt_cgroup *g, const char *cpus, kt_err *err);
 
 /* Moves a thread (v1) or its whole process (v2) into the group. */
-int kt_cgroup_add(kt_cgroup *g, long tid, kt_err *err);
+KT_API int kt_cgroup_add(kt_cgroup *g, long tid, kt_err *err);
 
 /* Reads a knob's file of the group into buf (trailing newline dropped). */
-int kt_cgroup_read(const kt_cgroup *g, kt_cg_knob knob, char *buf, size_t len,
-                   kt_err *err);
+KT_API int kt_cgroup_read(const kt_cgroup *g, kt_cg_knob knob, char *buf, size_t len,
+                          kt_err *err);
 
 /* Moves every task back to the hierarchy root, removes the directories
  * and frees g (NULL is fine). -1 with err if a directory stayed; g is
  * freed either way. */
-int kt_cgroup_destroy(kt_cgroup *g, kt_err *err);
+KT_API int kt_cgroup_destroy(kt_cgroup *g, kt_err *err);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/verdict.h"
 
 #ifdef __cplusplus
@@ -64,26 +65,26 @@ typedef struct kt_cpuset {
 } kt_cpuset;
 
 /* Empties s (and forgets a refused CPU). */
-void kt_cpuset_clear(kt_cpuset *s);
+KT_API void kt_cpuset_clear(kt_cpuset *s);
 /* Adds cpu; 0, or -1 when it is outside [0, KT_CPUSET_MAX). */
-int kt_cpuset_add(kt_cpuset *s, int cpu);
+KT_API int kt_cpuset_add(kt_cpuset *s, int cpu);
 /* Adds cpus[0..n); 0, or -1 when any is out of range (the others are
  * added). */
-int kt_cpuset_add_list(kt_cpuset *s, const int *cpus, int n);
+KT_API int kt_cpuset_add_list(kt_cpuset *s, const int *cpus, int n);
 /* Adds the CPUs of a cpu_set_t of `bytes` bytes (sizeof a cpu_set_t, or
  * CPU_ALLOC_SIZE of one from CPU_ALLOC), as sched_getaffinity fills it;
  * 0, or -1 when it holds a CPU out of range. */
-int kt_cpuset_add_mask(kt_cpuset *s, const void *mask, size_t bytes);
+KT_API int kt_cpuset_add_mask(kt_cpuset *s, const void *mask, size_t bytes);
 /* Adds every CPU of src to dst (a CPU src refused is refused by dst). */
-void kt_cpuset_add_set(kt_cpuset *dst, const kt_cpuset *src);
+KT_API void kt_cpuset_add_set(kt_cpuset *dst, const kt_cpuset *src);
 /* Whether cpu is in s (false when out of range). */
-bool kt_cpuset_has(const kt_cpuset *s, int cpu);
+KT_API bool kt_cpuset_has(const kt_cpuset *s, int cpu);
 /* The number of CPUs in s. */
-int kt_cpuset_count(const kt_cpuset *s);
+KT_API int kt_cpuset_count(const kt_cpuset *s);
 /* Writes s as a CPU list ("0-3,6"; "" for the empty set) into buf of n
  * bytes; 0, or -1 when it does not fit (or out of memory). At most
  * 5 * count + 1 bytes are needed. */
-int kt_cpuset_format(const kt_cpuset *s, char *buf, size_t n);
+KT_API int kt_cpuset_format(const kt_cpuset *s, char *buf, size_t n);
 
 /* ---- claims ----------------------------------------------------------- */
 
@@ -93,13 +94,13 @@ typedef enum kt_cpus_op {
 } kt_cpus_op;
 
 /* "subset_of", ...; "?" when out of range. */
-const char *kt_cpus_op_name(kt_cpus_op op);
+KT_API const char *kt_cpus_op_name(kt_cpus_op op);
 
 /* The function the macros call: bound for the set operations, n for the
  * count ones (the other unused). True when the claim holds. */
-bool kt_claim_cpus(kt_verdict *v, kt_cpus_op op, const char *label,
-                   const kt_cpuset *set, const kt_cpuset *bound, long long n,
-                   const char *file, int line);
+KT_API bool kt_claim_cpus(kt_verdict *v, kt_cpus_op op, const char *label,
+                          const kt_cpuset *set, const kt_cpuset *bound, long long n,
+                          const char *file, int line);
 
 /* CLAIM_CPUS(v, set, op, arg): set (a kt_cpuset, labelled with its source
  * text) against arg (a kt_cpuset, or a count). True when it holds.

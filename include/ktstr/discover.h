@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -36,10 +37,10 @@ typedef struct kt_vcpu_thread {
 
 /* 1 when comm names a vCPU thread (index and flavour set), else 0. The
  * whole name must match: "CPU 1/KVMx" or "vcpu" alone are not vCPUs. */
-int kt_vcpu_comm_match(const char *comm, int *index, kt_vmm_flavour *flavour);
+KT_API int kt_vcpu_comm_match(const char *comm, int *index, kt_vmm_flavour *flavour);
 
 /* "qemu-kvm", "qemu-tcg", "firecracker", "cloud-hypervisor". */
-const char *kt_vmm_flavour_name(kt_vmm_flavour flavour);
+KT_API const char *kt_vmm_flavour_name(kt_vmm_flavour flavour);
 
 /* The fields of /proc/<pid>/stat (or task/<tid>/stat) that capture uses. */
 typedef struct kt_proc_stat {
@@ -53,13 +54,13 @@ typedef struct kt_proc_stat {
 
 /* Parses stat text; the comm ends at the LAST ')' of the line, since a
  * comm may itself hold ") ". -1 with err when malformed. */
-int kt_proc_stat_parse(const char *buf, size_t n, kt_proc_stat *out,
-                       kt_err *err);
+KT_API int kt_proc_stat_parse(const char *buf, size_t n, kt_proc_stat *out,
+                              kt_err *err);
 
 /* Lists pid's vCPU threads sorted by index into out[0..cap); returns how
  * many there are (may exceed cap: only cap are stored), or -1 with err
  * (no such process, or two threads claim the same index). */
-int kt_discover_vcpus(int pid, kt_vcpu_thread *out, int cap, kt_err *err);
+KT_API int kt_discover_vcpus(int pid, kt_vcpu_thread *out, int cap, kt_err *err);
 
 #ifdef __cplusplus
 }

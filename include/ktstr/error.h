@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "ktstr/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,20 +26,20 @@ typedef struct kt_err {
 } kt_err;
 
 /* Fills err (may be NULL) with code and a printf-style message; returns -1. */
-int kt_err_set(kt_err *err, int code, const char *fmt, ...)
+KT_API int kt_err_set(kt_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Like kt_err_set, then appends ": <strerror(code)>" and, for the errno
  * values a capture can hit, a hint in parentheses (EACCES: perf_event_paranoid
  * or CAP_PERFMON; ENOENT/ENODEV: no such counter here; ESRCH: thread gone). */
-int kt_err_sys(kt_err *err, int code, const char *fmt, ...)
+KT_API int kt_err_sys(kt_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The symbolic name of an errno value ("ENOENT"), or "E?" when unknown. */
-const char *kt_errno_name(int code);
+KT_API const char *kt_errno_name(int code);
 
 /* The symbolic name of a signal ("SIGSEGV"), or "SIG?" when unknown. */
-const char *kt_signal_name(int sig);
+KT_API const char *kt_signal_name(int sig);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -23,7 +24,7 @@ extern "C" {
 /* Reads the whole file at path into buf (cap bytes, NUL-terminated):
  * its length, or -1 with err naming the path and what failed (open,
  * read, or "larger than <cap - 1> bytes"), buf "" then. */
-int kt_read_file(const char *path, char *buf, size_t cap, kt_err *err);
+KT_API int kt_read_file(const char *path, char *buf, size_t cap, kt_err *err);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,25 +56,25 @@ typedef struct kt_hist_summary {
 } kt_hist_summary;
 
 /* Empties h. */
-void kt_hist_init(kt_hist *h);
+KT_API void kt_hist_init(kt_hist *h);
 
 /* Adds one value (ns). Constant time, touches one bucket. */
-void kt_hist_record(kt_hist *h, uint64_t v);
+KT_API void kt_hist_record(kt_hist *h, uint64_t v);
 
 /* Adds every value of src to dst (both initialised). */
-void kt_hist_merge(kt_hist *dst, const kt_hist *src);
+KT_API void kt_hist_merge(kt_hist *dst, const kt_hist *src);
 
 /* The p-th percentile as defined above; 0 when h is empty. */
-uint64_t kt_hist_percentile(const kt_hist *h, double p);
+KT_API uint64_t kt_hist_percentile(const kt_hist *h, double p);
 
 /* count, min, max, mean and the usual percentiles in one pass each. */
-void kt_hist_summarize(const kt_hist *h, kt_hist_summary *s);
+KT_API void kt_hist_summarize(const kt_hist *h, kt_hist_summary *s);
 
 /* The bucket that holds v, and the smallest and largest value bucket i
  * holds (exposed for tests and for plotting). */
-size_t kt_hist_bucket_of(uint64_t v);
-uint64_t kt_hist_bucket_low(size_t i);
-uint64_t kt_hist_bucket_high(size_t i);
+KT_API size_t kt_hist_bucket_of(uint64_t v);
+KT_API uint64_t kt_hist_bucket_low(size_t i);
+KT_API uint64_t kt_hist_bucket_high(size_t i);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -57,31 +58,31 @@ typedef struct kt_kvmstats {
  * Rejects, with err naming the problem, any offset or size past the end,
  * a zero or oversized name_size, a name not NUL-terminated, an unknown
  * type/unit/base, a zero size or a statistic overlapping the end. */
-int kt_kvmstats_parse(kt_kvmstats *s, const void *buf, size_t len,
-                      kt_err *err);
+KT_API int kt_kvmstats_parse(kt_kvmstats *s, const void *buf, size_t len,
+                             kt_err *err);
 
 /* Reads the whole file behind stats_fd once and parses it; s owns the fd
  * from then on (closed by kt_kvmstats_close, also on failure). A negative
  * stats_fd, straight from a failed KVM_GET_STATS_FD, is reported with the
  * current errno. */
-int kt_kvmstats_open(kt_kvmstats *s, int stats_fd, kt_err *err);
+KT_API int kt_kvmstats_open(kt_kvmstats *s, int stats_fd, kt_err *err);
 
 /* One pread of the data block into s->data. */
-int kt_kvmstats_read(kt_kvmstats *s, kt_err *err);
+KT_API int kt_kvmstats_read(kt_kvmstats *s, kt_err *err);
 
 /* Index of the statistic called name, or -1 when this kernel lacks it. */
-int kt_kvmstats_find(const kt_kvmstats *s, const char *name);
+KT_API int kt_kvmstats_find(const kt_kvmstats *s, const char *name);
 
 /* The first value of statistic idx in the latest data block (0 for a bad
  * index); kt_kvmstats_values gives all `size` of them. */
-uint64_t kt_kvmstats_value(const kt_kvmstats *s, int idx);
-uint64_t kt_kvmstats_values(const kt_kvmstats *s, int idx, unsigned i);
+KT_API uint64_t kt_kvmstats_value(const kt_kvmstats *s, int idx);
+KT_API uint64_t kt_kvmstats_values(const kt_kvmstats *s, int idx, unsigned i);
 
 /* "cumulative", "instant", "peak", "linear-hist", "log-hist". */
-const char *kt_kvm_stat_type_name(int type);
+KT_API const char *kt_kvm_stat_type_name(int type);
 
 /* Frees everything and closes the fd (safe twice). */
-void kt_kvmstats_close(kt_kvmstats *s);
+KT_API void kt_kvmstats_close(kt_kvmstats *s);
 
 #ifdef __cplusplus
 }

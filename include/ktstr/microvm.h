@@ -35,7 +35,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "ktstr/api.h"
+#include "ktstr/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,41 +70,41 @@ typedef struct kt_microvm kt_microvm;
 /* Checks cfg, opens KVM and builds the VM with its vCPUs, guest memory and
  * each vCPU's stats fd; no thread runs yet. NULL with err filled when the
  * config is bad or KVM is missing or refuses (the reason is a skip reason). */
-kt_microvm *kt_microvm_create(const kt_microvm_config *cfg, kt_err *err);
+KT_API kt_microvm *kt_microvm_create(const kt_microvm_config *cfg, kt_err *err);
 
 /* Starts one host thread per vCPU and returns once every one is named and
  * about to enter the guest. -1 with err on failure (threads already started
  * are stopped again). A VM starts at most once. */
-int kt_microvm_start(kt_microvm *vm, kt_err *err);
+KT_API int kt_microvm_start(kt_microvm *vm, kt_err *err);
 
 /* Kicks every vCPU out of the guest and joins its thread. Safe to call
  * twice, before start and after a failed start. */
-void kt_microvm_stop(kt_microvm *vm);
+KT_API void kt_microvm_stop(kt_microvm *vm);
 
 /* Stops the VM if it runs, closes every fd and frees it. NULL is a no-op. */
-void kt_microvm_destroy(kt_microvm *vm);
+KT_API void kt_microvm_destroy(kt_microvm *vm);
 
 /* Number of vCPUs of vm. */
-int kt_microvm_nr_vcpus(const kt_microvm *vm);
+KT_API int kt_microvm_nr_vcpus(const kt_microvm *vm);
 
 /* Host thread id of vCPU i; -1 before start, after its thread ended, or
  * for a bad index. */
-pid_t kt_microvm_vcpu_tid(const kt_microvm *vm, int i);
+KT_API pid_t kt_microvm_vcpu_tid(const kt_microvm *vm, int i);
 
 /* KVM fd of vCPU i (owned by vm); -1 for a bad index. */
-int kt_microvm_vcpu_fd(const kt_microvm *vm, int i);
+KT_API int kt_microvm_vcpu_fd(const kt_microvm *vm, int i);
 
 /* KVM binary stats fd of vCPU i (owned by vm, opened before the vCPU first
  * ran); -1 when unavailable (see kt_microvm_vcpu_stats_error) or a bad
  * index. */
-int kt_microvm_vcpu_stats_fd(const kt_microvm *vm, int i);
+KT_API int kt_microvm_vcpu_stats_fd(const kt_microvm *vm, int i);
 
 /* Why vCPU i has no stats fd; NULL when it has one or for a bad index. */
-const kt_err *kt_microvm_vcpu_stats_error(const kt_microvm *vm, int i);
+KT_API const kt_err *kt_microvm_vcpu_stats_error(const kt_microvm *vm, int i);
 
 /* Iterations the guest on vCPU i has reported so far (a counter in guest
  * memory, read without stopping the vCPU); 0 for a bad index. */
-uint64_t kt_microvm_vcpu_progress(const kt_microvm *vm, int i);
+KT_API uint64_t kt_microvm_vcpu_progress(const kt_microvm *vm, int i);
 
 /* Reads the KVM statistic called name (e.g. "exits", "halt_exits",
  * "halt_wait_ns") of vCPU i into *value: the first element for a
@@ -112,21 +113,21 @@ uint64_t kt_microvm_vcpu_progress(const kt_microvm *vm, int i);
  * there is no stats fd or no such statistic. Note that KVM adds to
  * halt_wait_ns when a halt ends, so a vCPU halted since its last wake-up
  * shows none of its current halt. */
-int kt_microvm_vcpu_stat(const kt_microvm *vm, int i, const char *name,
-                         uint64_t *value, kt_err *err);
+KT_API int kt_microvm_vcpu_stat(const kt_microvm *vm, int i, const char *name,
+                                uint64_t *value, kt_err *err);
 
 /* The run loop's error for vCPU i (an unexpected guest exit or a failing
  * ioctl, after which that vCPU's thread ended); NULL when there was none. */
-const kt_err *kt_microvm_vcpu_error(const kt_microvm *vm, int i);
+KT_API const kt_err *kt_microvm_vcpu_error(const kt_microvm *vm, int i);
 
 /* The signal kt_microvm uses to kick vCPU threads (a real-time signal).
  * The first kt_microvm_create installs an empty handler for it unless the
  * process already has one; a process must not ignore or use it itself. */
-int kt_microvm_kick_signal(void);
+KT_API int kt_microvm_kick_signal(void);
 
 /* The name of a program ("halt", "spin", "compute", "duty"), or
  * "unknown". */
-const char *kt_microvm_prog_name(kt_microvm_prog prog);
+KT_API const char *kt_microvm_prog_name(kt_microvm_prog prog);
 
 #ifdef __cplusplus
 }

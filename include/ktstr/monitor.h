@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -73,20 +74,20 @@ typedef enum kt_field {
 } kt_field;
 
 /* "run_ns", "task_clock_ns", "halt_exits", ... */
-const char *kt_field_name(kt_field f);
+KT_API const char *kt_field_name(kt_field f);
 
 /* The fields a set of sources provides (bit i = field i). */
-uint32_t kt_sources_fields(unsigned sources);
+KT_API uint32_t kt_sources_fields(unsigned sources);
 
 /* Width in bits of a field's counter (64 for every field here; a 32-bit
  * counter would wrap modulo 2^32). */
-unsigned kt_field_width(kt_field f);
+KT_API unsigned kt_field_width(kt_field f);
 
 /* Change of a counter from old to new: modular for a width below 64 (the
  * counter wrapped); for 64-bit counters new < old means the counter was
  * reset, so the change since the reset is new itself. */
-uint64_t kt_counter_delta(uint64_t old_value, uint64_t new_value,
-                          unsigned width);
+KT_API uint64_t kt_counter_delta(uint64_t old_value, uint64_t new_value,
+                                 unsigned width);
 
 /* ---- the timeline: storage and queries ---- */
 
@@ -96,64 +97,64 @@ typedef struct kt_timeline kt_timeline;
 
 /* Allocates room for capacity ticks of n targets; fields[i] is target i's
  * field mask (kt_sources_fields). NULL with err on bad input. */
-kt_timeline *kt_timeline_new(int n, const uint32_t *fields, size_t capacity,
-                             kt_err *err);
-void kt_timeline_free(kt_timeline *tl);
+KT_API kt_timeline *kt_timeline_new(int n, const uint32_t *fields, size_t capacity,
+                                    kt_err *err);
+KT_API void kt_timeline_free(kt_timeline *tl);
 
 /* Writer side (the monitor thread; tests drive it by hand): record values
  * of the tick being written, mark a target gone, then publish the tick.
  * kt_timeline_record returns -1 when the timeline is full. */
-int kt_timeline_record(kt_timeline *tl, int target, uint64_t ts_ns,
-                       const uint64_t *values /* [KT_F_COUNT], by field */);
-void kt_timeline_mark_gone(kt_timeline *tl, int target, int code);
-int kt_timeline_commit(kt_timeline *tl);
+KT_API int kt_timeline_record(kt_timeline *tl, int target, uint64_t ts_ns,
+                              const uint64_t *values /* [KT_F_COUNT], by field */);
+KT_API void kt_timeline_mark_gone(kt_timeline *tl, int target, int code);
+KT_API int kt_timeline_commit(kt_timeline *tl);
 
 /* Completed ticks, targets, capacity. */
-size_t kt_timeline_ticks(const kt_timeline *tl);
-int kt_timeline_targets(const kt_timeline *tl);
-size_t kt_timeline_capacity(const kt_timeline *tl);
+KT_API size_t kt_timeline_ticks(const kt_timeline *tl);
+KT_API int kt_timeline_targets(const kt_timeline *tl);
+KT_API size_t kt_timeline_capacity(const kt_timeline *tl);
 
 /* The value of a field and the timestamp at a tick; -1 when the target was
  * not read then (gone), the field is not captured, or the tick is not
  * complete. */
-int kt_timeline_value(const kt_timeline *tl, int target, size_t tick,
-                      kt_field f, uint64_t *value);
-int kt_timeline_time(const kt_timeline *tl, int target, size_t tick,
-                     uint64_t *ts_ns);
+KT_API int kt_timeline_value(const kt_timeline *tl, int target, size_t tick,
+                             kt_field f, uint64_t *value);
+KT_API int kt_timeline_time(const kt_timeline *tl, int target, size_t tick,
+                            uint64_t *ts_ns);
 
 /* true when the target is gone; *tick (the first tick it was not read at)
  * and *code (its errno) are set when non-NULL. */
-bool kt_timeline_gone(const kt_timeline *tl, int target, size_t *tick,
-                      int *code);
+KT_API bool kt_timeline_gone(const kt_timeline *tl, int target, size_t *tick,
+                             int *code);
 
 /* Sum of the field's deltas over ticks t0..t1 (inclusive, t1 clamped to
  * the target's last recorded tick); *wall_ns (if non-NULL) gets the time
  * between those two samples. -1 when fewer than two samples. */
-int kt_timeline_total(const kt_timeline *tl, int target, kt_field f,
-                      size_t t0, size_t t1, uint64_t *total,
-                      uint64_t *wall_ns);
+KT_API int kt_timeline_total(const kt_timeline *tl, int target, kt_field f,
+                             size_t t0, size_t t1, uint64_t *total,
+                             uint64_t *wall_ns);
 
 /* Per-interval deltas over ticks t0..t1: deltas[i] is the change between
  * tick t0+i and t0+i+1, interval_ns[i] (may be NULL) the time between them.
  * Returns the number of intervals (stores at most cap), or -1. */
-long kt_timeline_series(const kt_timeline *tl, int target, kt_field f,
-                        size_t t0, size_t t1, uint64_t *deltas,
-                        uint64_t *interval_ns, size_t cap);
+KT_API long kt_timeline_series(const kt_timeline *tl, int target, kt_field f,
+                               size_t t0, size_t t1, uint64_t *deltas,
+                               uint64_t *interval_ns, size_t cap);
 
 /* CPU time over wall time in ticks t0..t1: from run_ns (schedstat), else
  * task_clock_ns, else cpu_busy_ns. NaN when none is captured or fewer than
  * two samples exist. */
-double kt_timeline_cpu_share(const kt_timeline *tl, int target, size_t t0,
-                             size_t t1);
+KT_API double kt_timeline_cpu_share(const kt_timeline *tl, int target, size_t t0,
+                                    size_t t1);
 
 /* The longest stretch of ticks t0..t1 over which the field did not grow:
  * from the sample where it last grew to the last sample before it grew
  * again (a lower bound of the true stall: the true one may be up to one
  * period longer at either end; 0 when it grew every interval). *at gets the
  * tick where that stretch began. -1 when fewer than two samples. */
-int kt_timeline_longest_stall(const kt_timeline *tl, int target, kt_field f,
-                              size_t t0, size_t t1, uint64_t *ns,
-                              size_t *at);
+KT_API int kt_timeline_longest_stall(const kt_timeline *tl, int target, kt_field f,
+                                     size_t t0, size_t t1, uint64_t *ns,
+                                     size_t *at);
 
 /* ---- the monitor ---- */
 
@@ -182,29 +183,29 @@ typedef struct kt_monitor kt_monitor;
 /* Opens every source of every target, allocates the timeline and starts
  * the monitor thread. NULL with err naming the source, target and errno
  * when a source cannot be opened (the scenario can skip with err.msg). */
-kt_monitor *kt_monitor_start(const kt_target *targets, int n,
-                             const kt_monitor_config *cfg, kt_err *err);
+KT_API kt_monitor *kt_monitor_start(const kt_target *targets, int n,
+                                    const kt_monitor_config *cfg, kt_err *err);
 
 /* Stops sampling and joins the thread (within one period). Safe twice. */
-void kt_monitor_stop(kt_monitor *m);
+KT_API void kt_monitor_stop(kt_monitor *m);
 
 /* Stops if needed, closes every source, frees the timeline. */
-void kt_monitor_free(kt_monitor *m);
+KT_API void kt_monitor_free(kt_monitor *m);
 
-const kt_timeline *kt_monitor_timeline(const kt_monitor *m);
+KT_API const kt_timeline *kt_monitor_timeline(const kt_monitor *m);
 
 /* Deadlines skipped because a tick ran late. */
-uint64_t kt_monitor_missed(const kt_monitor *m);
+KT_API uint64_t kt_monitor_missed(const kt_monitor *m);
 
 /* true when sampling stopped because the timeline was full. */
-bool kt_monitor_full(const kt_monitor *m);
+KT_API bool kt_monitor_full(const kt_monitor *m);
 
 /* The read error that stopped a target ("" when none), e.g.
  * "schedstat (tid 812): pread: No such process (ESRCH: thread gone)". */
-const char *kt_monitor_target_error(const kt_monitor *m, int target);
+KT_API const char *kt_monitor_target_error(const kt_monitor *m, int target);
 
 /* The monitor thread's CPU time so far, in ns (for overhead checks). */
-uint64_t kt_monitor_cpu_ns(const kt_monitor *m);
+KT_API uint64_t kt_monitor_cpu_ns(const kt_monitor *m);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -34,7 +35,7 @@ typedef struct kt_vcpu_perf_sample {
 } kt_vcpu_perf_sample;
 
 /* Instructions per cycle; 0.0 when cycles == 0 (nothing ran, no ratio). */
-double kt_ipc(const kt_vcpu_perf_sample *s);
+KT_API double kt_ipc(const kt_vcpu_perf_sample *s);
 
 /*
  * IPC bands. A halted vCPU retires next to nothing in guest mode (IPC about
@@ -62,15 +63,15 @@ typedef enum kt_ipc_band {
 } kt_ipc_band;
 
 /* The band of a sample, by the table above. */
-kt_ipc_band kt_ipc_band_of(const kt_vcpu_perf_sample *s);
+KT_API kt_ipc_band kt_ipc_band_of(const kt_vcpu_perf_sample *s);
 
 /* "unknown", "halted", "spinning", "productive". */
-const char *kt_ipc_band_name(kt_ipc_band band);
+KT_API const char *kt_ipc_band_name(kt_ipc_band band);
 
 /* value * enabled / running, exact (128-bit intermediate), saturating at
  * UINT64_MAX; 0 when running == 0 (the counter never ran: nothing to
  * extrapolate from). */
-uint64_t kt_perf_scale(uint64_t value, uint64_t enabled, uint64_t running);
+KT_API uint64_t kt_perf_scale(uint64_t value, uint64_t enabled, uint64_t running);
 
 typedef enum kt_perf_kind {
     KT_PERF_HW, /* cycles, instructions, cache-misses, branch-misses */
@@ -98,31 +99,31 @@ typedef struct kt_perf_group {
 } kt_perf_group;
 
 /* Number of events and the name of event i of a kind ("cycles", ...). */
-int kt_perf_kind_events(kt_perf_kind kind);
-const char *kt_perf_event_name(kt_perf_kind kind, int i);
+KT_API int kt_perf_kind_events(kt_perf_kind kind);
+KT_API const char *kt_perf_event_name(kt_perf_kind kind, int i);
 
 /* Opens a counting group on thread tid (cpu -1) or on CPU cpu (tid -1).
  * Returns 0, or -1 with err naming the group, target, event and errno. */
-int kt_perf_group_open(kt_perf_group *g, kt_perf_kind kind, int tid, int cpu,
-                       unsigned flags, kt_err *err);
+KT_API int kt_perf_group_open(kt_perf_group *g, kt_perf_kind kind, int tid, int cpu,
+                              unsigned flags, kt_err *err);
 
 /* One read() of the whole group into out. A target that is gone reads as
  * -1 with ESRCH. */
-int kt_perf_group_read(const kt_perf_group *g, kt_perf_values *out,
-                       kt_err *err);
+KT_API int kt_perf_group_read(const kt_perf_group *g, kt_perf_values *out,
+                              kt_err *err);
 
 /* Closes every fd of the group (safe on a zeroed or closed group). */
-void kt_perf_group_close(kt_perf_group *g);
+KT_API void kt_perf_group_close(kt_perf_group *g);
 
 /* Parses a group read buffer in the kernel's layout {nr, enabled, running,
  * {value, id}[nr]} and orders values by ids[0..nr). -1 with err when the
  * length, nr or an id does not match. */
-int kt_perf_group_parse(const void *buf, size_t len, const uint64_t *ids,
-                        int nr, kt_perf_values *out, kt_err *err);
+KT_API int kt_perf_group_parse(const void *buf, size_t len, const uint64_t *ids,
+                               int nr, kt_perf_values *out, kt_err *err);
 
 /* A hardware group's values as the contract sample. */
-void kt_perf_to_vcpu_sample(const kt_perf_values *vals,
-                            kt_vcpu_perf_sample *out);
+KT_API void kt_perf_to_vcpu_sample(const kt_perf_values *vals,
+                                   kt_vcpu_perf_sample *out);
 
 #ifdef __cplusplus
 }

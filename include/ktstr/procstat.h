@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -27,10 +28,10 @@ typedef struct kt_cpu_times {
 
 /* Busy time: everything but idle and iowait (steal counts as busy: the CPU
  * was not available to run this machine's work). */
-uint64_t kt_cpu_busy_ns(const kt_cpu_times *t);
+KT_API uint64_t kt_cpu_busy_ns(const kt_cpu_times *t);
 
 /* Idle time: idle + iowait. */
-uint64_t kt_cpu_idle_ns(const kt_cpu_times *t);
+KT_API uint64_t kt_cpu_idle_ns(const kt_cpu_times *t);
 
 typedef struct kt_procstat {
     int fd;
@@ -40,21 +41,21 @@ typedef struct kt_procstat {
 } kt_procstat;
 
 /* Opens /proc/stat and sizes the read buffer. */
-int kt_procstat_open(kt_procstat *ps, kt_err *err);
+KT_API int kt_procstat_open(kt_procstat *ps, kt_err *err);
 
 /* One pread; fills out[0..cap) by CPU number. Returns the number of CPU
  * lines seen, or -1. */
-int kt_procstat_read(const kt_procstat *ps, kt_cpu_times *out, int cap,
-                     kt_err *err);
+KT_API int kt_procstat_read(const kt_procstat *ps, kt_cpu_times *out, int cap,
+                            kt_err *err);
 
 /* Frees the buffer and closes the fd (safe twice). */
-void kt_procstat_close(kt_procstat *ps);
+KT_API void kt_procstat_close(kt_procstat *ps);
 
 /* Parses /proc/stat text: the "cpuN" lines at its start (the aggregate
  * "cpu" line is skipped; CPUs >= cap are ignored). Returns the number of
  * CPU lines seen, or -1 with err on a malformed or truncated line. */
-int kt_procstat_parse(const char *buf, size_t n, long clk_tck,
-                      kt_cpu_times *out, int cap, kt_err *err);
+KT_API int kt_procstat_parse(const char *buf, size_t n, long clk_tck,
+                             kt_cpu_times *out, int cap, kt_err *err);
 
 #ifdef __cplusplus
 }

@@ -41,9 +41,6 @@ typedef struct kt_ctx {
     bool verbose;         /* --verbose was given */
     bool in_vm;           /* the body runs inside a VM-mode guest */
     kt_topology topology; /* in a guest: the topology it was booted with */
-    int wire_fd;          /* private: the runner's pipe (-1 outside the runner) */
-    unsigned evidence_;   /* private: what the runner collects besides failures
-                             (passing claims, series: --artifacts, --baseline) */
 } kt_ctx;
 
 /* Options given as designated initialisers after the name. Unmet
@@ -71,7 +68,7 @@ typedef struct kt_scenario {
 } kt_scenario;
 
 /* Adds a scenario to the registry (KT_SCENARIO calls it before main). */
-void kt_register(const kt_scenario *s);
+KT_API void kt_register(const kt_scenario *s);
 
 /* Runs the registered scenarios as the command line asks (--list,
  * --filter GLOB, --timeout S, --verbose, --help); returns the exit status:
@@ -79,15 +76,16 @@ void kt_register(const kt_scenario *s);
  * signal after SIGINT/SIGTERM/SIGHUP ("Bail out! interrupted"). Filters
  * that match nothing give "1..0 # SKIP" and 0. It kills and reaps every
  * child of the calling process after each scenario (child subreaper). */
-int kt_main(int argc, char **argv);
+KT_API int kt_main(int argc, char **argv);
 
 /* Asks the runner to remove the directory at path (a cgroup, a temp dir)
  * once the scenario's process group is gone, even after a crash or a
- * timeout. Returns 0, or -1 when the path could not be sent. */
-int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
+ * timeout. Returns 0, or -1 when the path could not be sent (errno EBADF
+ * for a kt_ctx the runner did not hand to a body). */
+KT_API int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path);
 /* The same with ctx as a void *: the rmdir_at_exit hook a scenario lends
  * code below the runner, which must not call it (kt_cg_hooks). */
-int kt_ctx_rmdir_hook(void *ctx, const char *path);
+KT_API int kt_ctx_rmdir_hook(void *ctx, const char *path);
 
 /* Samples of one series kt_ctx_series sends; later ones are counted. */
 #define KT_CTX_MAX_SAMPLES 20000
@@ -102,8 +100,8 @@ int kt_ctx_rmdir_hook(void *ctx, const char *path);
  * the last kt_series_add. A point keeps at most 64 series and 100000
  * samples (KT_CTX_MAX_SAMPLES of each series are sent); the rest is
  * counted in a note. Returns 0, also when no artifacts are being written
- * (nothing is sent then), or -1 with errno: EBADF outside the runner,
- * EINVAL for a NULL s, or the pipe's error. */
+ * (nothing is sent then), or -1 with errno: EBADF for a kt_ctx the runner
+ * did not hand to a body, EINVAL for a NULL s, or the pipe's error. */
 KT_API int kt_ctx_series(kt_ctx *ctx, const struct kt_series *s, const char *unit,
                          double lo, double hi);
 
@@ -118,8 +116,8 @@ KT_API int kt_ctx_series(kt_ctx *ctx, const struct kt_series *s, const char *uni
             __FILE__, __LINE__ };                                            \
         kt_register(&s);                                                     \
     }                                                                        \
-    static void kt__body_##sname(kt_ctx *ctx __attribute__((unused)),         \
-                                kt_verdict *v __attribute__((unused)))
+    static void kt__body_##sname(kt_ctx *ctx __attribute__((unused)),        \
+                                 kt_verdict *v __attribute__((unused)))
 
 #define KT_MAIN() \
     int main(int argc, char **argv) { return kt_main(argc, argv); }

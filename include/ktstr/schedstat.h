@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -33,18 +34,18 @@ typedef struct kt_schedstat {
 } kt_schedstat;
 
 /* Opens /proc/<pid>/task/<tid>/schedstat (pid 0: this process). */
-int kt_schedstat_open(kt_schedstat *s, int pid, int tid, kt_err *err);
+KT_API int kt_schedstat_open(kt_schedstat *s, int pid, int tid, kt_err *err);
 
 /* One pread of the kept fd, parsed into out. */
-int kt_schedstat_read(const kt_schedstat *s, kt_schedstat_sample *out,
-                      kt_err *err);
+KT_API int kt_schedstat_read(const kt_schedstat *s, kt_schedstat_sample *out,
+                             kt_err *err);
 
 /* Closes the fd (safe twice). */
-void kt_schedstat_close(kt_schedstat *s);
+KT_API void kt_schedstat_close(kt_schedstat *s);
 
 /* Parses the text of a schedstat file ("1 2 3\n"); n bytes of buf. */
-int kt_schedstat_parse(const char *buf, size_t n, kt_schedstat_sample *out,
-                       kt_err *err);
+KT_API int kt_schedstat_parse(const char *buf, size_t n, kt_schedstat_sample *out,
+                              kt_err *err);
 
 /* The always-present counters of /proc/<pid>/task/<tid>/sched. */
 typedef struct kt_sched_counters {
@@ -56,11 +57,11 @@ typedef struct kt_sched_counters {
 
 /* Parses the text of a sched file by field name; -1 naming the first
  * required field missing or malformed. */
-int kt_sched_parse(const char *buf, size_t n, kt_sched_counters *out,
-                   kt_err *err);
+KT_API int kt_sched_parse(const char *buf, size_t n, kt_sched_counters *out,
+                          kt_err *err);
 
 /* Reads and parses /proc/<pid>/task/<tid>/sched (pid 0: this process). */
-int kt_sched_read(int pid, int tid, kt_sched_counters *out, kt_err *err);
+KT_API int kt_sched_read(int pid, int tid, kt_sched_counters *out, kt_err *err);
 
 #ifdef __cplusplus
 }

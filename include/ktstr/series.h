@@ -70,6 +70,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/monitor.h"
 #include "ktstr/verdict.h"
 
@@ -81,23 +82,23 @@ typedef struct kt_series kt_series;
 
 /* An empty series labelled label (copied; NULL reads as ""). NULL when
  * out of memory (a claim on NULL fails as a caller error). */
-kt_series *kt_series_new(const char *label);
+KT_API kt_series *kt_series_new(const char *label);
 /* Frees s (NULL is fine). */
-void kt_series_free(kt_series *s);
+KT_API void kt_series_free(kt_series *s);
 
 /* Appends a sample: t_ns (any clock, e.g. CLOCK_MONOTONIC; must not
  * decrease) and its value. 0, or -1 when out of memory: the series then
  * remembers the loss and every claim on it fails, so a lost sample never
  * turns into a pass. */
-int kt_series_add(kt_series *s, uint64_t t_ns, double value);
+KT_API int kt_series_add(kt_series *s, uint64_t t_ns, double value);
 
 /* The label, the number of samples, and the samples themselves as two
  * arrays of kt_series_count() elements (NULL while empty), valid until
  * the next kt_series_add or kt_series_free. */
-const char *kt_series_label(const kt_series *s);
-size_t kt_series_count(const kt_series *s);
-const uint64_t *kt_series_times(const kt_series *s);
-const double *kt_series_values(const kt_series *s);
+KT_API const char *kt_series_label(const kt_series *s);
+KT_API size_t kt_series_count(const kt_series *s);
+KT_API const uint64_t *kt_series_times(const kt_series *s);
+KT_API const double *kt_series_values(const kt_series *s);
 
 /* What kt_series_from_timeline reads of a timeline field: wrap a kt_field
  * in one of these. A plain kt_field is KT_SERIES_RAW. */
@@ -119,8 +120,8 @@ typedef unsigned kt_series_field;
  * then spans the gap). Timestamps are the target's own tick stamps.
  * NULL only when out of memory; a bad tl, target or field gives a series
  * whose every claim fails as a caller error naming the problem. */
-kt_series *kt_series_from_timeline(const kt_timeline *tl, int target,
-                                   kt_series_field field, const char *label);
+KT_API kt_series *kt_series_from_timeline(const kt_timeline *tl, int target,
+                                          kt_series_field field, const char *label);
 
 /* ---- claims ----------------------------------------------------------- */
 
@@ -131,12 +132,12 @@ typedef enum kt_series_op {
 } kt_series_op;
 
 /* "each_at_least", ...; "?" when out of range. */
-const char *kt_series_op_name(kt_series_op op);
+KT_API const char *kt_series_op_name(kt_series_op op);
 
 /* The function CLAIM_SERIES calls: a, b, c are the operation's arguments
  * in order (unused ones 0). True when the claim holds. */
-bool kt_claim_series(kt_verdict *v, const kt_series *s, kt_series_op op,
-                     double a, double b, double c, const char *file, int line);
+KT_API bool kt_claim_series(kt_verdict *v, const kt_series *s, kt_series_op op,
+                            double a, double b, double c, const char *file, int line);
 
 /* CLAIM_SERIES(v, s, op, args...): judges every sample of s (labelled with
  * s's label) against op; true when it holds. A missing argument does not

@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "ktstr/api.h"
+#include "ktstr/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,34 +58,34 @@ typedef struct kt_summary {
  * and freed. Returns 0,
  * or -1 with err set when x or out is NULL (x may be NULL when n is 0) or
  * memory runs out. */
-int kt_summarize(const double *x, size_t n, double *scratch, kt_summary *out,
-                 kt_err *err);
+KT_API int kt_summarize(const double *x, size_t n, double *scratch, kt_summary *out,
+                        kt_err *err);
 
 /* kt_summarize for u64 samples (nanoseconds, counts); each is converted to
  * the nearest double (exact below 2^53). scratch as above. */
-int kt_summarize_u64(const uint64_t *x, size_t n, double *scratch,
-                     kt_summary *out, kt_err *err);
+KT_API int kt_summarize_u64(const uint64_t *x, size_t n, double *scratch,
+                            kt_summary *out, kt_err *err);
 
 /* The 1-based nearest rank of the p-th percentile of n samples,
  * ceil(p/100 * n) clamped to [1, n]; 0 when n is 0 or p is outside
  * [0, 100] or NaN. */
-size_t kt_percentile_rank(size_t n, double p);
+KT_API size_t kt_percentile_rank(size_t n, double p);
 
 /* The p-th percentile (nearest rank) of sorted[0..n), ascending; NaN when
  * the rank is 0 (no samples, bad p). */
-double kt_percentile_sorted(const double *sorted, size_t n, double p);
+KT_API double kt_percentile_sorted(const double *sorted, size_t n, double p);
 
 /* Jain's fairness index of x[0..n); NaN when n is 0, a sample is NaN or
  * every sample is 0. */
-double kt_jain(const double *x, size_t n);
+KT_API double kt_jain(const double *x, size_t n);
 
 /* The longest gap between consecutive timestamps ts[0..n), which must be
  * sorted ascending (equal neighbours allowed): *gap = max ts[i] - ts[i-1],
  * and *at (may be NULL) = that i. Fewer than 2 timestamps: gap 0, at 0.
  * An unsorted series is an error (-1, err names the first index out of
  * order), never a wrong answer. */
-int kt_longest_gap_u64(const uint64_t *ts, size_t n, uint64_t *gap,
-                       size_t *at, kt_err *err);
+KT_API int kt_longest_gap_u64(const uint64_t *ts, size_t n, uint64_t *gap,
+                              size_t *at, kt_err *err);
 
 #ifdef __cplusplus
 }

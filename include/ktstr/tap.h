@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ktstr/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -55,60 +57,60 @@ typedef struct kt_tap {
 } kt_tap;
 
 /* Writes to a stream (flushed after every line or point). */
-void kt_tap_init_file(kt_tap *t, FILE *fp);
+KT_API void kt_tap_init_file(kt_tap *t, FILE *fp);
 /* Writes to a file descriptor with write(2). */
-void kt_tap_init_fd(kt_tap *t, int fd);
+KT_API void kt_tap_init_fd(kt_tap *t, int fd);
 /* Frees the buffer; a point still open is dropped. */
-void kt_tap_fini(kt_tap *t);
+KT_API void kt_tap_fini(kt_tap *t);
 
 /* Each of these writes one complete line and returns 0, or -1 with errno. */
 /* "TAP version 13". */
-int kt_tap_version(kt_tap *t);
+KT_API int kt_tap_version(kt_tap *t);
 /* "1..n". */
-int kt_tap_plan(kt_tap *t, unsigned n);
+KT_API int kt_tap_plan(kt_tap *t, unsigned n);
 /* "1..0 # SKIP reason": nothing to run, and why. */
-int kt_tap_plan_skip_all(kt_tap *t, const char *reason);
+KT_API int kt_tap_plan_skip_all(kt_tap *t, const char *reason);
 /* "# text" (a diagnostic, shown by prove -v). */
-int kt_tap_comment(kt_tap *t, const char *text);
+KT_API int kt_tap_comment(kt_tap *t, const char *text);
 /* "Bail out! reason": tells prove to stop everything. */
-int kt_tap_bail_out(kt_tap *t, const char *reason);
+KT_API int kt_tap_bail_out(kt_tap *t, const char *reason);
 
 /* Starts test point n: "ok n - name", "not ok n - name", with
  * " # SKIP reason" or " # TODO reason" for a directive. Nothing is written
  * until kt_tap_end. */
-int kt_tap_point(kt_tap *t, bool ok, unsigned n, const char *name,
-                 kt_tap_directive dir, const char *reason);
+KT_API int kt_tap_point(kt_tap *t, bool ok, unsigned n, const char *name,
+                        kt_tap_directive dir, const char *reason);
 
 /* YAML under the current point; the block ("  ---") opens on first use.
  * Keys are identifiers ([A-Za-z0-9_]); values are quoted and escaped. */
 /* key: "value" (in a map) */
-int kt_tap_yaml_str(kt_tap *t, const char *key, const char *value);
+KT_API int kt_tap_yaml_str(kt_tap *t, const char *key, const char *value);
 /* key: 123 */
-int kt_tap_yaml_int(kt_tap *t, const char *key, int64_t value);
+KT_API int kt_tap_yaml_int(kt_tap *t, const char *key, int64_t value);
 /* key: "formatted" (printf-style) */
-int kt_tap_yaml_strf(kt_tap *t, const char *key, const char *fmt, ...)
+KT_API int kt_tap_yaml_strf(kt_tap *t, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* key: followed by a nested map / list; end it with kt_tap_yaml_close. */
-int kt_tap_yaml_map(kt_tap *t, const char *key);
-int kt_tap_yaml_list(kt_tap *t, const char *key);
+KT_API int kt_tap_yaml_map(kt_tap *t, const char *key);
+KT_API int kt_tap_yaml_list(kt_tap *t, const char *key);
 /* In a list: - "value" */
-int kt_tap_yaml_item_str(kt_tap *t, const char *value);
+KT_API int kt_tap_yaml_item_str(kt_tap *t, const char *value);
 /* In a list: a map as the next item ("- key: ..."); close it too. */
-int kt_tap_yaml_item_map(kt_tap *t);
+KT_API int kt_tap_yaml_item_map(kt_tap *t);
 /* Ends the innermost open map or list. */
-int kt_tap_yaml_close(kt_tap *t);
+KT_API int kt_tap_yaml_close(kt_tap *t);
 
 /* Closes any open YAML ("  ...") and writes the point in one write.
  * On an error while building, the point line is written without its YAML
  * and -1 is returned. */
-int kt_tap_end(kt_tap *t);
+KT_API int kt_tap_end(kt_tap *t);
 
 /* Appends s to out (size n, NUL-terminated, truncated) with '#' and '\'
  * escaped and control characters as spaces; returns the length needed. */
-size_t kt_tap_escape_desc(char *out, size_t n, const char *s);
+KT_API size_t kt_tap_escape_desc(char *out, size_t n, const char *s);
 /* Appends s as a YAML double-quoted string (quotes included) in the same
  * way; returns the length needed. */
-size_t kt_tap_quote_yaml(char *out, size_t n, const char *s);
+KT_API size_t kt_tap_quote_yaml(char *out, size_t n, const char *s);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ktstr/api.h"
 #include "ktstr/error.h"
 
 #ifdef __cplusplus
@@ -34,25 +35,25 @@ typedef struct kt_topology {
 #define KT_TOPOLOGY_MAX_MEMORY_MB (64u * 1024)
 
 /* True when any field is set: a scenario with such a .vm runs in a VM. */
-bool kt_topology_is_set(const kt_topology *t);
+KT_API bool kt_topology_is_set(const kt_topology *t);
 
 /* Replaces each 0 field with its default. */
-void kt_topology_resolve(kt_topology *t);
+KT_API void kt_topology_resolve(kt_topology *t);
 
 /* 0 when the resolved t can be built, else -1 with the reason ("topology
  * 3n2l2c1t: 3 NUMA nodes do not divide 2 LLCs"). */
-int kt_topology_check(const kt_topology *t, kt_err *err);
+KT_API int kt_topology_check(const kt_topology *t, kt_err *err);
 
 /* vCPUs of the resolved t. */
-unsigned kt_topology_vcpus(const kt_topology *t);
+KT_API unsigned kt_topology_vcpus(const kt_topology *t);
 
 /* Writes "<n>n<l>l<c>c<t>t" (the YAML's topology); returns its length. */
-int kt_topology_name(const kt_topology *t, char *buf, size_t n);
+KT_API int kt_topology_name(const kt_topology *t, char *buf, size_t n);
 
 /* Parses "<n>n<l>l<c>c<t>t", optionally followed by "<m>m" for memory
  * MiB ("2n2l2c1t", "1n1l4c1t512m"); -1 with a message naming the text
  * on anything else. Unnamed memory stays 0 (the default). */
-int kt_topology_parse(const char *s, kt_topology *t, kt_err *err);
+KT_API int kt_topology_parse(const char *s, kt_topology *t, kt_err *err);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #ifndef KTSTR_VCPUS_H
 #define KTSTR_VCPUS_H
 
+#include "ktstr/api.h"
 #include "ktstr/monitor.h"
 
 #ifdef __cplusplus
@@ -22,25 +23,25 @@ extern "C" {
 typedef struct kt_vcpus kt_vcpus;
 
 /* vCPU threads found (QEMU's "CPU <n>/TCG" or "CPU <n>/KVM"). */
-int kt_vcpus_count(const kt_vcpus *vc);
+KT_API int kt_vcpus_count(const kt_vcpus *vc);
 
 /* Host CPU time of vCPU thread i over the body's wall time (1.0: one host
  * CPU all the time); NaN when i is out of range or nothing was sampled. */
-double kt_vcpus_share(const kt_vcpus *vc, int i);
+KT_API double kt_vcpus_share(const kt_vcpus *vc, int i);
 
 /* The monitor's timeline over the body: target i is vCPU thread i, with
  * schedstat and the software perf group (the hardware group with
  * exclude_host where it opens). NULL when nothing was sampled. */
-const kt_timeline *kt_vcpus_timeline(const kt_vcpus *vc);
+KT_API const kt_timeline *kt_vcpus_timeline(const kt_vcpus *vc);
 
 /* "kvm" or "tcg". */
-const char *kt_vcpus_accel(const kt_vcpus *vc);
+KT_API const char *kt_vcpus_accel(const kt_vcpus *vc);
 
 /* Host thread id of vCPU thread i, or -1 when i is out of range. */
-int kt_vcpus_tid(const kt_vcpus *vc, int i);
+KT_API int kt_vcpus_tid(const kt_vcpus *vc, int i);
 
 /* The body's wall time as the host saw it (its start and end marks). */
-double kt_vcpus_body_s(const kt_vcpus *vc);
+KT_API double kt_vcpus_body_s(const kt_vcpus *vc);
 
 #ifdef __cplusplus
 }

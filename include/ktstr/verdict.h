@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -55,9 +57,9 @@ typedef struct kt_num {
 
 /* Constructors (usable directly; KT_NUM uses their inline twins below so
  * a passing claim makes no call). */
-kt_num kt_num_i64(int64_t x);
-kt_num kt_num_u64(uint64_t x);
-kt_num kt_num_f64(double x);
+KT_API kt_num kt_num_i64(int64_t x);
+KT_API kt_num kt_num_u64(uint64_t x);
+KT_API kt_num kt_num_f64(double x);
 
 /* Internal: the inline twins of the constructors. */
 static inline kt_num kt__num_of_i64(int64_t x)
@@ -100,15 +102,15 @@ static inline kt_num kt__num_of_f64(double x)
  * digits that read back to the same double, positional for magnitudes in
  * [1e-4, 1e17) and with an exponent outside it ("1e+21", "1e-05"); "nan",
  * "inf", "-inf", "-0". Always the C locale. Returns buf. */
-char *kt_format_num(char buf[KT_NUM_STR_MAX], kt_num x);
+KT_API char *kt_format_num(char buf[KT_NUM_STR_MAX], kt_num x);
 /* kt_format_num for a double. */
-char *kt_format_double(char buf[KT_NUM_STR_MAX], double x);
+KT_API char *kt_format_double(char buf[KT_NUM_STR_MAX], double x);
 
 /* Exact three-way comparison across kinds: -1, 0 or 1 in *out; returns
  * false (and leaves *out) when either side is NaN. */
-bool kt_num_cmp(kt_num a, kt_num b, int *out);
+KT_API bool kt_num_cmp(kt_num a, kt_num b, int *out);
 /* x as a double (a u64 or i64 beyond 2^53 rounds to nearest). */
-double kt_num_to_double(kt_num x);
+KT_API double kt_num_to_double(kt_num x);
 
 /* ---- the verdict ------------------------------------------------------ */
 
@@ -132,7 +134,7 @@ typedef enum kt_outcome {
 /* The outcome as the report writes it: "pass", "fail", "skip", "crash",
  * "timeout", "panic", "scheduler", "error" (TAP severity, artifacts'
  * outcome); "?" when out of range. */
-const char *kt_outcome_name(kt_outcome o);
+KT_API const char *kt_outcome_name(kt_outcome o);
 
 typedef enum kt_op {
     KT_OP_EQ, KT_OP_NE, KT_OP_LT, KT_OP_GT, KT_OP_AT_LEAST, KT_OP_AT_MOST,
@@ -140,7 +142,7 @@ typedef enum kt_op {
 } kt_op;
 
 /* The name of an operation as a user writes it ("at_least"). */
-const char *kt_op_name(kt_op op);
+KT_API const char *kt_op_name(kt_op op);
 
 /* One checked claim, as recorded for a failure or streamed to a sink.
  * Strings are NUL-terminated and owned by the verdict. */
@@ -204,26 +206,26 @@ typedef struct kt_verdict {
 } kt_verdict;
 
 /* Prepares an empty verdict (passes, no claims). */
-void kt_verdict_init(kt_verdict *v);
+KT_API void kt_verdict_init(kt_verdict *v);
 /* Frees what the verdict holds; it may be initialised again. */
-void kt_verdict_fini(kt_verdict *v);
+KT_API void kt_verdict_fini(kt_verdict *v);
 
 /* Streams every event from now on to sink (NULL removes it); passes are
  * streamed only when want_passes is true, so a passing claim costs no
  * formatting otherwise. */
-void kt_verdict_set_sink(kt_verdict *v, kt_verdict_sink sink, void *arg,
-                         bool want_passes);
+KT_API void kt_verdict_set_sink(kt_verdict *v, kt_verdict_sink sink, void *arg,
+                                bool want_passes);
 
 /* Records a note: shown in the report, never changes the outcome. */
-void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
+KT_API void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* kt_verdict_note(v, "%s", msg) with v as a void *: the note hook a
  * scenario lends code below the verdict (kt_cg_hooks). */
-void kt_verdict_note_hook(void *v, const char *msg);
+KT_API void kt_verdict_note_hook(void *v, const char *msg);
 /* Marks the verdict skipped with a reason. A skip never hides a failure:
  * with failures recorded (before or after) the outcome stays FAIL. The
  * first reason is kept; every call is streamed to the sink. */
-void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
+KT_API void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Copies src's failures, notes and claim count into dst, each label and
@@ -231,25 +233,25 @@ void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
  * of src becomes a note "<prefix>: skipped: <reason>" in dst. Failures
  * and notes src did not keep are added to dst's "N more" counts. prefix
  * NULL or "" copies without one; dst may be src. */
-void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix);
+KT_API void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix);
 
 /* True when no failure was recorded (a skip is not a failure). */
-bool kt_verdict_passed(const kt_verdict *v);
+KT_API bool kt_verdict_passed(const kt_verdict *v);
 /* FAIL when any failure was recorded, else SKIP when skipped, else PASS. */
-kt_outcome kt_verdict_outcome(const kt_verdict *v);
+KT_API kt_outcome kt_verdict_outcome(const kt_verdict *v);
 /* The skip reason, or NULL. */
-const char *kt_verdict_skip_reason(const kt_verdict *v);
+KT_API const char *kt_verdict_skip_reason(const kt_verdict *v);
 /* Claims checked, and claims failed (including those not kept). */
-uint64_t kt_verdict_claims(const kt_verdict *v);
-uint64_t kt_verdict_failed(const kt_verdict *v);
+KT_API uint64_t kt_verdict_claims(const kt_verdict *v);
+KT_API uint64_t kt_verdict_failed(const kt_verdict *v);
 /* Failures kept (at most KT_VERDICT_MAX_FAILURES, plus one "N more
  * failures not kept" entry with op "dropped" when some were dropped), and
  * the i-th of them in the order recorded; NULL when out of range. */
-size_t kt_verdict_failure_count(const kt_verdict *v);
-const kt_claim_record *kt_verdict_failure(const kt_verdict *v, size_t i);
+KT_API size_t kt_verdict_failure_count(const kt_verdict *v);
+KT_API const kt_claim_record *kt_verdict_failure(const kt_verdict *v, size_t i);
 /* Notes kept (plus one "N more notes not kept" when dropped), i-th note. */
-size_t kt_verdict_note_count(const kt_verdict *v);
-const char *kt_verdict_note_text(const kt_verdict *v, size_t i);
+KT_API size_t kt_verdict_note_count(const kt_verdict *v);
+KT_API const char *kt_verdict_note_text(const kt_verdict *v, size_t i);
 
 /* ---- claims ----------------------------------------------------------- */
 
@@ -258,14 +260,14 @@ const char *kt_verdict_note_text(const kt_verdict *v, size_t i);
  * with a negative or NaN tolerance) fails the claim with the message
  * "{l}: caller error: interval inverted (lo={lo} > hi={hi})" or
  * "{l}: caller error: tolerance negative (={tol})". */
-bool kt_claim_cmp(kt_verdict *v, kt_op op, const char *label, kt_num value,
-                  kt_num bound, const char *file, int line);
-bool kt_claim_between(kt_verdict *v, const char *label, kt_num value,
-                      kt_num lo, kt_num hi, const char *file, int line);
-bool kt_claim_near(kt_verdict *v, const char *label, kt_num value,
-                   double target, double tol, const char *file, int line);
-bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
-                        const char *file, int line);
+KT_API bool kt_claim_cmp(kt_verdict *v, kt_op op, const char *label, kt_num value,
+                         kt_num bound, const char *file, int line);
+KT_API bool kt_claim_between(kt_verdict *v, const char *label, kt_num value,
+                             kt_num lo, kt_num hi, const char *file, int line);
+KT_API bool kt_claim_near(kt_verdict *v, const char *label, kt_num value,
+                          double target, double tol, const char *file, int line);
+KT_API bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
+                               const char *file, int line);
 
 /* Internal: the inline fast path of kt_claim_cmp and kt_claim_between.
  * A claim whose operands have the same kind and that holds is counted

@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktstr/api.h"
 #include "ktstr/cgroup.h"
 #include "ktstr/error.h"
 #include "ktstr/hist.h"
@@ -122,61 +123,61 @@ typedef struct kt_work kt_work;
 
 /* An empty set whose workers are numbered from first_index (0 for the
  * first set a scenario starts). NULL with err on allocation failure. */
-kt_work *kt_work_new(unsigned first_index, kt_err *err);
+KT_API kt_work *kt_work_new(unsigned first_index, kt_err *err);
 
 /* Validates spec and adds its workers (copied; spec may go). -1 with err
  * naming the bad field; nothing is added then. Not after kt_work_start. */
-int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err);
+KT_API int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err);
 
 /* Starts every worker, waits until each has applied its knobs, then
  * releases them together. -1 with the first failure (no worker ran). */
-int kt_work_start(kt_work *w, kt_err *err);
+KT_API int kt_work_start(kt_work *w, kt_err *err);
 
 /* Sets the stop flag, wakes every waiter, joins threads, reaps processes.
  * Safe to call twice. */
-void kt_work_stop(kt_work *w);
+KT_API void kt_work_stop(kt_work *w);
 
 /* Stops if needed and frees everything (NULL is fine). */
-void kt_work_free(kt_work *w);
+KT_API void kt_work_free(kt_work *w);
 
 /* Workers in the set. */
-size_t kt_work_count(const kt_work *w);
+KT_API size_t kt_work_count(const kt_work *w);
 
 /* Live readings of worker i (0-based within the set), safe while running. */
-uint64_t kt_work_iterations(const kt_work *w, size_t i);
-uint64_t kt_work_last_progress_ns(const kt_work *w, size_t i);
-uint64_t kt_work_max_gap_ns(const kt_work *w, size_t i);
+KT_API uint64_t kt_work_iterations(const kt_work *w, size_t i);
+KT_API uint64_t kt_work_last_progress_ns(const kt_work *w, size_t i);
+KT_API uint64_t kt_work_max_gap_ns(const kt_work *w, size_t i);
 /* CPU time so far, from pthread_getcpuclockid (threads) or
  * clock_getcpuclockid (processes); after stop, the value at exit. */
-uint64_t kt_work_cpu_ns(const kt_work *w, size_t i);
+KT_API uint64_t kt_work_cpu_ns(const kt_work *w, size_t i);
 
 /* Fills r for worker i; meaningful after kt_work_stop. -1 with err if i is
  * out of range. r->lat points into w and lives until kt_work_free. */
-int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *err);
+KT_API int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *err);
 
 /* Merges the latency histograms of every worker of a kind into out
  * (initialised by the call). Returns how many were merged. */
-size_t kt_work_latency(const kt_work *w, kt_work_kind kind, kt_hist *out);
+KT_API size_t kt_work_latency(const kt_work *w, kt_work_kind kind, kt_hist *out);
 
 /* "spin", "SCHED_FIFO": names for messages; "?" when out of range. */
-const char *kt_work_kind_name(kt_work_kind kind);
-const char *kt_policy_name(kt_policy p);
+KT_API const char *kt_work_kind_name(kt_work_kind kind);
+KT_API const char *kt_policy_name(kt_policy p);
 
 /* Now on CLOCK_MONOTONIC, ns (the clock every stamp uses). */
-uint64_t kt_now_ns(void);
+KT_API uint64_t kt_now_ns(void);
 /* Sleeps ms milliseconds, resuming after a signal, so a scenario's
  * measuring window is never cut short by one. */
-void kt_sleep_ms(unsigned ms);
+KT_API void kt_sleep_ms(unsigned ms);
 /* The CPUs this process may run on (its affinity mask, read whole
  * however many CPUs the machine has), ascending, at most cap of them:
  * their count, or -1 with err. Scenarios pin only to these, so they also
  * run under taskset or in a cpuset. */
-int kt_allowed_cpus(int *cpus, int cap, kt_err *err);
+KT_API int kt_allowed_cpus(int *cpus, int cap, kt_err *err);
 /* Writes cpus[0..count) as a cpu list for kt_work_spec.cpus, in their
  * order, a run of ascending neighbours as a range as the kernel prints
  * them ({0,1,2,3,6} "0-3,6", {0,2,5} "0,2,5"); -1 when count is not
  * positive or buf is too small. */
-int kt_cpulist_format(char *buf, size_t n, const int *cpus, int count);
+KT_API int kt_cpulist_format(char *buf, size_t n, const int *cpus, int count);
 
 #ifdef __cplusplus
 }

@@ -45,7 +45,7 @@ static const char *const event_type[] = {
 static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
                       const char *text)
 {
-    const kt_ctx *ctx = arg;
+    const kt__run_ctx *rc = arg;
 
     if ((unsigned)ev >= sizeof(event_type) / sizeof(event_type[0]))
         return;
@@ -55,16 +55,27 @@ static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
                              c->message, c->file, line };
 
         snprintf(line, sizeof(line), "%d", c->line);
-        kt__wire_send(ctx->wire_fd, event_type[ev], f, 7);
+        kt__wire_send(rc->wire_fd, event_type[ev], f, 7);
     } else {
-        kt__wire_send(ctx->wire_fd, event_type[ev], &text, 1);
+        kt__wire_send(rc->wire_fd, event_type[ev], &text, 1);
     }
+}
+
+/* The context the body of this process was handed: set in the child. */
+static kt__run_ctx *running;
+
+kt__run_ctx *kt__run_ctx_of(kt_ctx *ctx)
+{
+    /* compared, not cast: a kt_ctx its caller made has nothing after it */
+    return running && ctx == &running->pub ? running : NULL;
 }
 
 __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *ctx,
                                                  int wire_fd, const sigset_t *mask,
-                                                 pid_t parent)
+                                                 pid_t parent, const kt__vm_cfg *vm,
+                                                 unsigned evidence)
 {
+    kt__run_ctx rc = { *ctx, wire_fd, evidence };
     kt_verdict v;
     char claims[24], failed[24];
     const char *done[2] = { claims, failed };
@@ -79,11 +90,18 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
     if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         _exit(127);
     sigprocmask(SIG_SETMASK, mask, NULL);
-    ctx->wire_fd = wire_fd;
+    running = &rc;
+    if (vm) {
+        kt__vm_point(s, &rc.pub, wire_fd, vm);   /* sends the guest's DONE, if it came */
+        fflush(NULL);
+        _exit(0);
+    }
     kt_verdict_init(&v);
-    kt_verdict_set_sink(&v, wire_sink, ctx,
-                        ctx->verbose || (ctx->evidence_ & KT__EVIDENCE_PASSES));
-    s->fn(ctx, &v);
+    kt_verdict_set_sink(&v, wire_sink, &rc,
+                        rc.pub.verbose || (evidence & KT__EVIDENCE_PASSES));
+    /* The body's start, for a host watching a guest from outside. */
+    kt__wire_send(wire_fd, "BEGIN", NULL, 0);
+    s->fn(&rc.pub, &v);
     snprintf(claims, sizeof(claims), "%llu", (unsigned long long)kt_verdict_claims(&v));
     snprintf(failed, sizeof(failed), "%llu", (unsigned long long)kt_verdict_failed(&v));
     kt__wire_send(wire_fd, "DONE", done, 2);
@@ -95,7 +113,9 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
 
 int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
 {
-    if (!ctx || ctx->wire_fd < 0) {
+    const kt__run_ctx *rc = kt__run_ctx_of(ctx);
+
+    if (!rc) {
         errno = EBADF;   /* not under the runner: nobody to ask */
         return -1;
     }
@@ -107,7 +127,7 @@ int kt_ctx_rmdir_at_exit(kt_ctx *ctx, const char *path)
         errno = ENAMETOOLONG;   /* the wire would cut it: another path */
         return -1;
     }
-    return kt__wire_send(ctx->wire_fd, "RMDIR", &path, 1);
+    return kt__wire_send(rc->wire_fd, "RMDIR", &path, 1);
 }
 
 int kt_ctx_rmdir_hook(void *ctx, const char *path)
@@ -124,6 +144,9 @@ static void result_init(kt__result *r)
     r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r->rmdirs = (kt__vec)KT__VEC_INIT(char *);
     r->cleanup = (kt__vec)KT__VEC_INIT(char *);
+    r->console = (kt__vec)KT__VEC_INIT(char *);
+    r->forward_fd = -1;
+    r->boot_ms = -1;
 }
 
 /* Keeps a copy of s in l (of char *); false when out of memory. */
@@ -161,14 +184,58 @@ static bool parse_u64(const char *s, uint64_t *out)
     return !*end && errno == 0;
 }
 
+/* Copies a line (not yet split) to the forward fd, but RMDIR: paths of
+ * this machine mean nothing to the one the lines go to. */
+static void forward(int fd, const char *line)
+{
+    char buf[KT__WIRE_LINE_MAX + 2];
+    size_t len = strlen(line);
+
+    if (fd < 0 || strncmp(line, "RMDIR\t", 6) == 0 || len + 1 > sizeof(buf))
+        return;
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    if (write(fd, buf, len + 1) < 0)
+        return;   /* the host stops listening only when the guest is gone */
+}
+
+/* The lines only a VM point's host child sends. */
+static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
+{
+    const char *t = m->type;
+
+    if (!strcmp(t, "VM") && m->n == 4) {
+        r->vm = true;
+        snprintf(r->vm_accel, sizeof(r->vm_accel), "%s", m->field[0]);
+        snprintf(r->vm_kernel, sizeof(r->vm_kernel), "%s", m->field[1]);
+        snprintf(r->vm_topology, sizeof(r->vm_topology), "%s", m->field[2]);
+        r->boot_ms = strtoll(m->field[3], NULL, 10);
+    } else if (!strcmp(t, "END") && m->n == 2) {
+        r->guest_end = true;
+        snprintf(r->guest_end_kind, sizeof(r->guest_end_kind), "%s", m->field[0]);
+        snprintf(r->guest_end_arg, sizeof(r->guest_end_arg), "%s", m->field[1]);
+    } else if (!strcmp(t, "CONSOLE") && m->n == 1) {
+        if (r->console.n < 64)
+            str_push(&r->console, m->field[0]);
+    } else if (!strcmp(t, "BEGIN") && m->n == 0) {
+        /* the body started: only a host watching a guest needs to know */
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* Applies one wire line to the result; bad lines are counted, never fatal. */
 static void on_line(void *arg, char *line)
 {
     kt__result *r = arg;
     kt__wire_msg m;
-    bool ok = kt__wire_split(line, &m) == 0;
-    const char *t = m.type;
+    bool ok;
+    const char *t;
 
+    forward(r->forward_fd, line);
+    ok = kt__wire_split(line, &m) == 0;
+    t = m.type;
     if (!ok) {
         r->bad_lines++;
     } else if ((!strcmp(t, "PASS") || !strcmp(t, "FAIL")) && m.n == 7) {
@@ -201,7 +268,7 @@ static void on_line(void *arg, char *line)
         r->done = true;
     } else if (kt__series_line(r, &m)) {
         /* kt_ctx_series: kept for the artifacts */
-    } else {
+    } else if (!on_vm_line(r, &m)) {
         r->bad_lines++;
     }
 }
@@ -220,6 +287,7 @@ void kt__result_fini(kt__result *r)
     free_all(&r->passes);
     free_all(&r->rmdirs);
     free_all(&r->cleanup);
+    free_all(&r->console);
     kt__series_free_all(&r->series);
     free(r->dropped);
     memset(r, 0, sizeof(*r));
@@ -374,9 +442,42 @@ static void start_failed(kt__result *r, int code, const char *what)
     kt_err_sys(&r->start_error, code, "%s", what);
 }
 
-void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
-                        const sigset_t *child_mask, kt__result *r)
+/* How a VM point's guest ended, when its host child itself ended well:
+ * in the terms the host's own children end in. */
+static void apply_guest_end(kt__result *r)
 {
+    static const struct {
+        const char *kind;
+        kt__end end;
+    } kinds[] = {
+        { "exited", KT__END_EXITED }, { "signaled", KT__END_SIGNALED },
+        { "timeout", KT__END_TIMEOUT }, { "panic", KT__END_PANIC },
+        { "error", KT__END_GUEST_ERROR },
+    };
+
+    if (!r->guest_end || r->end != KT__END_EXITED || r->status != 0)
+        return;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(r->guest_end_kind, kinds[i].kind) != 0)
+            continue;
+        r->end = kinds[i].end;
+        r->status = atoi(r->guest_end_arg);
+        if (r->end == KT__END_TIMEOUT)
+            r->timeout_s = (unsigned)r->status;
+        if (r->end == KT__END_GUEST_ERROR || r->end == KT__END_PANIC)
+            kt_err_set(&r->start_error, 0, "%s", r->guest_end_arg);
+        return;
+    }
+    r->end = KT__END_GUEST_ERROR;
+    kt_err_set(&r->start_error, 0, "the guest ended as '%s' (%s)", r->guest_end_kind,
+               r->guest_end_arg);
+}
+
+void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
+                         const sigset_t *child_mask, const kt__vm_cfg *vm,
+                         int forward_fd, unsigned evidence, kt__result *r)
+{
+    unsigned limit_s;
     kt__wire_reader rd;
     int p[2], st = 0, sig = 0;
     int64_t t0;
@@ -384,8 +485,10 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     kt__end end;
 
     result_init(r);
+    r->forward_fd = forward_fd;
     if (ctx->timeout_s == 0)
         ctx->timeout_s = DEFAULT_TIMEOUT_S;
+    limit_s = ctx->timeout_s + (vm ? KT__VM_EXTRA_S : 0);
     if (kt__wire_reader_init(&rd) < 0) {
         start_failed(r, errno, "runner: wire buffer");
         return;
@@ -408,13 +511,13 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     if (pid == 0) {
         close(p[0]);
         close(sigfd);
-        child_main(s, ctx, p[1], child_mask, self);
+        child_main(s, ctx, p[1], child_mask, self, vm, evidence);
     }
     setpgid(pid, pid);   /* may fail once the child has set it: fine */
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
 
-    end = watch(pid, &p[0], sigfd, &rd, r, t0 + (int64_t)ctx->timeout_s * 1000, &sig);
+    end = watch(pid, &p[0], sigfd, &rd, r, t0 + (int64_t)limit_s * 1000, &sig);
     /* The group first, while the child's zombie still holds its id. */
     kill(-pid, SIGKILL);
     if (end != KT__END_EXITED)
@@ -442,5 +545,6 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
         r->end = KT__END_SIGNALED, r->status = WTERMSIG(st);
     else if (end == KT__END_EXITED)
         r->status = WEXITSTATUS(st);
+    apply_guest_end(r);
     rmdir_all(r);
 }

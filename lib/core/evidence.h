@@ -54,6 +54,10 @@ typedef struct kt__evseries {
 
 /* ---- series_wire.c ---------------------------------------------------- */
 
+/* kt_ctx_series's sending: s's SERIES line and its SAMPLES lines to fd
+ * (at most KT_CTX_MAX_SAMPLES samples); 0 or -1 with errno. */
+int kt__series_send(int fd, const struct kt_series *s, const char *unit, double lo, double hi);
+
 /* Applies a SERIES or SAMPLES line to r (r->series, a kt__vec of
  * kt__evseries); false when m is neither or is malformed (the caller
  * counts it as a bad line). */

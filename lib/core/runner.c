@@ -26,6 +26,7 @@ typedef struct run {
     sigset_t child_mask;
     int ncpus;
     bool any_not_ok;
+    kt__vm_cfg vm;
     kt__evidence ev;           /* artifacts and baseline (evidence.h) */
 } run;
 
@@ -124,6 +125,28 @@ static void yaml_notes(kt_tap *t, const kt__result *r)
     kt_tap_yaml_close(t);
 }
 
+/* VM mode: the vm: map, and the guest's last console lines when the guest
+ * itself failed (a panic, a guest that never reported). */
+static void yaml_vm(kt_tap *t, const kt__result *r)
+{
+    char *const *line = r->console.v;
+
+    if (r->vm) {
+        kt_tap_yaml_map(t, "vm");
+        kt_tap_yaml_str(t, "accel", r->vm_accel);
+        kt_tap_yaml_str(t, "kernel", r->vm_kernel);
+        kt_tap_yaml_str(t, "topology", r->vm_topology);
+        kt_tap_yaml_int(t, "boot_ms", r->boot_ms);
+        kt_tap_yaml_close(t);
+    }
+    if (r->console.n == 0)
+        return;
+    kt_tap_yaml_list(t, "console");
+    for (size_t i = 0; i < r->console.n; i++)
+        kt_tap_yaml_item_str(t, line[i]);
+    kt_tap_yaml_close(t);
+}
+
 /* The point's outcome, and for anything but a pass or a skip the message
  * that says why. */
 static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, size_t n)
@@ -133,7 +156,7 @@ static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, siz
         snprintf(msg, n, "could not start: %s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
     case KT__END_TIMEOUT:
-        snprintf(msg, n, "timed out after %u s", ctx->timeout_s);
+        snprintf(msg, n, "timed out after %u s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
         return KT_OUTCOME_TIMEOUT;
     case KT__END_SIGNALED:
         snprintf(msg, n, "killed by %s", kt_signal_name(r->status));
@@ -152,6 +175,12 @@ static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, siz
         break;
     case KT__END_INTERRUPTED:
         snprintf(msg, n, "interrupted by %s", kt_signal_name(r->status));
+        return KT_OUTCOME_ERROR;
+    case KT__END_PANIC:
+        snprintf(msg, n, "%s", r->start_error.msg);
+        return KT_OUTCOME_PANIC;
+    case KT__END_GUEST_ERROR:
+        snprintf(msg, n, "%s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
     }
     if (r->failed) {
@@ -220,7 +249,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
         if (o == KT_OUTCOME_CRASH)
             kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
         if (o == KT_OUTCOME_TIMEOUT)
-            kt_tap_yaml_int(t, "timeout_s", ctx->timeout_s);
+            kt_tap_yaml_int(t, "timeout_s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
         if (o == KT_OUTCOME_ERROR && r->end == KT__END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
     }
@@ -234,8 +263,9 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
     if (!ok)
         kt__artifacts_yaml(t, &files);
     kt__artifact_files_fini(&files);
-    if (!ok || rn->cli->verbose || has_notes(r)) {
+    if (!ok || rn->cli->verbose || has_notes(r) || r->vm) {
         yaml_notes(t, r);
+        yaml_vm(t, r);
         kt_tap_yaml_int(t, "duration_ms", r->duration_ms);
     }
     kt_tap_end(t);
@@ -246,6 +276,24 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
 }
 
 /* ---- the run loop ----------------------------------------------------- */
+
+/* Where guest images are kept: $KTSTR_CACHE, else $XDG_CACHE_HOME/ktstr,
+ * else ~/.cache/ktstr, else /tmp/ktstr-cache-<uid>. */
+static const char *cache_dir(char *buf, size_t n)
+{
+    const char *own = getenv("KTSTR_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+
+    if (own && *own)
+        snprintf(buf, n, "%s", own);
+    else if (xdg && *xdg == '/')
+        snprintf(buf, n, "%s/ktstr", xdg);
+    else if (home && *home == '/')
+        snprintf(buf, n, "%s/.cache/ktstr", home);
+    else
+        snprintf(buf, n, "/tmp/ktstr-cache-%u", (unsigned)getuid());
+    return buf;
+}
 
 /* Any INT/TERM/HUP waiting on the signalfd (SIGCHLDs are dropped). */
 static int pending_interrupt(int sigfd)
@@ -275,20 +323,23 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
     kt_tap_plan(&rn->tap, (unsigned)nsel);
     for (size_t i = 0; i < nsel; i++) {
         const kt_scenario *s = sel[i];
-        kt_ctx ctx = { s->name, rn->ncpus, s->opts.timeout_s, rn->cli->verbose, -1 };
+        kt_ctx ctx = { .name = s->name, .ncpus = rn->ncpus,
+                        .timeout_s = s->opts.timeout_s, .verbose = rn->cli->verbose };
+        bool in_vm = kt__vm_wanted(s, &rn->vm);
         kt__result r;
         kt_err why = { 0, "" };
 
         if (rn->cli->timeout_s)
             ctx.timeout_s = rn->cli->timeout_s;
-        ctx.evidence_ = rn->ev.want;
-        if (kt__reqs_check(&s->opts, rn->ncpus, &why) < 0) {
+        /* A guest's requirements are the guest's: its PID 1 checks them. */
+        if (!in_vm && kt__reqs_check(&s->opts, rn->ncpus, &why) < 0) {
             kt__artifacts_skip(&rn->ev, &ctx, why.msg);
             kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
             kt_tap_end(&rn->tap);
             continue;
         }
-        kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, &r);
+        kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, in_vm ? &rn->vm : NULL, -1,
+                            rn->ev.want, &r);
         kt__baseline_check(&rn->ev, &ctx, &r);
         if (r.end == KT__END_INTERRUPTED) {
             int sig = r.status;
@@ -353,8 +404,12 @@ int kt_main(int argc, char **argv)
     kt__cli cli;
     kt_err err = { 0, "" };
     run rn;
+    char cache[4096];
     int rc;
 
+    /* The kernel started this binary as a guest's init: no command line. */
+    if (kt__vm_is_guest() && kt__registry_get(&all, &nall, &err) == 0)
+        kt__vm_guest_main(all, nall);
     if (kt__cli_parse(&cli, argc, argv, &err) < 0) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         kt__cli_usage(stderr, prog);
@@ -411,6 +466,9 @@ int kt_main(int argc, char **argv)
         goto out;
     }
     rn.ncpus = kt__affinity_cpus();
+    rn.vm = (kt__vm_cfg){ .all = cli.vm, .kernel = cli.kernel, .qemu = cli.qemu,
+                          .accel = cli.accel, .topology = cli.topology,
+                          .cache_dir = cache_dir(cache, sizeof(cache)) };
     rc = run_supervised(&rn, sel, nsel);
 out:
     free(sel);

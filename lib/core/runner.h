@@ -118,6 +118,18 @@ int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
 
 /* ---- child.c ---------------------------------------------------------- */
 
+/* What a scenario body runs with: the public context it is handed (pub)
+ * and the wire its events travel on, which the body never sees. */
+typedef struct kt__run_ctx {
+    kt_ctx pub;
+    int wire_fd;               /* the pipe to the parent */
+    unsigned evidence;         /* KT__EVIDENCE_* (evidence.h): passes, series */
+} kt__run_ctx;
+
+/* The runner's context around ctx, or NULL when ctx is not the one this
+ * process's body was handed (a kt_ctx made by its caller has no wire). */
+kt__run_ctx *kt__run_ctx_of(kt_ctx *ctx);
+
 /* RMDIR paths a result keeps (later ones are ignored), which also bounds
  * the runner's own notes about them. */
 #define KT__RESULT_MAX_RMDIRS 256
@@ -127,7 +139,9 @@ typedef enum kt__end {
     KT__END_SIGNALED,     /* status is the signal */
     KT__END_TIMEOUT,      /* killed at the deadline */
     KT__END_INTERRUPTED,  /* the runner got status (a signal) */
-    KT__END_START_FAILED  /* could not start: start_error says why */
+    KT__END_START_FAILED, /* could not start: start_error says why */
+    KT__END_PANIC,        /* VM mode: the guest kernel panicked (console kept) */
+    KT__END_GUEST_ERROR   /* VM mode: the guest failed: start_error says why */
 } kt__end;
 
 /* What the parent learnt about one scenario run. The child's failures,
@@ -150,6 +164,16 @@ typedef struct kt__result {
     int status;
     int64_t duration_ms;
     kt_err start_error;
+    int forward_fd;            /* >= 0: every line but RMDIR is copied there */
+    /* VM mode: what the host child added to the guest's lines. */
+    bool vm;                   /* a VM line arrived */
+    char vm_accel[8], vm_kernel[128], vm_topology[32];
+    int64_t boot_ms;
+    bool guest_end;            /* an END line arrived */
+    char guest_end_kind[16];
+    char guest_end_arg[KT_ERR_MSG_MAX];
+    kt__vec console;           /* char *: the guest's last console lines */
+    unsigned timeout_s;        /* the timeout the guest reported, else 0 */
 } kt__result;
 
 void kt__result_fini(kt__result *r);
@@ -159,7 +183,38 @@ void kt__result_fini(kt__result *r);
  * SIGINT, SIGTERM and SIGHUP (blocked); child_mask is the mask the child
  * restores. Kills and reaps every descendant and removes the RMDIR paths
  * before returning. */
+struct kt__vm_cfg;
+/* vm: NULL to run the body here, else the child boots a guest that runs
+ * it (vm_host.c). forward_fd: -1, or where each wire line but RMDIR is
+ * copied as it arrives (the guest's PID 1 relays to the host this way).
+ * evidence: KT__EVIDENCE_* bits, what the body sends besides failures. */
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
-                        const sigset_t *child_mask, kt__result *r);
+                         const sigset_t *child_mask, const struct kt__vm_cfg *vm,
+                         int forward_fd, unsigned evidence, kt__result *r);
+
+/* ---- vm_host.c, vm_guest.c: VM mode ------------------------------------ */
+
+/* How long beyond the body's timeout a VM point may take (boot, power-off). */
+#define KT__VM_EXTRA_S 60
+
+typedef struct kt__vm_cfg {
+    bool all;                  /* --vm: every scenario, not only those with .vm */
+    const char *kernel, *qemu, *accel;   /* NULL: the defaults */
+    kt_topology topology;      /* the run's default (resolved), or all 0 */
+    const char *cache_dir;     /* guest images */
+} kt__vm_cfg;
+
+/* True when s runs in a guest under cfg. */
+bool kt__vm_wanted(const kt_scenario *s, const kt__vm_cfg *cfg);
+
+/* In the scenario's child, instead of the body: boots the guest, relays
+ * its wire lines to ctx's wire, watches its vCPUs during the body, adds
+ * the host check's claims ("host.") and the VM, END and CONSOLE lines. */
+void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_cfg *cfg);
+
+/* True in the guest's PID 1 (KTSTR_GUEST in the environment). */
+bool kt__vm_is_guest(void);
+/* The guest's PID 1: runs KTSTR_GUEST's scenario and powers off. */
+__attribute__((noreturn)) void kt__vm_guest_main(const kt_scenario *list, size_t n);
 
 #endif

@@ -50,6 +50,23 @@ static void cut_name(char out[KT__SERIES_NAME_MAX + 1], const char *s)
 
 int kt_ctx_series(kt_ctx *ctx, const kt_series *s, const char *unit, double lo, double hi)
 {
+    const kt__run_ctx *rc = kt__run_ctx_of(ctx);
+
+    if (!rc) {
+        errno = EBADF;   /* not under the runner: nobody to hand it to */
+        return -1;
+    }
+    if (!s) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(rc->evidence & KT__EVIDENCE_SERIES))
+        return 0;
+    return kt__series_send(rc->wire_fd, s, unit, lo, hi);
+}
+
+int kt__series_send(int fd, const kt_series *s, const char *unit, double lo, double hi)
+{
     char label[KT__SERIES_NAME_MAX + 1], u[KT__SERIES_NAME_MAX + 1];
     char los[20], his[20], counts[24], drops[24], pack[PACK_MAX + 48];
     const char *head[6] = { label, u, los, his, counts, drops };
@@ -58,16 +75,6 @@ int kt_ctx_series(kt_ctx *ctx, const kt_series *s, const char *unit, double lo, 
     const uint64_t *t;
     const double *x;
 
-    if (!ctx || ctx->wire_fd < 0) {
-        errno = EBADF;
-        return -1;
-    }
-    if (!s) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (!(ctx->evidence_ & KT__EVIDENCE_SERIES))
-        return 0;
     n = kt_series_count(s);
     send = n < KT_CTX_MAX_SAMPLES ? n : KT_CTX_MAX_SAMPLES;
     t = kt_series_times(s);
@@ -78,13 +85,13 @@ int kt_ctx_series(kt_ctx *ctx, const kt_series *s, const char *unit, double lo, 
     snprintf(his, sizeof(his), "%016" PRIx64, bits_of(hi));
     snprintf(counts, sizeof(counts), "%zu", send);
     snprintf(drops, sizeof(drops), "%zu", n - send);
-    if (kt__wire_send(ctx->wire_fd, "SERIES", head, 6) < 0)
+    if (kt__wire_send(fd, "SERIES", head, 6) < 0)
         return -1;
     for (size_t i = 0; i < send; i++) {
         len += (size_t)snprintf(pack + len, sizeof(pack) - len, "%s%" PRIu64 ":%016" PRIx64,
                                 len ? " " : "", t[i], bits_of(x[i]));
         if (len >= PACK_MAX || i + 1 == send) {
-            if (kt__wire_send(ctx->wire_fd, "SAMPLES", line, 2) < 0)
+            if (kt__wire_send(fd, "SAMPLES", line, 2) < 0)
                 return -1;
             len = 0;
         }

@@ -140,7 +140,7 @@ static void drop_notes(kt_verdict *v, uint64_t n)
 }
 
 struct kt__verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
-                                             const char *prefix)
+                                              const char *prefix)
 {
     const size_t max = KT_VERDICT_STR_MAX;
     const char *label = or_empty(rec->label), *op = or_empty(rec->op);

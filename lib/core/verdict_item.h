@@ -40,7 +40,7 @@ void kt__verdict_cut(char *dst, const char *s);
  * verdict cuts them and its label and message prefixed with "<prefix>: "
  * when prefix is not NULL; NULL when out of memory. */
 struct kt__verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
-                                             const char *prefix);
+                                              const char *prefix);
 
 /* Room for any "N more ... not kept" text. */
 #define KT__MORE_MAX 64

@@ -167,7 +167,7 @@ static void dispatch(kt__wire_reader *r, void (*fn)(void *, char *), void *arg)
 }
 
 int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
-                 void *arg)
+                  void *arg)
 {
     for (;;) {
         ssize_t got = read(fd, r->buf + r->len, KT__WIRE_LINE_MAX - r->len);

@@ -12,10 +12,49 @@ static const char *const fatal[] = {
 
 bool kt__console_panicked(const char *text)
 {
-    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-        if (strstr(text, fatal[i]))
-            return true;
-    return false;
+    return kt__console_fatal(text, 0) != NULL;
+}
+
+const char *kt__console_fatal(const char *text, unsigned before)
+{
+    const char *first = NULL;
+
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+        const char *at = strstr(text, fatal[i]);
+
+        if (at && (!first || at < first))
+            first = at;
+    }
+    if (!first)
+        return NULL;
+    while (first > text && first[-1] != '\n')
+        first--;
+    for (; before > 0 && first > text; before--) {
+        first--;   /* onto the previous line's newline */
+        while (first > text && first[-1] != '\n')
+            first--;
+    }
+    return first;
+}
+
+size_t kt__console_head(const char *text, size_t want, const char **starts, size_t *lens)
+{
+    size_t got = 0;
+
+    for (const char *p = text; *p && got < want;) {
+        size_t len = strcspn(p, "\n");
+        size_t l = len;
+
+        while (l > 0 && p[l - 1] == '\r')
+            l--;
+        if (l > 0) {
+            starts[got] = p;
+            lens[got] = l;
+            got++;
+        }
+        p += len + (p[len] == '\n');
+    }
+    return got;
 }
 
 size_t kt__console_tail(const char *text, size_t want, const char **starts,

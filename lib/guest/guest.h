@@ -36,6 +36,13 @@ pid_t kt__qemu_spawn(const struct kt__qemu_argv *a, int wire_fd, int log_fd, kt_
 /* True when the console text shows a kernel panic, oops or BUG. */
 bool kt__console_panicked(const char *text);
 
+/* The start of the line `before` lines ahead of the first panic, oops or
+ * BUG line, or NULL when there is none. */
+const char *kt__console_fatal(const char *text, unsigned before);
+
+/* The first `want` non-empty lines of text, as kt__console_tail. */
+size_t kt__console_head(const char *text, size_t want, const char **starts, size_t *lens);
+
 /* The last `want` non-empty lines of text, oldest first, as pointers into
  * it and lengths (without line ends); returns how many. */
 size_t kt__console_tail(const char *text, size_t want, const char **starts,

@@ -146,7 +146,7 @@ static int bench_artifacts(void)
     kt__cli cli;
     kt_err err;
     kt__result r;
-    kt_ctx ctx = { "starve_none", 2, 20, false, false, { 0 }, -1, 0 };
+    kt_ctx ctx = { .name = "starve_none", .ncpus = 2, .timeout_s = 20 };
     kt__vec bufs[3] = { KT__VEC_INIT(char), KT__VEC_INIT(char), KT__VEC_INIT(char) };
     double point[REPS], raw[REPS], ratio[REPS], render[REPS];
     size_t bytes;

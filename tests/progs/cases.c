@@ -3,6 +3,7 @@
  * KT_TEST_DIR names a scratch directory for files the tests inspect. */
 #include <ktstr.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,13 @@ KT_SCENARIO(ctx_fields, .timeout_s = 7)
     CLAIM(v, ctx->timeout_s, eq, 7);
     CLAIM(v, strcmp(ctx->name, "ctx_fields"), eq, 0);
     CLAIM(v, kt_ctx_rmdir_at_exit(ctx, "relative/path"), eq, -1);
+    CLAIM(v, ctx->in_vm, eq, false);
+    /* Only the context the runner handed the body has a wire; a copy is
+     * one its caller made. */
+    kt_ctx copy = *ctx;
+    errno = 0;
+    CLAIM(v, kt_ctx_rmdir_at_exit(&copy, "/nonexistent/ktstr-copy"), eq, -1);
+    CLAIM(v, errno, eq, EBADF);
 }
 
 /* Labels and notes with every byte the wire and YAML must escape. */

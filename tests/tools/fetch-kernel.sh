@@ -2,10 +2,10 @@
 # make kernel: Debian's trixie-backports cloud kernel (sched_ext, BTF,
 # schedstats) into build/kernel/: bzImage, config and vmlinux (with .BTF).
 #
-# The archive is reached through the URI of this machine's own Debian
-# source, with a private apt state directory, so the system's apt lists and
-# sources are never touched. Cached: a second run downloads nothing. Prints
-# the bzImage path on success; on failure, the reason on stderr and exit 1.
+# The archive is reached as tests/tools/private-apt.sh says: through the
+# URI of this machine's own Debian source, with a private apt state
+# directory. Cached: a second run downloads nothing. Prints the bzImage
+# path on success; on failure, the reason on stderr and exit 1.
 #
 #   tests/tools/fetch-kernel.sh [OUTDIR]     (default build/kernel)
 #   KTSTR_KERNEL_SERIES=7.3                  the kernel series to pick
@@ -26,48 +26,15 @@ for tool in apt-get dpkg-deb zstd od; do
     command -v "$tool" >/dev/null || die "needs $tool (apt-get install zstd for zstd)"
 done
 
-# The machine's own Debian mirror: deb822 first, then one-line sources.
-uri=${KTSTR_KERNEL_MIRROR:-}
-for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
-    [ -z "$uri" ] && [ -r "$f" ] || continue
-    uri=$(awk '/^URIs:/ { print $2; exit }' "$f")
-    [ -n "$uri" ] && break
-done
-if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
-    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
-        /etc/apt/sources.list)
-fi
-[ -n "$uri" ] || die "no Debian source found in /etc/apt (needed to reach trixie-backports)"
-case "$uri" in *security*) die "the first Debian source is a security mirror ($uri): no backports there";; esac
-
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -r "$keyring" ] || die "no $keyring (apt-get install debian-archive-keyring)"
+# shellcheck source=tests/tools/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
+kt_apt_source trixie-backports "${KTSTR_KERNEL_MIRROR:-}"
+uri=$kt_apt_uri
 
 mkdir -p "$out"
 work=$(cd "$out" && pwd)/.apt
-mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/etc/preferences.d" "$work/dl"
-: > "$work/status"
-echo "deb [signed-by=$keyring] $uri trixie-backports main" > "$work/etc/sources.list"
-cat > "$work/apt.conf" <<CONF
-Dir::State "$work";
-Dir::State::status "$work/status";
-Dir::State::Lists "$work/lists";
-Dir::Cache "$work";
-Dir::Cache::Archives "$work/archives";
-Dir::Etc::SourceList "$work/etc/sources.list";
-Dir::Etc::SourceParts "$work/etc/none";
-Dir::Etc::Preferences "$work/etc/prefs";
-Dir::Etc::PreferencesParts "$work/etc/preferences.d";
-APT::Architecture "amd64";
-APT::Sandbox::User "root";
-CONF
-export APT_CONFIG="$work/apt.conf"
-
-rm -f "$work"/lists/*Packages*
-# apt-get update exits 0 when a source fails: the list itself says.
-apt-get update >"$work/update.log" 2>&1 || true
-ls "$work"/lists/*trixie-backports*Packages* >/dev/null 2>&1 ||
-    die "cannot reach trixie-backports at $uri: $(grep -E '^(E|W|Err):' "$work/update.log" | head -n 2 | tr '\n' ' ')"
+mkdir -p "$work/dl"
+kt_private_apt "$work" trixie-backports
 
 # The newest cloud kernel of the series: linux-binary-unsigned-<ver>-cloud-amd64.
 pkg=$(apt-cache pkgnames linux-binary-unsigned- 2>/dev/null |

@@ -1,0 +1,429 @@
+/*
+ * VM mode, the host's side: in the scenario's child, instead of the body,
+ * boot the guest, relay its wire lines to the parent, watch its vCPU
+ * threads while the body runs, and add the host's claims and the vm: map.
+ *
+ * The guest's lines arrive on QEMU's ttyS1 exactly as a child would send
+ * them, so the parent's record and report need only the few lines added
+ * here: VM (the vm: map), END (how the guest's body ended, or why the
+ * guest did: panic, error) and CONSOLE (the last console lines).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/vec.h"
+#include "guest/guest.h"
+#include "guest/image.h"
+#include "guest/qemu.h"
+#include "runner.h"
+
+/* Booting the kernel to /init under TCG takes 2-3 s here; beyond the body's
+ * own timeout the host allows this much for boot and power-off. */
+#define BOOT_ALLOWANCE_S 60
+/* Console lines kept for a panic or a silent guest. */
+#define CONSOLE_LINES 20
+#define CONSOLE_MAX (4u << 20)
+
+typedef struct vm_run {
+    kt_ctx *ctx;
+    const kt_scenario *s;
+    int wire_up;                 /* to the parent */
+    pid_t qemu;
+    int64_t t_spawn_ms, t_begin_ms;
+    int64_t boot_ms;             /* -1 until BOOT */
+    char release[128];
+    bool began, done, ended;
+    uint64_t guest_claims, guest_failed;
+    char end_kind[16], end_arg[512];
+    kt_vcpus *vc;
+    kt_err vcpu_err;
+    bool vcpu_failed;
+} vm_run;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send1(int fd, const char *type, const char *text)
+{
+    kt__wire_send(fd, type, &text, 1);
+}
+
+static void send_end(int fd, const char *kind, const char *arg)
+{
+    const char *f[2] = { kind, arg };
+
+    kt__wire_send(fd, "END", f, 2);
+}
+
+/* Where a scenario's guest kernel comes from, or why there is none. */
+static const char *find_kernel(const char *given, char *buf, size_t n, kt_err *why)
+{
+    struct utsname u;
+
+    if (given)
+        return given;
+    if (uname(&u) < 0)
+        return kt_err_sys(why, errno, "uname"), NULL;
+    snprintf(buf, n, "/boot/vmlinuz-%s", u.release);
+    if (access(buf, R_OK) == 0)
+        return buf;
+    kt_err_set(why, ENOENT,
+               "VM mode needs a guest kernel: %s is not readable; run `make kernel` "
+               "and set KTSTR_KERNEL=build/kernel/bzImage (or --kernel)", buf);
+    return NULL;
+}
+
+/* The QEMU program: given, or qemu-system-x86_64 found on PATH. */
+static const char *find_qemu(const char *given, char *buf, size_t n, kt_err *why)
+{
+    const char *path = getenv("PATH");
+    const char *name = given ? given : "qemu-system-x86_64";
+
+    if (strchr(name, '/'))
+        return name;
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t len = strcspn(p, ":");
+
+        snprintf(buf, n, "%.*s/%s", (int)len, p, name);
+        if (len && access(buf, X_OK) == 0)
+            return buf;
+        p += len + (p[len] == ':');
+    }
+    kt_err_set(why, ENOENT,
+               "VM mode needs QEMU: %s is not on PATH (apt-get install qemu-system-x86, "
+               "or set KTSTR_QEMU)", name);
+    return NULL;
+}
+
+/* The host's claims: label and message prefixed "host.", sent up the wire
+ * as the child's own sink sends them. */
+static void host_sink(void *arg, kt_event ev, const kt_claim_record *c, const char *text)
+{
+    vm_run *r = arg;
+    char label[600], message[1200], line[16], note[1200];
+
+    if (ev == KT_EVENT_PASS || ev == KT_EVENT_FAIL) {
+        snprintf(label, sizeof(label), "host.%s", c->label);
+        snprintf(message, sizeof(message), "host.%s", c->message);
+        snprintf(line, sizeof(line), "%d", c->line);
+        const char *f[7] = { label, c->op, c->expected, c->actual, message, c->file, line };
+
+        kt__wire_send(r->wire_up, ev == KT_EVENT_PASS ? "PASS" : "FAIL", f, 7);
+    } else if (ev == KT_EVENT_NOTE || ev == KT_EVENT_SKIP) {
+        snprintf(note, sizeof(note), "(host) %s%s", ev == KT_EVENT_SKIP ? "skipped: " : "",
+                 text);
+        send1(r->wire_up, "NOTE", note);
+    }
+}
+
+/* One line from the guest: most go straight up; a few are ours. */
+static void on_guest_line(void *arg, char *line)
+{
+    vm_run *r = arg;
+    char raw[KT__WIRE_LINE_MAX + 2];
+    size_t len = strlen(line);
+    kt__wire_msg m;
+
+    if (len + 2 > sizeof(raw))
+        return;
+    memcpy(raw, line, len);
+    raw[len] = '\n';
+    raw[len + 1] = '\0';
+    if (kt__wire_split(line, &m) < 0) {
+        if (write(r->wire_up, raw, len + 1) < 0)   /* the parent counts it as bad */
+            return;
+        return;
+    }
+    if (!strcmp(m.type, "BOOT") && m.n == 2) {
+        r->boot_ms = now_ms() - r->t_spawn_ms;
+        snprintf(r->release, sizeof(r->release), "%s", m.field[1]);
+        return;
+    }
+    if (!strcmp(m.type, "BEGIN")) {
+        r->began = true;
+        r->t_begin_ms = now_ms();
+        if (kt__vcpus_start(r->vc, r->qemu, r->ctx->timeout_s, &r->vcpu_err) < 0)
+            r->vcpu_failed = true;
+        return;
+    }
+    if (!strcmp(m.type, "DONE") && m.n == 2) {
+        r->done = true;
+        r->guest_claims = strtoull(m.field[0], NULL, 10);
+        r->guest_failed = strtoull(m.field[1], NULL, 10);
+        kt__vcpus_stop(r->vc, (double)(now_ms() - r->t_begin_ms) / 1000.0);
+        return;
+    }
+    if (!strcmp(m.type, "END") && m.n == 2) {
+        r->ended = true;
+        snprintf(r->end_kind, sizeof(r->end_kind), "%s", m.field[0]);
+        snprintf(r->end_arg, sizeof(r->end_arg), "%s", m.field[1]);
+        return;
+    }
+    if (!strcmp(m.type, "RMDIR"))
+        return;   /* a guest path: the guest removed it */
+    if (write(r->wire_up, raw, len + 1) < 0)
+        return;
+}
+
+/* Reads the guest's wire until QEMU exits or the deadline; false on timeout. */
+static bool relay(vm_run *r, int fd, int64_t deadline)
+{
+    kt__wire_reader rd;
+    bool open_ = true;
+
+    if (kt__wire_reader_init(&rd) < 0)
+        return false;
+    while (open_) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        int64_t left = deadline - now_ms();
+        int n;
+
+        if (left <= 0)
+            break;
+        n = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && kt__wire_read(&rd, fd, on_guest_line, r) != 0)
+            open_ = false;
+    }
+    kt__wire_reader_fini(&rd);
+    return !open_;
+}
+
+static char *read_console(const char *path)
+{
+    kt__vec text = KT__VEC_INIT(char);
+
+    if (kt__read_file(path, CONSOLE_MAX, &text, NULL) < 0) {
+        kt__vec_free(&text);
+        return NULL;
+    }
+    return text.v;
+}
+
+/* The last lines of the console; for a panic, from just before the first
+ * fatal line on, where the kernel says what happened. */
+static void send_console(vm_run *r, const char *text)
+{
+    const char *starts[CONSOLE_LINES];
+    size_t lens[CONSOLE_LINES];
+    const char *from = text ? kt__console_fatal(text, 2) : NULL;
+    size_t n = text ? kt__console_tail(from ? from : text, CONSOLE_LINES, starts, lens) : 0;
+    char line[600];
+
+    if (from)
+        n = kt__console_head(from, CONSOLE_LINES, starts, lens);
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(line, sizeof(line), "%.*s", (int)(lens[i] > 500 ? 500 : lens[i]), starts[i]);
+        send1(r->wire_up, "CONSOLE", line);
+    }
+}
+
+static void run_host_check(vm_run *r)
+{
+    kt_verdict hv;
+    char claims[24], failed[24];
+    const char *done[2] = { claims, failed };
+
+    kt_verdict_init(&hv);
+    kt_verdict_set_sink(&hv, host_sink, r, r->ctx->verbose);
+    if (r->vcpu_failed && r->s->opts.host_check)
+        kt_verdict_note(&hv, "vCPU threads not watched: %s", r->vcpu_err.msg);
+    else if (r->s->opts.host_check && r->began)
+        r->s->opts.host_check(r->vc, &hv);
+    snprintf(claims, sizeof(claims), "%llu",
+             (unsigned long long)(r->guest_claims + kt_verdict_claims(&hv)));
+    snprintf(failed, sizeof(failed), "%llu",
+             (unsigned long long)(r->guest_failed + kt_verdict_failed(&hv)));
+    if (r->done)
+        kt__wire_send(r->wire_up, "DONE", done, 2);
+    kt_verdict_fini(&hv);
+}
+
+/* After QEMU: how the guest ended, in the parent's terms. */
+static void report_end(vm_run *r, bool timed_out, const char *console_path)
+{
+    char *console = read_console(console_path);
+    char arg[32];
+
+    if (console && kt__console_panicked(console)) {
+        send_end(r->wire_up, "panic", "the guest kernel panicked");
+        send_console(r, console);
+    } else if (timed_out && !r->ended) {
+        snprintf(arg, sizeof(arg), "%u", r->ctx->timeout_s);
+        send_end(r->wire_up, "timeout", arg);
+        send_console(r, console);
+    } else if (!r->ended) {
+        send_end(r->wire_up, "error",
+                 r->boot_ms < 0 ? "the guest never reported (no BOOT line from /init)"
+                                : "the guest stopped reporting before its body ended");
+        send_console(r, console);
+    } else {
+        send_end(r->wire_up, r->end_kind, r->end_arg);
+    }
+    free(console);
+}
+
+/* The vm: map's line: accel, kernel release, topology, boot_ms. */
+static void send_vm(vm_run *r, const char *accel, const kt_topology *t)
+{
+    char topo[64], boot[24];
+    const char *f[4] = { accel, r->release, topo, boot };
+
+    kt_topology_name(t, topo, sizeof(topo));
+    snprintf(boot, sizeof(boot), "%lld", (long long)(r->boot_ms < 0 ? -1 : r->boot_ms));
+    kt__wire_send(r->wire_up, "VM", f, 4);
+}
+
+static int make_append(char *buf, size_t n, kt_ctx *ctx, const kt_topology *t)
+{
+    const kt__run_ctx *rc = kt__run_ctx_of(ctx);
+    char topo[64];
+    int len;
+
+    kt_topology_name(t, topo, sizeof(topo));
+    len = snprintf(buf, n,
+                   "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off "
+                   "rdinit=/init KTSTR_GUEST=%s KTSTR_GUEST_TIMEOUT=%u KTSTR_VERBOSE=%d "
+                   "KTSTR_GUEST_TOPOLOGY=%s%um KTSTR_GUEST_EVIDENCE=%u",
+                   ctx->name, ctx->timeout_s, ctx->verbose ? 1 : 0, topo, t->memory_mb,
+                   rc ? rc->evidence : 0);
+
+    return len > 0 && (size_t)len < n ? 0 : -1;
+}
+
+/* Per field: the scenario's .vm, else the run's --topology, else the
+ * default; so .vm = { .memory_mb = 512 } keeps the run's shape. */
+static kt_topology point_topology(const kt_topology *own, const kt_topology *run)
+{
+    kt_topology t = *own;
+
+    if (!t.numa_nodes)
+        t.numa_nodes = run->numa_nodes;
+    if (!t.llcs)
+        t.llcs = run->llcs;
+    if (!t.cores)
+        t.cores = run->cores;
+    if (!t.threads)
+        t.threads = run->threads;
+    if (!t.memory_mb)
+        t.memory_mb = run->memory_mb;
+    kt_topology_resolve(&t);
+    return t;
+}
+
+bool kt__vm_wanted(const kt_scenario *s, const kt__vm_cfg *cfg)
+{
+    return cfg->all || kt_topology_is_set(&s->opts.vm);
+}
+
+void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_cfg *cfg)
+{
+    char kbuf[PATH_MAX], qbuf[PATH_MAX], image[PATH_MAX], dir[] = "/tmp/ktstr-vm-XXXXXX";
+    char console[PATH_MAX], qlog[PATH_MAX], append[1024], why_tcg[256];
+    kt_topology t = point_topology(&s->opts.vm, &cfg->topology);
+    vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1 };
+    kt__qemu_cfg qc = { 0 };
+    kt__qemu_argv *argv = NULL;
+    kt_err err = { 0 };
+    const char *kernel, *qemu, *accel;
+    int p[2] = { -1, -1 }, logfd = -1, st;
+    bool exited;
+
+    ctx->topology = t;
+    if (kt_topology_check(&t, &err) < 0) {
+        send_end(r.wire_up, "error", err.msg);
+        return;
+    }
+    kernel = find_kernel(cfg->kernel, kbuf, sizeof(kbuf), &err);
+    qemu = kernel ? find_qemu(cfg->qemu, qbuf, sizeof(qbuf), &err) : NULL;
+    if (!kernel || !qemu) {
+        const char *none[2] = { "0", "0" };
+
+        send1(r.wire_up, "SKIP", err.msg);
+        kt__wire_send(r.wire_up, "DONE", none, 2);
+        return;
+    }
+    accel = kt__qemu_accel(cfg->accel, why_tcg, sizeof(why_tcg), &err);
+    if (!accel || kt__image_cached("/proc/self/exe", NULL, 0, cfg->cache_dir, image,
+                                   sizeof(image), &err) < 0 ||
+        !mkdtemp(dir)) {
+        send_end(r.wire_up, "error", err.msg[0] ? err.msg : "VM mode: mkdtemp failed");
+        return;
+    }
+    if (why_tcg[0])
+        send1(r.wire_up, "NOTE", why_tcg);
+    snprintf(console, sizeof(console), "%s/console.log", dir);
+    snprintf(qlog, sizeof(qlog), "%s/qemu.log", dir);
+    argv = malloc(sizeof(*argv));
+    r.vc = kt__vcpus_new(accel);
+    logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (!argv || !r.vc || logfd < 0 || pipe2(p, O_CLOEXEC) < 0 ||
+        make_append(append, sizeof(append), ctx, &t) < 0) {
+        send_end(r.wire_up, "error", "VM mode: out of memory or descriptors");
+        goto out;
+    }
+    qc = (kt__qemu_cfg){ .qemu = qemu, .kernel = kernel, .initrd = image, .accel = accel,
+                         .append = append, .console_path = console, .wire_fd = p[1],
+                         .name = ctx->name, .topo = t,
+                         .bios = access("/usr/share/qemu/qboot.rom", R_OK) == 0
+                                 ? "/usr/share/qemu/qboot.rom" : NULL };
+    if (kt__qemu_argv_build(&qc, argv, &err) < 0) {
+        send_end(r.wire_up, "error", err.msg);
+        goto out;
+    }
+    r.t_spawn_ms = now_ms();
+    r.qemu = kt__qemu_spawn(argv, p[1], logfd, &err);
+    close(p[1]);
+    p[1] = -1;
+    if (r.qemu < 0) {
+        send_end(r.wire_up, "error", err.msg);
+        goto out;
+    }
+    exited = relay(&r, p[0], r.t_spawn_ms + ((int64_t)ctx->timeout_s + BOOT_ALLOWANCE_S) * 1000);
+    kill(r.qemu, SIGKILL);
+    while (waitpid(r.qemu, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (r.began && !r.done)   /* the body never finished: watch what it did */
+        kt__vcpus_stop(r.vc, (double)(now_ms() - r.t_begin_ms) / 1000.0);
+    send_vm(&r, accel, &t);
+    run_host_check(&r);
+    report_end(&r, !exited, console);
+    if (!r.ended && r.boot_ms < 0) {
+        char *ql = read_console(qlog);
+
+        if (ql && *ql)
+            send1(r.wire_up, "NOTE", ql);
+        free(ql);
+    }
+out:
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    if (logfd >= 0)
+        close(logfd);
+    unlink(console);
+    unlink(qlog);
+    rmdir(dir);
+    kt__vcpus_free(r.vc);
+    free(argv);
+}

@@ -1,0 +1,166 @@
+/* VM mode's costs under this machine's accelerator (TCG here), medians of
+ * REPS runs, all in the same run so they compare:
+ *   guest.initramfs_ms      building the guest image of a dynamic binary
+ *   guest.boot_to_init_ms   QEMU's exec to the first line from /init
+ *   guest.bare_qemu_ms      QEMU's exec to its exit, /init powering off at once
+ *   guest.point_ms          a whole VM point (vm_cases' vm_pass), runner
+ *                           start to its TAP line
+ *   guest.point_vs_bare_ratio  point over bare (goal <= 1.25)
+ * This binary is its own trivial /init: as PID 1 it writes one line to
+ * ttyS1 and powers off. Skips (prints a note, no figure) without a kernel
+ * or QEMU. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest/guest.h"
+#include "guest/image.h"
+#include "guest/qemu.h"
+
+#define REPS 5
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return v[n / 2];
+}
+
+static void as_init(void)
+{
+    int fd;
+
+    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    fd = open("/dev/ttyS1", O_WRONLY | O_NOCTTY);
+    if (fd >= 0 && write(fd, "INIT\n", 5) == 5)
+        tcdrain(fd);
+    reboot(RB_POWER_OFF);
+    _exit(1);
+}
+
+/* One bare boot: *to_init and *total in ms, or -1 on failure. */
+static int bare_boot(const char *kernel, const char *image, double *to_init, double *total)
+{
+    char console[] = "/tmp/ktstr-bench-console-XXXXXX";
+    kt__qemu_cfg c = { 0 };
+    kt__qemu_argv *a = malloc(sizeof(*a));
+    kt_err err = { 0 };
+    int p[2], cfd = mkstemp(console), logfd = open("/dev/null", O_WRONLY), st;
+    double t0;
+    pid_t pid;
+    char buf[64];
+
+    if (!a || cfd < 0 || logfd < 0 || pipe(p) < 0)
+        return -1;
+    close(cfd);
+    c = (kt__qemu_cfg){ .qemu = "qemu-system-x86_64", .kernel = kernel, .initrd = image,
+                        .accel = "tcg", .append = "console=ttyS0 quiet panic=-1 rdinit=/init",
+                        .console_path = console, .wire_fd = p[1], .name = "ktstr-bench",
+                        .bios = access("/usr/share/qemu/qboot.rom", R_OK) == 0
+                                ? "/usr/share/qemu/qboot.rom" : NULL };
+    c.accel = kt__qemu_accel(NULL, NULL, 0, NULL);
+    kt_topology_resolve(&c.topo);
+    if (kt__qemu_argv_build(&c, a, &err) < 0)
+        return -1;
+    t0 = now_ms();
+    pid = kt__qemu_spawn(a, p[1], logfd, &err);
+    close(p[1]);
+    *to_init = -1;
+    if (pid > 0 && read(p[0], buf, sizeof(buf)) > 0)
+        *to_init = now_ms() - t0;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    *total = now_ms() - t0;
+    close(p[0]);
+    close(logfd);
+    unlink(console);
+    free(a);
+    return pid > 0 && *to_init > 0 ? 0 : -1;
+}
+
+/* One whole VM point through the runner: start to its "ok" line. */
+static double point(const char *kernel)
+{
+    char cmd[512], line[512];
+    double t0 = now_ms(), t = -1;
+    FILE *fp;
+
+    snprintf(cmd, sizeof(cmd), "KTSTR_KERNEL='%s' build/tests/progs/vm_cases --filter vm_pass 2>/dev/null",
+             kernel);
+    fp = popen(cmd, "r");
+    if (!fp)
+        return -1;
+    while (fgets(line, sizeof(line), fp))
+        if (strncmp(line, "ok 1", 4) == 0 && t < 0)
+            t = now_ms() - t0;
+    pclose(fp);
+    return t;
+}
+
+int main(void)
+{
+    const char *kernel = getenv("KTSTR_KERNEL") ? getenv("KTSTR_KERNEL") : "build/kernel/bzImage";
+    char dir[] = "/tmp/ktstr-bench-image-XXXXXX", image[300];
+    double build[REPS], init[REPS], bare[REPS], pt[REPS];
+    kt_err err = { 0 };
+
+    if (getpid() == 1)
+        as_init();
+    if (access(kernel, R_OK) < 0 || system("command -v qemu-system-x86_64 >/dev/null") != 0) {
+        printf("# guest bench skipped: needs %s (make kernel) and qemu-system-x86_64\n", kernel);
+        return 0;
+    }
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(image, sizeof(image), "%s/init.cpio", dir);
+    for (int i = 0; i < REPS; i++) {
+        double t0 = now_ms();
+
+        if (kt__image_build("/proc/self/exe", NULL, 0, image, &err) < 0) {
+            fprintf(stderr, "guest bench: %s\n", err.msg);
+            return 1;
+        }
+        build[i] = now_ms() - t0;
+    }
+    for (int i = 0; i < REPS; i++)
+        if (bare_boot(kernel, image, &init[i], &bare[i]) < 0) {
+            fprintf(stderr, "guest bench: a bare boot failed\n");
+            return 1;
+        }
+    for (int i = 0; i < REPS; i++)
+        pt[i] = point(kernel);
+    unlink(image);
+    rmdir(dir);
+    printf("bench: guest.initramfs_ms %.1f ms\n", median(build, REPS));
+    printf("bench: guest.boot_to_init_ms %.0f ms\n", median(init, REPS));
+    printf("bench: guest.bare_qemu_ms %.0f ms\n", median(bare, REPS));
+    double p = median(pt, REPS), b = median(bare, REPS);
+
+    printf("bench: guest.point_ms %.0f ms\n", p);
+    printf("bench: guest.point_vs_bare_ratio %.3f ratio\n", p / b);
+    return 0;
+}

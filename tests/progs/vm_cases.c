@@ -1,0 +1,129 @@
+/* VM-mode scenarios for tests/vm_mode.t: every way a guest point can end.
+ * Each runs in a guest (.vm set); the test picks them with --filter. */
+#include <ktstr.h>
+
+#include "scx/scx.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Under SAN=1, ASan would turn SIGSEGV into exit(1). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "handle_segv=0";
+}
+
+#define VM { .cores = 2 }
+
+static void host_busy(const kt_vcpus *vc, kt_verdict *v)
+{
+    CLAIM_AS(v, "vcpus", kt_vcpus_count(vc), eq, 2);
+    CLAIM_AS(v, "accel_named", strlen(kt_vcpus_accel(vc)), eq, 3);
+    /* Fails on purpose: an idle guest's vCPUs are nowhere near busy. */
+    CLAIM_AS(v, "vcpu0_share", kt_vcpus_share(vc, 0), at_least, 0.9);
+}
+
+KT_SCENARIO(vm_pass, .vm = VM, .timeout_s = 20)
+{
+    CLAIM(v, ctx->in_vm, eq, true);
+    CLAIM(v, ctx->ncpus, eq, 2);
+    CLAIM(v, getpid() != 1, eq, true);   /* its own child, not init */
+}
+
+KT_SCENARIO(vm_fail, .vm = VM, .timeout_s = 20)
+{
+    int guest_answer = 41;
+
+    CLAIM(v, guest_answer, eq, 42);
+}
+
+KT_SCENARIO(vm_host_claims, .vm = VM, .timeout_s = 20, .host_check = host_busy)
+{
+    kt_sleep_ms(300);
+    CLAIM(v, ctx->in_vm, eq, true);
+}
+
+KT_SCENARIO(vm_crash, .vm = VM, .timeout_s = 20)
+{
+    int recorded = 1;
+
+    CLAIM(v, recorded, eq, 2);   /* reported although the body dies */
+    raise(SIGSEGV);
+}
+
+KT_SCENARIO(vm_exit_midway, .vm = VM, .timeout_s = 20)
+{
+    _exit(3);
+}
+
+KT_SCENARIO(vm_hang, .vm = VM, .timeout_s = 3)
+{
+    for (;;)
+        pause();
+}
+
+/* sysrq c: the guest kernel panics on purpose. */
+KT_SCENARIO(vm_panic, .vm = VM, .timeout_s = 20)
+{
+    int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+    CLAIM(v, fd, at_least, 0);
+    if (fd >= 0 && write(fd, "c", 1) < 0)
+        CLAIM_AS(v, "sysrq_write", -1, eq, 0);
+    kt_sleep_ms(10000);
+}
+
+KT_SCENARIO(vm_bad_topology, .vm = { .numa_nodes = 3, .llcs = 2 }, .timeout_s = 20)
+{
+    CLAIM(v, 1, eq, 1);
+}
+
+KT_SCENARIO(vm_needs_kvm, .vm = VM, .needs_kvm = true, .timeout_s = 20)
+{
+    CLAIM(v, 1, eq, 1);
+}
+
+/* The built-in schedulers load with plain bpf() in a sched_ext kernel. */
+static void builtin_case(kt_verdict *v, const char *spec, const char *ops, bool partial)
+{
+    kt__scx_handle h;
+    kt_err err = { 0 };
+    char state[64] = "", name[160] = "";
+
+    if (kt__scx_builtin_load(spec, &h, &err) < 0) {
+        CLAIM_AS(v, err.msg, 0, eq, 1);   /* the reason is the label */
+        return;
+    }
+    for (int i = 0; i < 200; i++) {
+        if (kt_scx_state(state, sizeof(state), NULL) == 0 && strcmp(state, "enabled") == 0)
+            break;
+        kt_sleep_ms(10);
+    }
+    kt_scx_ops(name, sizeof(name), NULL);
+    kt_verdict_note(v, "%s: state %s, ops %s%s", spec, state, name, partial ? " (partial)" : "");
+    CLAIM_AS(v, "enabled", strcmp(state, "enabled"), eq, 0);
+    CLAIM_AS(v, "ops_is_ours", strcmp(name, ops), eq, 0);
+    kt__scx_builtin_unload(&h);
+    for (int i = 0; i < 200; i++) {
+        if (kt_scx_state(state, sizeof(state), NULL) == 0 && strcmp(state, "disabled") == 0)
+            break;
+        kt_sleep_ms(10);
+    }
+    CLAIM_AS(v, "disabled_after_unload", strcmp(state, "disabled"), eq, 0);
+}
+
+KT_SCENARIO(vm_scx_fifo, .vm = VM, .timeout_s = 30)
+{
+    builtin_case(v, "builtin:fifo", "ktstr_fifo", false);
+}
+
+KT_SCENARIO(vm_scx_fifo_partial, .vm = VM, .timeout_s = 30)
+{
+    builtin_case(v, "builtin:fifo_partial", "ktstr_fifo_partial", true);
+}
+
+KT_MAIN()
