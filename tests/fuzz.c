@@ -112,10 +112,12 @@ void fuzz_seed_file(fuzz_seeds *s, const char *path)
     kt__vec text = KT__VEC_INIT(char);
     kt_err err;
 
-    if (kt__read_file(path, SEED_FILE_MAX, &text, &err) < 0)
-        test_msg("seed %s left out: %s", path, err.msg);
-    else
+    if (kt__read_file(path, SEED_FILE_MAX, &text, &err) < 0) {
+        fprintf(stderr, "# fuzz: seed %s: %s (run from the top of the tree)\n", path, err.msg);
+        check(!"a fixture could be read");
+    } else {
         sample_add(&s->v, text.v, text.n);
+    }
     kt__vec_free(&text);
 }
 
@@ -177,7 +179,7 @@ static void write_all(const char *p, size_t n)
     }
 }
 
-/* "# fuzz <name>: input <i> (KTSTR_FUZZ_SEED=<s> KTSTR_FUZZ_TARGET=<name>): <why>"
+/* "# fuzz <name>: input <i> (replay: KTSTR_FUZZ_SEED=.. ..TARGET=.. ..ITERS=..): <why>"
  * then the input in hex, 32 bytes a line. Safe in a signal handler. */
 static void report(const char *why)
 {
@@ -195,7 +197,9 @@ static void report(const char *why)
     k += put_u64(line + k, base_seed);
     k += put_str(line + k, " KTSTR_FUZZ_TARGET=");
     k += put_str(line + k, cur_name);
-    k += put_str(line + k, "): ");
+    k += put_str(line + k, " KTSTR_FUZZ_ITERS=");
+    k += put_u64(line + k, cur_iter + 1);
+    k += put_str(line + k, " KTSTR_FUZZ_SECONDS=600): ");
     write_all(line, k);
     write_all(why, strlen(why));
     k = put_str(line, "\n#   input, ");

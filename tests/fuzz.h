@@ -21,6 +21,10 @@
  *   };
  *   int main(void) { return fuzz_main(targets, FUZZ_COUNT(targets)); }
  *
+ * Seeds are fixtures (tests/fixtures) and samples generated from the
+ * target's random stream, never live /proc files: a seed must replay the
+ * same inputs on another machine.
+ *
  * Per input the engine checks: no crash and no hang (an alarm() watchdog),
  * the wrapper returns 0 (accepted) or -1 (rejected), and a rejection
  * fills err with a message that names the kind of input (`kind`). The
@@ -30,10 +34,11 @@
  *
  * Budget per target: KTSTR_FUZZ_SECONDS (default 0.4) and KTSTR_FUZZ_ITERS
  * (default 20000), whichever ends first. The run's seed is printed; a
- * failure names the target, the input's number and the seed, and dumps the
- * input: KTSTR_FUZZ_SEED=<seed> replays the same inputs (each target's
- * stream is derived from the seed and its name alone), KTSTR_FUZZ_TARGET
- * runs one target.
+ * failure names the target, the input's number and the seed, dumps the
+ * input in hex and prints the line that replays it:
+ *   KTSTR_FUZZ_SEED=<seed> KTSTR_FUZZ_TARGET=<name> KTSTR_FUZZ_ITERS=<i + 1> ...
+ * (each target's stream is derived from the seed and its name alone;
+ * KTSTR_FUZZ_TARGET runs that target only).
  */
 #ifndef KT_TESTS_FUZZ_H
 #define KT_TESTS_FUZZ_H
@@ -66,8 +71,7 @@ void fuzz_seed(fuzz_seeds *s, const void *p, size_t n);
 void fuzz_seed_str(fuzz_seeds *s, const char *str);
 /* Adds a printf-formatted sample. */
 void fuzz_seed_fmt(fuzz_seeds *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Adds a file's contents (a fixture or a live /proc file); a file that
- * cannot be read is noted and left out. */
+/* Adds a fixture's contents; one that cannot be read fails the target. */
 void fuzz_seed_file(fuzz_seeds *s, const char *path);
 
 /* The target's random stream (xorshift64*): generators and wrappers may

@@ -31,8 +31,6 @@ static void seed_stat(fuzz_seeds *s)
 
     fuzz_seed_file(s, "tests/fixtures/stat_paren.txt");
     fuzz_seed_file(s, "tests/fixtures/stat_vcpu.txt");
-    fuzz_seed_file(s, "/proc/self/stat");
-    fuzz_seed_file(s, "/proc/1/stat");
     for (size_t i = 0; i < sizeof(comms) / sizeof(comms[0]); i++) {
         char line[2048];
         int k = snprintf(line, sizeof(line), "%d (%s) %c", (int)fuzz_below(4194304), comms[i],
@@ -148,7 +146,6 @@ static void seed_procstat(fuzz_seeds *s)
     int k;
 
     fuzz_seed_file(s, "tests/fixtures/proc_stat_4cpu.txt");
-    fuzz_seed_file(s, "/proc/stat");
     for (int round = 0; round < 4; round++) {
         k = snprintf(text, sizeof(text), "cpu  1 2 3 4 5 6 7 8 9 10\n");
         for (int c = 0, ncpu = 1 + (int)fuzz_below(12); c < ncpu; c++) {
@@ -200,7 +197,6 @@ static int parse_procstat(const unsigned char *in, size_t n, kt_err *err)
 static void seed_schedstat(fuzz_seeds *s)
 {
     fuzz_seed_file(s, "tests/fixtures/schedstat.txt");
-    fuzz_seed_file(s, "/proc/self/schedstat");
     fuzz_seed_str(s, "0 0 0\n");
     fuzz_seed_str(s, "18446744073709551615 18446744073709551615 18446744073709551615");
     fuzz_seed_fmt(s, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", fuzz_rand(), fuzz_rand() >> 20,
@@ -227,7 +223,6 @@ static void seed_sched(fuzz_seeds *s)
 {
     fuzz_seed_file(s, "tests/fixtures/sched_plain.txt");
     fuzz_seed_file(s, "tests/fixtures/sched_schedstats.txt");
-    fuzz_seed_file(s, "/proc/self/sched");   /* absent without CONFIG_SCHED_DEBUG */
     fuzz_seed_str(s, "nr_switches:1\nnr_voluntary_switches:2\nnr_involuntary_switches:3\n"
                      "se.nr_migrations:4");
 }

@@ -17,7 +17,30 @@
 
 static void seed_mountinfo(fuzz_seeds *s)
 {
-    fuzz_seed_file(s, "/proc/self/mountinfo");
+    /* a systemd host's table, v2 with the usual neighbours */
+    fuzz_seed_str(s,
+        "22 28 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+        "23 28 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:13 - proc proc rw\n"
+        "24 28 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs udev rw,size=8124452k,"
+        "nr_inodes=2031113,mode=755,inode64\n"
+        "25 24 0:23 / /dev/pts rw,nosuid,noexec,relatime shared:3 - devpts devpts rw,gid=5,"
+        "mode=620,ptmxmode=000\n"
+        "26 28 0:24 / /run rw,nosuid,nodev,noexec,relatime shared:5 - tmpfs tmpfs rw,"
+        "size=1631804k,mode=755,inode64\n"
+        "28 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
+        "29 22 0:6 / /sys/kernel/security rw,nosuid,nodev,noexec,relatime shared:8 - "
+        "securityfs securityfs rw\n"
+        "30 24 0:25 / /dev/shm rw,nosuid,nodev shared:4 - tmpfs tmpfs rw,inode64\n"
+        "32 22 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 "
+        "cgroup2 rw,nsdelegate,memory_recursiveprot\n"
+        "33 22 0:28 / /sys/fs/pstore rw,nosuid,nodev,noexec,relatime shared:10 - pstore "
+        "pstore rw\n"
+        "36 22 0:31 / /sys/fs/bpf rw,nosuid,nodev,noexec,relatime shared:12 - bpf bpf "
+        "rw,mode=700\n"
+        "64 28 259:1 / /boot/efi rw,relatime shared:31 - vfat /dev/nvme0n1p1 rw,fmask=0077,"
+        "dmask=0077,codepage=437,iocharset=iso8859-1,shortname=mixed,errors=remount-ro\n"
+        "512 26 0:51 / /run/user/1000 rw,nosuid,nodev,relatime shared:262 - tmpfs tmpfs "
+        "rw,size=1631800k,nr_inodes=407950,mode=700,uid=1000,gid=1000,inode64\n");
     fuzz_seed_str(s, "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
                      "30 22 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 "
                      "rw,nsdelegate\n");
@@ -106,7 +129,6 @@ static void seed_stat_start(fuzz_seeds *s)
 {
     fuzz_seed_file(s, "tests/fixtures/stat_paren.txt");
     fuzz_seed_file(s, "tests/fixtures/stat_vcpu.txt");
-    fuzz_seed_file(s, "/proc/self/stat");
 }
 
 /* Field 22 read another way: the text after the last ')' split at spaces. */
@@ -147,8 +169,8 @@ static void seed_cpulist(fuzz_seeds *s)
 
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         fuzz_seed_str(s, lists[i]);
-    fuzz_seed_file(s, "/sys/devices/system/cpu/online");
-    fuzz_seed_file(s, "/sys/devices/system/cpu/possible");
+    fuzz_seed_str(s, "0-15");            /* as /sys/devices/system/cpu/online prints them */
+    fuzz_seed_str(s, "0-3,8-11");
     for (int round = 0; round < 6; round++) {
         int n = 1 + (int)fuzz_below(64), c = (int)fuzz_below(100);
 
