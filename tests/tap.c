@@ -167,9 +167,9 @@ static void t_item_colons(void)
         { "a : b, c: d", "a \\x3a b, c: d" },
         { "p99 gap: 3 ms", "p99 gap: 3 ms" },
         { "ends with a colon:", "ends with a colon:" },
-        { "a:\xe2\x80\x89" "b", "a\\x3a\xe2\x80\x89" "b" },
+        { "a:\xe2\x80\x89\x62", "a\\x3a\xe2\x80\x89\x62" },
         { "x \xc2\xa0: y", "x \xc2\xa0\\x3a y" },
-        { "g\x91\xe2\x80\xa8" "a: b", "g\x91\xe2\x80\xa8" "a\\x3a b" },
+        { "g\x91\xe2\x80\xa8\x61: b", "g\x91\xe2\x80\xa8\x61\\x3a b" },
         { "\xc3\xa9t\xc3\xa9 x: y", "\xc3\xa9t\xc3\xa9 x: y" },
     };
     char want[256];
