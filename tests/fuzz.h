@@ -54,8 +54,9 @@ typedef struct fuzz_seeds fuzz_seeds;
 
 typedef struct fuzz_target {
     const char *name;      /* the TAP point: "fuzz <name>" */
-    const char *kind;      /* every error message contains it; NULL: the
-                              parser reports no message (-1 only) */
+    const char *kind;      /* every error message contains it ("": any
+                              message, the caller names the input);
+                              NULL: the parser reports none (-1 only) */
     bool text;             /* hand the parser a NUL-terminated copy */
     size_t max_len;        /* longest input made; 0: 16 KiB */
     void (*seed)(fuzz_seeds *s);
