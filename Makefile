@@ -3,7 +3,8 @@
 # Sources are found by wildcard so that adding a module, a test or a
 # scenario never needs an edit here:
 #   lib/**/*.c        -> build/libktstr.a, build/libktstr.so
-#   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness)
+#   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness,
+#                        tests/fuzz.c the engine every tests/fuzz_*.c links)
 #   tests/progs/*.c   -> build/tests/progs/<name> (helpers the .t files run)
 #   tests/bench/*.c   -> build/bench/<name>
 #   scenarios/*.c     -> build/scenarios/<name>.t
@@ -31,7 +32,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # the library's private kt__ helpers stay inside it (tests/exports.t).
 LIB_CFLAGS := -fvisibility=hidden
 $(LIB_OBJ): ALL_CFLAGS += $(LIB_CFLAGS)
-TEST_SRC  := $(filter-out tests/unit.c,$(wildcard tests/*.c))
+TEST_SRC  := $(filter-out tests/unit.c tests/fuzz.c,$(wildcard tests/*.c))
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
 PROG_SRC  := $(wildcard tests/progs/*.c)
 PROGS     := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
@@ -67,6 +68,10 @@ $(B)/libktstr.so: $(LIB_OBJ)
 $(B)/tests/%.t: $(B)/obj/tests/%.o $(B)/obj/tests/unit.o $(B)/libktstr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/unit.o $(B)/libktstr.a $(LDLIBS)
+
+$(B)/tests/fuzz_%.t: $(B)/obj/tests/fuzz_%.o $(B)/obj/tests/fuzz.o $(B)/obj/tests/unit.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libktstr.a $(LDLIBS)
 
 $(B)/tests/progs/%: $(B)/obj/tests/progs/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
