@@ -43,7 +43,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx distclean FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx scx-matrix distclean FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -127,7 +127,13 @@ run-vm: all kernel
 # The VM catalog across topology presets, one table (README: the gauntlet).
 PRESETS ?= 1n1l2c1t 1n2l2c1t 1n1l2c2t 2n2l2c1t 1n1l4c1t
 gauntlet: all kernel
-	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/gauntlet.pl $(PRESETS)
+	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/matrix.pl KTSTR_TOPOLOGY $(PRESETS)
+
+# The VM catalog under no sched_ext scheduler (EEVDF), builtin:fifo and each
+# example scheduler of `make scx`, one table (README: the scheduler matrix).
+SCHEDULERS ?= eevdf builtin:fifo $(addprefix $(CURDIR)/$(B)/scx/,scx_simple scx_cpu0 scx_flatcg scx_pair scx_sdt scx_userland)
+scx-matrix: all kernel scx
+	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/matrix.pl KTSTR_SCHEDULER $(SCHEDULERS)
 
 # The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
 kernel:
