@@ -3,7 +3,8 @@
 # Sources are found by wildcard so that adding a module, a test or a
 # scenario never needs an edit here:
 #   lib/**/*.c        -> build/libktstr.a, build/libktstr.so
-#   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness)
+#   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness,
+#                        tests/fuzz.c the engine every tests/fuzz_*.c links)
 #   tests/progs/*.c   -> build/tests/progs/<name> (helpers the .t files run)
 #   tests/bench/*.c   -> build/bench/<name>
 #   tests/tools/*.c   -> build/tools/<name>  (make report's renderer)
@@ -32,7 +33,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # the library's private kt__ helpers stay inside it (tests/exports.t).
 LIB_CFLAGS := -fvisibility=hidden
 $(LIB_OBJ): ALL_CFLAGS += $(LIB_CFLAGS)
-TEST_SRC  := $(filter-out tests/unit.c,$(wildcard tests/*.c))
+TEST_SRC  := $(filter-out tests/unit.c tests/fuzz.c,$(wildcard tests/*.c))
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
 PROG_SRC  := $(wildcard tests/progs/*.c)
 PROGS     := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
@@ -45,7 +46,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx distclean report FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx scx-matrix distclean report FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(TOOLS) $(SCENARIOS) $(HDRCHECK)
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
@@ -70,6 +71,10 @@ $(B)/libktstr.so: $(LIB_OBJ)
 $(B)/tests/%.t: $(B)/obj/tests/%.o $(B)/obj/tests/unit.o $(B)/libktstr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/unit.o $(B)/libktstr.a $(LDLIBS)
+
+$(B)/tests/fuzz_%.t: $(B)/obj/tests/fuzz_%.o $(B)/obj/tests/fuzz.o $(B)/obj/tests/unit.o $(B)/libktstr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libktstr.a $(LDLIBS)
 
 $(B)/tests/progs/%: $(B)/obj/tests/progs/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
@@ -139,7 +144,13 @@ run-vm: all kernel
 # The VM catalog across topology presets, one table (README: the gauntlet).
 PRESETS ?= 1n1l2c1t 1n2l2c1t 1n1l2c2t 2n2l2c1t 1n1l4c1t
 gauntlet: all kernel
-	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/gauntlet.pl $(PRESETS)
+	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/matrix.pl KTSTR_TOPOLOGY $(PRESETS)
+
+# The VM catalog under no sched_ext scheduler (EEVDF), builtin:fifo and each
+# example scheduler of `make scx`, one table (README: the scheduler matrix).
+SCHEDULERS ?= eevdf builtin:fifo $(addprefix $(CURDIR)/$(B)/scx/,scx_simple scx_cpu0 scx_flatcg scx_pair scx_sdt scx_userland)
+scx-matrix: all kernel scx
+	KTSTR_KERNEL='$(KTSTR_KERNEL)' perl tests/tools/matrix.pl KTSTR_SCHEDULER $(SCHEDULERS)
 
 # The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
 kernel:

@@ -7,6 +7,8 @@
 #include "base/pidstat.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,6 +61,39 @@ static void t_errors(void)
     check_contains(err.msg, "field 5 missing or not a number");
 }
 
+/* Numbers past an int are errors, never wrapped into another pid, ppid
+ * or CPU; text between the pid and the comm is not a pid. */
+static void t_ranges(void)
+{
+    static const char tail[] = " 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 "
+                               "21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36\n";
+    char line[256];
+    kt__pidstat st;
+    kt_err err = { 0 };
+
+    snprintf(line, sizeof(line), "2147483647 (x) R 1%s", tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, 0);
+    check_int(st.pid, ==, 2147483647);
+    snprintf(line, sizeof(line), "2147483648 (x) R 1%s", tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, -1);
+    check_contains(err.msg, "stat: pid above 2147483647");
+    snprintf(line, sizeof(line), "214748364800000 (x) R 1%s", tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, -1);
+    check_contains(err.msg, "pid above");
+    snprintf(line, sizeof(line), "12abc (x) R 1%s", tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, -1);
+    check_contains(err.msg, "stat: no pid before the comm");
+    snprintf(line, sizeof(line), "12 (x) R 4294967297%s", tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, -1);
+    check_contains(err.msg, "stat (pid 12): field 4 out of range (4294967297)");
+    snprintf(line, sizeof(line), "12 (x) R -2147483648%s", tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, 0);
+    check_int(st.ppid, ==, INT_MIN);
+    snprintf(line, sizeof(line), "12 (x) R 1%.*s 2147483648\n", (int)strlen(tail) - 4, tail);
+    check_int(kt__pidstat_parse(line, strlen(line), &st, &err), ==, -1);
+    check_contains(err.msg, "field 39 out of range");
+}
+
 static void t_self(void)
 {
     char buf[4096];
@@ -80,6 +115,7 @@ int main(void)
 {
     TEST(t_fixture(), "fixture: comm with spaces and parentheses, every field kept");
     TEST(t_errors(), "errors name what is missing; n bounds the parse");
+    TEST(t_ranges(), "a pid or an int field past int's range is an error, not wrapped");
     TEST(t_self(), "this process: pid, ppid, state, threads");
     return test_done();
 }

@@ -121,6 +121,9 @@ static void t_procstat_parse(void)
     check_contains(err.msg, "cpu0: field 4 missing");
     check_int(kt_procstat_parse("cpux 1 2 3\n", 11, 100, t, 8, &err), ==, -1);
     check_contains(err.msg, "bad CPU number");
+    /* the line is quoted from its start, also past a number that began well */
+    check_int(kt_procstat_parse("cpu12x 1 2\n", 11, 100, t, 8, &err), ==, -1);
+    check_contains(err.msg, "bad CPU number in line \"cpu12x 1 2\"");
     check_int(kt_procstat_parse("intr 0\n", 7, 100, t, 8, &err), ==, -1);
     check_contains(err.msg, "no cpuN lines");
 }

@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,6 +155,39 @@ static void t_yaml_block(void)
     cap_close(&c);
 }
 
+/* A list item whose text up to a colon and white space is one word and
+ * white space would read as a map: that colon is written \x3a. White
+ * space includes what prove sees after decoding UTF-8 (U+2009, U+00A0);
+ * past invalid UTF-8 (which may swallow a space) or a non-ASCII byte,
+ * only ASCII counts as telling words apart. */
+static void t_item_colons(void)
+{
+    static const char *const items[][2] = {
+        { "worst: 42 ms", "worst\\x3a 42 ms" },
+        { "a : b, c: d", "a \\x3a b, c: d" },
+        { "p99 gap: 3 ms", "p99 gap: 3 ms" },
+        { "ends with a colon:", "ends with a colon:" },
+        { "a:\xe2\x80\x89\x62", "a\\x3a\xe2\x80\x89\x62" },
+        { "x \xc2\xa0: y", "x \xc2\xa0\\x3a y" },
+        { "g\x91\xe2\x80\xa8\x61: b", "g\x91\xe2\x80\xa8\x61\\x3a b" },
+        { "\xc3\xa9t\xc3\xa9 x: y", "\xc3\xa9t\xc3\xa9 x: y" },
+    };
+    char want[256];
+    capture c;
+
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        cap_open(&c);
+        kt_tap_point(&c.t, true, 1, "p", KT_TAP_NONE, NULL);
+        kt_tap_yaml_list(&c.t, "notes");
+        kt_tap_yaml_item_str(&c.t, items[i][0]);
+        check_int(kt_tap_end(&c.t), ==, 0);
+        snprintf(want, sizeof(want), "ok 1 - p\n  ---\n  notes:\n    - \"%s\"\n  ...\n",
+                 items[i][1]);
+        check_str(cap_text(&c), want);
+        cap_close(&c);
+    }
+}
+
 static void t_yaml_empty_containers(void)
 {
     capture c;
@@ -298,6 +332,7 @@ int main(void)
     TEST(t_header_and_points(), "version, plan, points, SKIP and TODO directives");
     TEST(t_other_lines(), "skip-all plan, comment, Bail out!");
     TEST(t_yaml_block(), "YAML block: maps, lists, item maps, closed with ...");
+    TEST(t_item_colons(), "YAML list items: a colon that would start a map is \\x3a, Unicode spaces too");
     TEST(t_yaml_empty_containers(), "YAML: empty list and map as [] and {}");
     TEST(t_misuse(), "misuse is an error and never a broken block");
     TEST(t_depth_limit(), "nesting deeper than KT_TAP_MAX_DEPTH is refused");

@@ -41,6 +41,7 @@ typedef struct kt_ctx {
     bool verbose;         /* --verbose was given */
     bool in_vm;           /* the body runs inside a VM-mode guest */
     kt_topology topology; /* in a guest: the topology it was booted with */
+    const char *scheduler;/* the sched_ext scheduler's ops name, or NULL */
 } kt_ctx;
 
 /* Options given as designated initialisers after the name. Unmet
@@ -57,6 +58,10 @@ typedef struct kt_scenario_opts {
      * host saw of the vCPU threads during the body; its claims are
      * reported as "host.<label>". */
     void (*host_check)(const struct kt_vcpus *vc, kt_verdict *v);
+    /* The sched_ext scheduler under test: "builtin:fifo" (fifo_partial,
+     * stall) or a program path and its arguments; KTSTR_SCHEDULER and
+     * --scheduler override it. Its ejection fails the point. */
+    const char *scheduler;
 } kt_scenario_opts;
 
 typedef struct kt_scenario {

@@ -2,6 +2,7 @@
 #include "base/pidstat.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +30,15 @@ int kt__pidstat_parse(const char *buf, size_t n, kt__pidstat *out, kt_err *err)
         p++;
     if (p == open_paren || *p < '0' || *p > '9')
         return kt_err_set(err, EINVAL, "stat: no pid before the comm");
-    while (p < open_paren && *p >= '0' && *p <= '9' && pid <= 1L << 31)
+    while (p < open_paren && *p >= '0' && *p <= '9') {
         pid = pid * 10 + (*p++ - '0');
+        if (pid > INT_MAX)
+            return kt_err_set(err, EINVAL, "stat: pid above %d", INT_MAX);
+    }
+    while (p < open_paren && *p == ' ')
+        p++;
+    if (p != open_paren)
+        return kt_err_set(err, EINVAL, "stat: no pid before the comm");
     out->pid = (int)pid;
     clen = (size_t)(close_paren - open_paren - 1);
     if (clen >= sizeof(out->comm))
@@ -59,6 +67,10 @@ int kt__pidstat_parse(const char *buf, size_t n, kt__pidstat *out, kt_err *err)
             return kt_err_set(err, EINVAL, "stat (pid %d): field %d missing or not a number",
                               out->pid, field);
         p = end;
+        /* an int field past int's range would wrap to another number */
+        if ((field == 4 || field == 20 || field == LAST_FIELD) && (v < INT_MIN || v > INT_MAX))
+            return kt_err_set(err, EINVAL, "stat (pid %d): field %d out of range (%lld)",
+                              out->pid, field, v);
         if (field == 4)
             out->ppid = (int)v;
         else if (field == 14)

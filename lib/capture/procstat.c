@@ -67,7 +67,7 @@ int kt_procstat_parse(const char *buf, size_t n, long clk_tck,
     for (int i = 0; i < cap; i++)
         memset(&out[i], 0, sizeof(out[i]));
     while (p < end && end - p >= 3 && memcmp(p, "cpu", 3) == 0) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line = p, *eol = memchr(p, '\n', (size_t)(end - p));
         uint64_t cpu, v;
         kt_cpu_times t;
 
@@ -80,7 +80,7 @@ int kt_procstat_parse(const char *buf, size_t n, long clk_tck,
         }
         if (number(&p, eol, &cpu) < 0 || *p != ' ')
             return kt_err_set(err, EINVAL, "/proc/stat: bad CPU number in line \"%.*s\"",
-                              (int)(eol - (p - 3) < 60 ? eol - (p - 3) : 60), p - 3);
+                              (int)(eol - line < 60 ? eol - line : 60), line);
         memset(&t, 0, sizeof(t));
         for (size_t f = 0; f < NFIELDS; f++) {
             if (number(&p, eol, &v) < 0)

@@ -145,6 +145,9 @@ static void result_init(kt__result *r)
     r->rmdirs = (kt__vec)KT__VEC_INIT(char *);
     r->cleanup = (kt__vec)KT__VEC_INIT(char *);
     r->console = (kt__vec)KT__VEC_INIT(char *);
+    r->sched_log = (kt__vec)KT__VEC_INIT(char *);
+    r->sched_out = (kt__vec)KT__VEC_INIT(char *);
+    r->sched_dump = (kt__vec)KT__VEC_INIT(char *);
     r->forward_fd = -1;
     r->boot_ms = -1;
 }
@@ -217,6 +220,21 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
     } else if (!strcmp(t, "CONSOLE") && m->n == 1) {
         if (r->console.n < 64)
             str_push(&r->console, m->field[0]);
+    } else if (!strcmp(t, "SCHED") && m->n == 1) {
+        free(r->sched_name);
+        r->sched_name = strdup(m->field[0]);
+    } else if (!strcmp(t, "SCHEDFAIL") && m->n == 2) {
+        r->sched_failed = true;
+        snprintf(r->sched_why, sizeof(r->sched_why), "%s", m->field[0]);
+        snprintf(r->sched_exit, sizeof(r->sched_exit), "%s", m->field[1]);
+    } else if (!strncmp(t, "SCHED", 5) && m->n == 1) {
+        kt__vec *l = !strcmp(t, "SCHEDLOG") ? &r->sched_log : !strcmp(t, "SCHEDOUT") ? &r->sched_out
+                   : !strcmp(t, "SCHEDDUMP") ? &r->sched_dump : NULL;
+
+        if (!l)
+            return false;
+        if (l->n < 64)
+            str_push(l, m->field[0]);
     } else if (!strcmp(t, "BEGIN") && m->n == 0) {
         /* the body started: only a host watching a guest needs to know */
     } else {
@@ -289,6 +307,10 @@ void kt__result_fini(kt__result *r)
     free_all(&r->cleanup);
     free_all(&r->console);
     kt__series_free_all(&r->series);
+    free_all(&r->sched_log);
+    free_all(&r->sched_out);
+    free_all(&r->sched_dump);
+    free(r->sched_name);
     free(r->dropped);
     memset(r, 0, sizeof(*r));
 }

@@ -11,14 +11,15 @@
 
 #include "json.h"
 #include "runner.h"
+#include "sched.h"
 
 /* A day: longer is almost surely a unit mistake (ms for s). */
 #define TIMEOUT_MAX 86400
 
 enum opt {
     OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
-    OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY,
-    OPT_ARTIFACTS, OPT_BASELINE,
+    OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY, OPT_SCHEDULER,
+    OPT_SCHED_ATTACH, OPT_ARTIFACTS, OPT_BASELINE,
 };
 
 static const struct {
@@ -39,6 +40,7 @@ static const struct {
     { "--qemu", OPT_QEMU, true },
     { "--accel", OPT_ACCEL, true },
     { "--topology", OPT_TOPOLOGY, true },
+    { "--scheduler", OPT_SCHEDULER, true },
     { "--artifacts", OPT_ARTIFACTS, true },
     { "--baseline", OPT_BASELINE, true },
 };
@@ -48,7 +50,7 @@ void kt__cli_usage(FILE *fp, const char *prog)
     fprintf(fp,
             "usage: %s [--list] [--filter GLOB]... [--timeout S] [--verbose] [--help]\n"
             "          [--vm] [--topology NAME] [--kernel BZIMAGE] [--qemu PROG] [--accel A]\n"
-            "          [--shard I/N] [--artifacts DIR] [--baseline DIR]\n"
+            "          [--shard I/N]\n"
             "  --list         print the scenario names, one per line, and exit\n"
             "  --filter GLOB  run only scenarios whose name matches GLOB (fnmatch);\n"
             "                 repeatable, the union is run and counted in the plan\n"
@@ -65,6 +67,9 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "  --qemu P       the QEMU program; default qemu-system-x86_64 on PATH\n"
             "  --accel A      kvm or tcg; default kvm where it can boot a Linux guest\n"
             "  --shard I/N    run the I-th of N round-robin slices of the selection\n"
+            "  --scheduler S  the sched_ext scheduler under test: builtin:fifo,\n"
+            "                 builtin:fifo_partial, builtin:stall, or a program and\n"
+            "                 its arguments (\"/path/scx_simple -v\")\n"
             "  --artifacts D  write D/<scenario>.json per point (claims, notes, host),\n"
             "                 and .csv and .svg where it recorded series\n"
             "  --baseline D   compare every numeric claim with D/<scenario>.json (an\n"
@@ -74,7 +79,9 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "  KTSTR_TIMEOUT  seconds, as --timeout\n"
             "  KTSTR_VERBOSE  1 for --verbose (0 or empty: off)\n"
             "  KTSTR_VM       1 for --vm; KTSTR_TOPOLOGY, KTSTR_KERNEL, KTSTR_QEMU,\n"
-            "                 KTSTR_ACCEL and KTSTR_SHARD as the options of those names\n"
+            "                 KTSTR_ACCEL, KTSTR_SHARD and KTSTR_SCHEDULER as the options\n"
+            "                 of those names; KTSTR_SCHED_ATTACH_S: seconds a scheduler\n"
+            "                 has to attach (default 10)\n"
             "  KTSTR_ARTIFACTS, KTSTR_BASELINE  as --artifacts and --baseline\n"
             "  KTSTR_BASELINE_REL  the relative gate of --baseline, %% (default 10)\n"
             "  KTSTR_BASELINE_ABS  its absolute gate, in each claim's units (default 0)\n"
@@ -175,6 +182,44 @@ static int parse_topology(const char *what, const char *s, kt__cli *c, kt_err *e
     return 0;
 }
 
+/* builtin:NAME of the three built-ins, or a program that exists and runs. */
+static int parse_scheduler(const char *what, const char *s, kt__cli *c, kt_err *err)
+{
+    static const char *const builtins[] = { "builtin:fifo", "builtin:fifo_partial",
+                                            "builtin:stall" };
+    char buf[1024], *argv[64];
+    kt_err why;
+
+    if (strncmp(s, "builtin:", 8) == 0) {
+        for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+            if (strcmp(s, builtins[i]) == 0) {
+                c->scheduler = s;
+                return 0;
+            }
+        return kt_err_set(err, EINVAL, "%s '%s': no such built-in (builtin:fifo, "
+                          "builtin:fifo_partial or builtin:stall)", what, s);
+    }
+    if (kt__sched_argv(s, buf, sizeof(buf), argv, 64, &why) < 0)
+        return kt_err_set(err, EINVAL, "%s: %s", what, why.msg);
+    if (access(argv[0], X_OK) < 0)
+        return kt_err_sys(err, errno, "%s '%s': the program %s cannot run", what, s, argv[0]);
+    c->scheduler = s;
+    return 0;
+}
+
+static int parse_attach(const char *what, const char *s, kt__cli *c, kt_err *err)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (*s < '1' || *s > '9' || *end || errno || v > 600)
+        return kt_err_set(err, EINVAL, "%s '%s': must be 1 to 600 seconds", what, s);
+    c->sched_attach_s = (unsigned)v;
+    return 0;
+}
+
 /* ---- evidence: --artifacts, --baseline and the baseline's gates ---- */
 
 static int parse_artifacts(const char *what, const char *s, kt__cli *c, kt_err *err)
@@ -243,6 +288,10 @@ static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, 
         return parse_accel(what, v, c, err);
     case OPT_TOPOLOGY:
         return parse_topology(what, v, c, err);
+    case OPT_SCHEDULER:
+        return parse_scheduler(what, v, c, err);
+    case OPT_SCHED_ATTACH:
+        return parse_attach(what, v, c, err);
     case OPT_ARTIFACTS:
         return parse_artifacts(what, v, c, err);
     case OPT_BASELINE:
@@ -261,6 +310,8 @@ static const struct {
     { "KTSTR_QEMU", OPT_QEMU },
     { "KTSTR_ACCEL", OPT_ACCEL },
     { "KTSTR_TOPOLOGY", OPT_TOPOLOGY },
+    { "KTSTR_SCHEDULER", OPT_SCHEDULER },
+    { "KTSTR_SCHED_ATTACH_S", OPT_SCHED_ATTACH },
     { "KTSTR_ARTIFACTS", OPT_ARTIFACTS },
     { "KTSTR_BASELINE", OPT_BASELINE },
 };
@@ -368,6 +419,8 @@ int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
         case OPT_QEMU:
         case OPT_ACCEL:
         case OPT_TOPOLOGY:
+        case OPT_SCHEDULER:
+        case OPT_SCHED_ATTACH:
         case OPT_ARTIFACTS:
         case OPT_BASELINE:
             if (parse_value(options[k].opt, options[k].name, value, c, err) < 0)

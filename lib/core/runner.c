@@ -11,6 +11,7 @@
 
 #include "base/escape.h"
 #include "evidence.h"
+#include "ktstr/scx.h"
 #include "ktstr/tap.h"
 #include "runner.h"
 #include "verdict_item.h"
@@ -147,10 +148,51 @@ static void yaml_vm(kt_tap *t, const kt__result *r)
     kt_tap_yaml_close(t);
 }
 
+static void yaml_lines(kt_tap *t, const char *key, const kt__vec *l)
+{
+    kt_tap_yaml_list(t, key);
+    for (size_t i = 0; i < l->n; i++)
+        kt_tap_yaml_item_str(t, ((char **)l->v)[i]);
+    kt_tap_yaml_close(t);
+}
+
+/* The scheduler: map: its name, and for a failure the kernel's reason,
+ * its log lines, the scheduler's output and the dump. */
+static void yaml_sched(kt_tap *t, const kt__result *r)
+{
+    if (!r->sched_name)
+        return;
+    kt_tap_yaml_map(t, "scheduler");
+    kt_tap_yaml_str(t, "name", r->sched_name);
+    if (r->sched_failed) {
+        kt_tap_yaml_str(t, "exit", r->sched_exit[0] ? r->sched_exit : r->sched_why);
+        yaml_lines(t, "kernel_log", &r->sched_log);
+        yaml_lines(t, "output", &r->sched_out);
+        if (r->sched_dump.n)
+            yaml_lines(t, "dump", &r->sched_dump);
+    }
+    kt_tap_yaml_close(t);
+}
+
 /* The point's outcome, and for anything but a pass or a skip the message
  * that says why. */
 static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, size_t n)
 {
+    /* A guest kernel's panic first, then the scheduler's failure: both
+     * outrank what the body did (a stalled body may well time out). */
+    if (r->end == KT__END_PANIC) {
+        snprintf(msg, n, "%s", r->start_error.msg);
+        return KT_OUTCOME_PANIC;
+    }
+    if (r->sched_failed && r->end != KT__END_START_FAILED && r->end != KT__END_INTERRUPTED) {
+        if (r->sched_exit[0])
+            snprintf(msg, n, "scheduler %s ejected by the kernel: %s",
+                     r->sched_name ? r->sched_name : "?", r->sched_exit);
+        else
+            snprintf(msg, n, "scheduler %s: %s", r->sched_name ? r->sched_name : "?",
+                     r->sched_why);
+        return KT_OUTCOME_SCHEDULER;
+    }
     switch (r->end) {
     case KT__END_START_FAILED:
         snprintf(msg, n, "could not start: %s", r->start_error.msg);
@@ -177,8 +219,6 @@ static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, siz
         snprintf(msg, n, "interrupted by %s", kt_signal_name(r->status));
         return KT_OUTCOME_ERROR;
     case KT__END_PANIC:
-        snprintf(msg, n, "%s", r->start_error.msg);
-        return KT_OUTCOME_PANIC;
     case KT__END_GUEST_ERROR:
         snprintf(msg, n, "%s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
@@ -263,9 +303,10 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
     if (!ok)
         kt__artifacts_yaml(t, &files);
     kt__artifact_files_fini(&files);
-    if (!ok || rn->cli->verbose || has_notes(r) || r->vm) {
+    if (!ok || rn->cli->verbose || has_notes(r) || r->vm || r->sched_name) {
         yaml_notes(t, r);
         yaml_vm(t, r);
+        yaml_sched(t, r);
         kt_tap_yaml_int(t, "duration_ms", r->duration_ms);
     }
     kt_tap_end(t);
@@ -316,6 +357,20 @@ static void bail_out(run *rn, int sig)
     kt_tap_bail_out(&rn->tap, "interrupted");
 }
 
+/* A scheduler for a point on this machine needs this kernel's sched_ext;
+ * running one outside a guest is not built yet: such a point skips. */
+static int host_sched_check(const kt_scenario *s, const kt__cli *cli, kt_err *why)
+{
+    const char *spec = cli->scheduler ? cli->scheduler : s->opts.scheduler;
+    char state[64];
+
+    if (!spec)
+        return 0;
+    if (kt_scx_state(state, sizeof(state), why) < 0)
+        return -1;
+    return kt_err_set(why, ENOTSUP, "scheduler %s: runs only in VM mode for now (--vm)", spec);
+}
+
 /* Runs the selected scenarios; returns the exit status. */
 static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
 {
@@ -332,7 +387,8 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
         if (rn->cli->timeout_s)
             ctx.timeout_s = rn->cli->timeout_s;
         /* A guest's requirements are the guest's: its PID 1 checks them. */
-        if (!in_vm && kt__reqs_check(&s->opts, rn->ncpus, &why) < 0) {
+        if (!in_vm && (kt__reqs_check(&s->opts, rn->ncpus, &why) < 0 ||
+                       host_sched_check(s, rn->cli, &why) < 0)) {
             kt__artifacts_skip(&rn->ev, &ctx, why.msg);
             kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
             kt_tap_end(&rn->tap);
@@ -468,7 +524,9 @@ int kt_main(int argc, char **argv)
     rn.ncpus = kt__affinity_cpus();
     rn.vm = (kt__vm_cfg){ .all = cli.vm, .kernel = cli.kernel, .qemu = cli.qemu,
                           .accel = cli.accel, .topology = cli.topology,
-                          .cache_dir = cache_dir(cache, sizeof(cache)) };
+                          .cache_dir = cache_dir(cache, sizeof(cache)),
+                          .scheduler = cli.scheduler,
+                          .sched_attach_s = cli.sched_attach_s ? cli.sched_attach_s : 10 };
     rc = run_supervised(&rn, sel, nsel);
 out:
     free(sel);

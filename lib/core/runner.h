@@ -53,6 +53,8 @@ typedef struct kt__cli {
     const char *qemu;          /* --qemu / KTSTR_QEMU, or NULL */
     const char *accel;         /* --accel / KTSTR_ACCEL: "kvm", "tcg" or NULL */
     kt_topology topology;      /* --topology / KTSTR_TOPOLOGY (resolved), or all 0 */
+    const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER (checked), or NULL */
+    unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, or 0 */
     /* evidence (evidence.h) */
     const char *artifacts;     /* --artifacts / KTSTR_ARTIFACTS: a directory, or NULL */
     const char *baseline;      /* --baseline / KTSTR_BASELINE: a directory, or NULL */
@@ -174,6 +176,11 @@ typedef struct kt__result {
     char guest_end_arg[KT_ERR_MSG_MAX];
     kt__vec console;           /* char *: the guest's last console lines */
     unsigned timeout_s;        /* the timeout the guest reported, else 0 */
+    /* The scheduler under test (SCHED... lines). */
+    char *sched_name;          /* its ops name, or NULL when none ran */
+    bool sched_failed;
+    char sched_why[KT_ERR_MSG_MAX], sched_exit[256];
+    kt__vec sched_log, sched_out, sched_dump;   /* char * */
 } kt__result;
 
 void kt__result_fini(kt__result *r);
@@ -202,6 +209,8 @@ typedef struct kt__vm_cfg {
     const char *kernel, *qemu, *accel;   /* NULL: the defaults */
     kt_topology topology;      /* the run's default (resolved), or all 0 */
     const char *cache_dir;     /* guest images */
+    const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER, or NULL */
+    unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, default 10 */
 } kt__vm_cfg;
 
 /* True when s runs in a guest under cfg. */

@@ -386,23 +386,57 @@ int kt_tap_yaml_list(kt_tap *t, const char *key)
     return open_container(t, key, true);
 }
 
-/* prove 3.44 reads a list item `- X: Y` as a map whenever its first word
- * (quote included) is followed by ':' and a space, so `- "worst: 12 ms"`
- * became a broken key and the whole block was lost. Such a colon is
- * written as \x3a, which the reader turns back into ':'. `item` starts at
- * the opening quote and ends before the closing one. */
+/* The length of the white space character at s[0..n), or 0: a space, or
+ * U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F
+ * or U+3000 in UTF-8, which are white space to prove (it decodes a TAP 13
+ * stream from UTF-8, so its \s is Unicode's). Other ASCII white space is
+ * always escaped. */
+static size_t space_len(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (n >= 1 && u[0] == ' ')
+        return 1;
+    if (n >= 2 && u[0] == 0xc2 && (u[1] == 0x85 || u[1] == 0xa0))
+        return 2;
+    if (n >= 3 && ((u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80) ||
+                   (u[0] == 0xe2 && u[1] == 0x80 &&
+                    ((u[2] >= 0x80 && u[2] <= 0x8a) || u[2] == 0xa8 || u[2] == 0xa9 ||
+                     u[2] == 0xaf)) ||
+                   (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f) ||
+                   (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)))
+        return 3;
+    return 0;
+}
+
+/* prove 3.44 reads a list item `- X: Y` as a map whenever the text up to
+ * a colon followed by white space is one word and white space (`\S+\s*`),
+ * so `- "worst: 12 ms"` became a broken key and the whole block was lost
+ * (and with it every later point of the stream). Such a colon is written
+ * as \x3a, which the reader turns back into ':'. Whether a byte >= 0x80
+ * is white space depends on the reader (raw bytes, or prove's decoding,
+ * whose invalid UTF-8 can swallow a space after it), so only ASCII is
+ * trusted: a colon is safe past a space followed by a later ASCII byte
+ * that is not one. `item` starts at the opening quote and ends before the
+ * closing one. */
 static void guard_item_colons(kt_tap *t, size_t item)
 {
-    size_t k = item, j;
+    size_t safe = t->len;   /* colons past here cannot start a map */
+    bool space = false;
 
-    while (k < t->len && t->buf[k] != ' ')
-        k++;
-    for (j = k; j < t->len && t->buf[j] == ' '; j++)
-        ;
-    for (size_t p = t->len; p-- > item + 1;) {
-        bool spaced = p + 1 < t->len && t->buf[p + 1] == ' ';
+    for (size_t i = item + 1; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->buf[i];
 
-        if (t->buf[p] != ':' || !spaced || (p >= k && p != j))
+        if (c == ' ') {
+            space = true;
+        } else if (space && c < 0x80) {
+            safe = i;
+            break;
+        }
+    }
+    /* from the end, so the escapes made do not move what is still to see */
+    for (size_t p = safe < t->len ? safe + 1 : t->len; p-- > item + 1;) {
+        if (t->buf[p] != ':' || !space_len(t->buf + p + 1, t->len - p - 1))
             continue;
         if (!reserve(t, 3))
             return;

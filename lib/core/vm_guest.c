@@ -15,14 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "guest/guest.h"
 #include "runner.h"
+#include "sched.h"
 
 #define GUEST_WIRE "/dev/ttyS1"
 
@@ -114,17 +118,103 @@ static int signals(sigset_t *old)
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/* "%xx" escapes back to bytes, in place (the host encodes the scheduler's
+ * spec so that the kernel command line keeps it one word). */
+static void unpercent(char *s)
+{
+    char *w = s;
+
+    for (; *s; s++) {
+        unsigned v;
+
+        if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
+            *w++ = (char)v;
+            s += 2;
+        } else {
+            *w++ = *s;
+        }
+    }
+    *w = '\0';
+}
+
+/* The body in a forked runner child (a subreaper, as the host's runner):
+ * it kills every child it has when the body ends, and PID 1 must keep
+ * the scheduler under test alive until then, watching it meanwhile. */
+static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire, int sigfd,
+                      const sigset_t *old)
+{
+    const char *spec = getenv("KTSTR_GUEST_SCHED");
+    const char *attach = getenv("KTSTR_GUEST_SCHED_ATTACH_S");
+    char spec_buf[1024];
+    kt__sched sc;
+    kt_err err = { 0 };
+    pid_t runner;
+    int st;
+
+    if (spec && *spec) {
+        snprintf(spec_buf, sizeof(spec_buf), "%s", spec);
+        unpercent(spec_buf);
+        if (kt__sched_start(&sc, spec_buf, attach ? (unsigned)atoi(attach) : 10, &err) < 0) {
+            const char *f[2] = { err.msg, "" };
+
+            kt__wire_send(wire, "SCHED", (const char *const[]){ spec_buf }, 1);
+            kt__wire_send(wire, "SCHEDFAIL", f, 2);
+            send_end(wire, "exited", "0");
+            kt__sched_free(&sc);
+            return;
+        }
+        if (sc.failed) {
+            kt__sched_stop(&sc);
+            kt__sched_report(&sc, wire);
+            send_end(wire, "exited", "0");
+            kt__sched_free(&sc);
+            return;
+        }
+        ctx->scheduler = sc.ops;
+    }
+    fflush(NULL);
+    runner = fork();
+    if (runner == 0) {
+        kt__result r;
+        /* what the host's runner collects besides failures (evidence.h) */
+        const char *evidence = getenv("KTSTR_GUEST_EVIDENCE");
+
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        kt__child_supervise(s, ctx, sigfd, old, NULL, wire,
+                            evidence ? (unsigned)strtoul(evidence, NULL, 10) : 0, &r);
+        report(wire, &r, ctx);
+        kt__result_fini(&r);
+        _exit(0);
+    }
+    while (runner > 0) {
+        pid_t w = waitpid(-1, &st, WNOHANG);
+
+        if (w == runner)
+            break;
+        if (w < 0 && errno == ECHILD)
+            break;
+        if (spec && *spec)
+            kt__sched_poll(&sc);
+        if (w <= 0)
+            kt__sleep_ns(10000000);   /* the scheduler is watched every 10 ms */
+    }
+    if (runner < 0)
+        send_end(wire, "error", "guest: fork of the runner failed");
+    if (spec && *spec) {
+        kt__sched_stop(&sc);
+        kt__sched_report(&sc, wire);
+        kt__sched_free(&sc);
+    }
+}
+
 void kt__vm_guest_main(const kt_scenario *list, size_t n)
 {
     const char *name = getenv("KTSTR_GUEST");
     const char *timeout = getenv("KTSTR_GUEST_TIMEOUT");
     const char *verbose = getenv("KTSTR_VERBOSE");
     const char *topology = getenv("KTSTR_GUEST_TOPOLOGY");
-    /* what the host's runner collects besides failures (evidence.h) */
-    const char *evidence = getenv("KTSTR_GUEST_EVIDENCE");
     kt_ctx ctx = { .name = name, .in_vm = true };
     const kt_scenario *s;
-    kt__result r;
     kt_err err = { 0 };
     sigset_t old;
     int wire, sigfd;
@@ -164,10 +254,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
         tcdrain(wire);
         kt__guest_power_off();
     }
-    kt__child_supervise(s, &ctx, sigfd, &old, NULL, wire,
-                        evidence ? (unsigned)strtoul(evidence, NULL, 10) : 0, &r);
-    report(wire, &r, &ctx);
-    kt__result_fini(&r);
+    run_point(s, &ctx, wire, sigfd, &old);
     tcdrain(wire);
     kt__guest_power_off();
 }

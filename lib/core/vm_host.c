@@ -28,8 +28,9 @@
 #include "guest/image.h"
 #include "guest/qemu.h"
 #include "runner.h"
+#include "sched.h"
 
-/* Booting the kernel to /init under TCG takes 2-3 s here; beyond the body's
+/* Booting the kernel to /init under TCG takes 2-5 s here; beyond the body's
  * own timeout the host allows this much for boot and power-off. */
 #define BOOT_ALLOWANCE_S 60
 /* Console lines kept for a panic or a silent guest. */
@@ -293,19 +294,87 @@ static void send_vm(vm_run *r, const char *accel, const kt_topology *t)
     kt__wire_send(r->wire_up, "VM", f, 4);
 }
 
-static int make_append(char *buf, size_t n, kt_ctx *ctx, const kt_topology *t)
+/* The scheduler's spec as one kernel command-line word: bytes outside a
+ * safe set as %xx (the guest's PID 1 decodes them). */
+static void percent(char *out, size_t n, const char *s)
 {
-    const kt__run_ctx *rc = kt__run_ctx_of(ctx);
-    char topo[64];
+    size_t o = 0;
+
+    for (; *s && o + 4 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("/._:,+-", c))
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, n - o, "%%%02x", c);
+    }
+    out[o] = '\0';
+}
+
+/* Where the first word of a spec (a program path, maybe quoted) ends. */
+static const char *first_word_end(const char *p)
+{
+    char q = 0;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+        if (!q && (*p == '\'' || *p == '"'))
+            q = *p;
+        else if (q && *p == q)
+            q = 0;
+        else if (*p == '\\' && p[1])
+            p++;
+    }
+    return p;
+}
+
+/* A program scheduler goes into the image as /scx/<name> with its
+ * libraries; the guest's spec names it there, its arguments unchanged. */
+static int sched_for_guest(const char *spec, char *prog, size_t np, char *guest, size_t ng,
+                           char *gspec, size_t ngs, kt_err *err)
+{
+    char buf[1024], *argv[64];
+    const char *base;
+
+    if (strncmp(spec, "builtin:", 8) == 0) {
+        snprintf(gspec, ngs, "%s", spec);
+        prog[0] = '\0';
+        return 0;
+    }
+    if (kt__sched_argv(spec, buf, sizeof(buf), argv, 64, err) < 0)
+        return -1;
+    if (access(argv[0], X_OK) < 0)
+        return kt_err_sys(err, errno, "scheduler '%s'", argv[0]);
+    base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    snprintf(prog, np, "%s", argv[0]);
+    snprintf(guest, ng, "/scx/%s", base);
+    snprintf(gspec, ngs, "%.400s%.1000s", guest, first_word_end(spec));
+    return 0;
+}
+
+static int make_append(char *buf, size_t n, kt_ctx *ctx, const kt_topology *t,
+                       const char *gspec, unsigned attach_s)
+{
+    const kt__run_ctx *rc = kt__run_ctx_of(ctx);   /* the evidence asked for */
+    char topo[64], sched[2048] = "";
     int len;
 
     kt_topology_name(t, topo, sizeof(topo));
+    if (gspec && *gspec) {
+        char enc[1800];
+
+        percent(enc, sizeof(enc), gspec);
+        snprintf(sched, sizeof(sched), " KTSTR_GUEST_SCHED=%s KTSTR_GUEST_SCHED_ATTACH_S=%u",
+                 enc, attach_s);
+    }
     len = snprintf(buf, n,
                    "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off "
                    "rdinit=/init KTSTR_GUEST=%s KTSTR_GUEST_TIMEOUT=%u KTSTR_VERBOSE=%d "
-                   "KTSTR_GUEST_TOPOLOGY=%s%um KTSTR_GUEST_EVIDENCE=%u",
+                   "KTSTR_GUEST_TOPOLOGY=%s%um KTSTR_GUEST_EVIDENCE=%u%s",
                    ctx->name, ctx->timeout_s, ctx->verbose ? 1 : 0, topo, t->memory_mb,
-                   rc ? rc->evidence : 0);
+                   rc ? rc->evidence : 0, sched);
 
     return len > 0 && (size_t)len < n ? 0 : -1;
 }
@@ -338,7 +407,10 @@ bool kt__vm_wanted(const kt_scenario *s, const kt__vm_cfg *cfg)
 void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_cfg *cfg)
 {
     char kbuf[PATH_MAX], qbuf[PATH_MAX], image[PATH_MAX], dir[] = "/tmp/ktstr-vm-XXXXXX";
-    char console[PATH_MAX], qlog[PATH_MAX], append[1024], why_tcg[256];
+    char console[PATH_MAX], qlog[PATH_MAX], append[4096], why_tcg[256];
+    char sprog[PATH_MAX], sguest[PATH_MAX], gspec[1500] = "";
+    const char *spec = cfg->scheduler ? cfg->scheduler : s->opts.scheduler;
+    kt__image_file extra = { 0 };
     kt_topology t = point_topology(&s->opts.vm, &cfg->topology);
     vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1 };
     kt__qemu_cfg qc = { 0 };
@@ -362,9 +434,16 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_c
         kt__wire_send(r.wire_up, "DONE", none, 2);
         return;
     }
+    if (spec && sched_for_guest(spec, sprog, sizeof(sprog), sguest, sizeof(sguest), gspec,
+                                sizeof(gspec), &err) < 0) {
+        send_end(r.wire_up, "error", err.msg);
+        return;
+    }
+    if (spec && sprog[0])
+        extra = (kt__image_file){ .guest = sguest, .host = sprog, .libs = true };
     accel = kt__qemu_accel(cfg->accel, why_tcg, sizeof(why_tcg), &err);
-    if (!accel || kt__image_cached("/proc/self/exe", NULL, 0, cfg->cache_dir, image,
-                                   sizeof(image), &err) < 0 ||
+    if (!accel || kt__image_cached("/proc/self/exe", &extra, extra.host ? 1 : 0, cfg->cache_dir,
+                                   image, sizeof(image), &err) < 0 ||
         !mkdtemp(dir)) {
         send_end(r.wire_up, "error", err.msg[0] ? err.msg : "VM mode: mkdtemp failed");
         return;
@@ -377,7 +456,7 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_c
     r.vc = kt__vcpus_new(accel);
     logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (!argv || !r.vc || logfd < 0 || pipe2(p, O_CLOEXEC) < 0 ||
-        make_append(append, sizeof(append), ctx, &t) < 0) {
+        make_append(append, sizeof(append), ctx, &t, gspec, cfg->sched_attach_s) < 0) {
         send_end(r.wire_up, "error", "VM mode: out of memory or descriptors");
         goto out;
     }

@@ -124,8 +124,10 @@ int kt_cg_parse_mountinfo(const char *text, kt_cg_layout *out, kt_err *err)
                 break;
             p++;
         }
-        sep = nf == 5 ? strstr(f[4], " - ") : NULL;
-        if (sep && sep < end) {
+        /* within this line: a strstr would scan every later line for a
+         * line without the separator, quadratic in a 16 MiB table */
+        sep = nf == 5 ? memmem(f[4], (size_t)(end - f[4]), " - ", 3) : NULL;
+        if (sep) {
             const char *mp = f[4], *mpe = memchr(mp, ' ', (size_t)(end - mp));
             const char *fs = sep + 3, *fse = memchr(fs, ' ', (size_t)(end - fs));
             const char *src = fse ? fse + 1 : end, *srce = memchr(src, ' ', (size_t)(end - src));

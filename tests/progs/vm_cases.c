@@ -116,6 +116,41 @@ static void builtin_case(kt_verdict *v, const char *spec, const char *ops, bool 
     CLAIM_AS(v, "disabled_after_unload", strcmp(state, "disabled"), eq, 0);
 }
 
+/* A body that lasts, for schedulers that fail while it runs. */
+KT_SCENARIO(vm_sleep, .vm = VM, .timeout_s = 30)
+{
+    kt_sleep_ms(2500);
+    CLAIM(v, ctx->in_vm, eq, true);
+}
+
+/* The scheduler under test around a point. */
+KT_SCENARIO(vm_sched_fifo, .vm = VM, .scheduler = "builtin:fifo", .timeout_s = 30)
+{
+    CLAIM_AS(v, "scheduler_is_ktstr_fifo", strcmp(ctx->scheduler ? ctx->scheduler : "", "ktstr_fifo"),
+             eq, 0);
+    kt_sleep_ms(200);
+}
+
+/* builtin:stall never dispatches a SCHED_EXT task: the kernel's watchdog
+ * (3 s) ejects it while this worker waits to run. */
+KT_SCENARIO(vm_sched_stall, .vm = VM, .scheduler = "builtin:stall", .timeout_s = 30)
+{
+    kt_work_spec spec = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_EXT };
+    kt_err err = { 0 };
+    kt_work *w = kt_work_new(0, &err);
+    int recorded = 1;
+
+    CLAIM(v, recorded, eq, 1);
+    if (!w || kt_work_add(w, &spec, &err) < 0 || kt_work_start(w, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_work_free(w);
+        return;
+    }
+    kt_sleep_ms(6000);
+    kt_work_stop(w);
+    kt_work_free(w);
+}
+
 KT_SCENARIO(vm_scx_fifo, .vm = VM, .timeout_s = 30)
 {
     builtin_case(v, "builtin:fifo", "ktstr_fifo", false);

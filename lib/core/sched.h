@@ -1,0 +1,74 @@
+/*
+ * lib/core/sched.h - the scheduler under test around one point (private).
+ *
+ *   kt__sched s;
+ *   kt__sched_start(&s, "builtin:fifo", 10, &err);   // or "/scx/scx_simple -v"
+ *   while (body runs) kt__sched_poll(&s);             // every <= 10 ms
+ *   kt__sched_stop(&s);                               // SIGINT, then SIGKILL
+ *   kt__sched_report(&s, wire_fd);                    // SCHED... lines
+ *
+ * The process that starts it owns it (a program is its child): the
+ * guest's PID 1, never the supervisor that kills every child it has.
+ * Ejection (the state leaves "enabled") or the program's death at any
+ * time until the stop is the point's failure, in the kernel's words.
+ */
+#ifndef KTSTR_LIB_CORE_SCHED_H
+#define KTSTR_LIB_CORE_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/vec.h"
+#include "ktstr/error.h"
+#include "ktstr/scx.h"
+#include "scx/scx.h"
+
+#define KT__SCHED_LINES 40        /* lines kept of each: output, kernel log, dump */
+#define KT__SCHED_LINE_MAX 400
+
+typedef struct kt__sched {
+    char spec[1024];
+    bool builtin, started;
+    kt__scx_handle h;
+    pid_t pid;                    /* a program's, or -1 */
+    int out_fd;                   /* its stdout and stderr, or -1 */
+    int kmsg_fd;                  /* /dev/kmsg from the start, or -1 */
+    char partial[KT__SCHED_LINE_MAX];
+    size_t partial_len;
+    kt__vec out, klog, dump;      /* char *, the last KT__SCHED_LINES of each */
+    uint64_t out_dropped;
+    char ops[129];
+    bool failed;                  /* ejected, died or never attached */
+    char why[512];                /* the failure in words */
+    char exit[256];               /* the kernel's reason, "" when none */
+    kt_scx_events ev0, ev1;
+    bool killed;                  /* it ignored SIGINT and got SIGKILL */
+} kt__sched;
+
+/* Parses spec into argv (words split on blanks; '...' and "..." quote,
+ * \ escapes): at most max-1 words into buf. -1 with err on an empty spec,
+ * an unclosed quote or too many words. */
+int kt__sched_argv(const char *spec, char *buf, size_t n, char **argv, int max, kt_err *err);
+
+/* Starts the scheduler and waits up to attach_s for "enabled". -1 with
+ * err when it cannot start; a scheduler that starts but never attaches
+ * is s->failed (with its output), not -1. */
+int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, kt_err *err);
+
+/* Reads its output and the kernel log, and checks it is still attached
+ * and alive; true once it has failed. */
+bool kt__sched_poll(kt__sched *s);
+
+/* Stops it (a program: SIGINT, 2 s, SIGKILL; a built-in: closes its
+ * link), after a last poll. Safe twice. */
+void kt__sched_stop(kt__sched *s);
+
+/* Sends what the point's report needs: SCHED <name>, SCHEDFAIL <why>
+ * <exit>, SCHEDLOG/SCHEDOUT/SCHEDDUMP <line> and the events' changes as
+ * notes. */
+void kt__sched_report(const kt__sched *s, int wire_fd);
+
+void kt__sched_free(kt__sched *s);
+
+#endif

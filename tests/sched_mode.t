@@ -1,0 +1,96 @@
+#!/usr/bin/env perl
+# The scheduler under test around a VM point: built-ins and a stand-in
+# program (build/tests/progs/fake_sched, which attaches for real with
+# builtin:fifo or misbehaves) in a 7.3 guest, read back with TAP::Parser.
+# Skips with the reason when there is no kernel or no QEMU.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use KtTest;
+use Test::More;
+use Cwd qw(abs_path);
+
+my $bin = 'build/tests/progs/vm_cases';
+my $fake = abs_path('build/tests/progs/fake_sched');
+my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
+my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
+my %env = (KTSTR_KERNEL => $kernel, KTSTR_VM => undef, KTSTR_TOPOLOGY => undef,
+           KTSTR_SCHEDULER => undef, KTSTR_SCHED_ATTACH_S => undef, KTSTR_SHARD => undef);
+
+sub run_case {
+    my ($case, %extra) = @_;
+    my $r = run_prog(prog => $bin, args => ['--filter', $case], env => { %env, %extra });
+    return ($r, $r->{out} =~ /\S/ ? point_of($r->{out}) : undef);
+}
+sub yv { my ($pt, @path) = @_; my $h = $pt->{yaml}; $h = ref $h eq 'HASH' ? $h->{$_} : undef for @path; $h }
+sub list { my $l = yv(@_); ref $l eq 'ARRAY' ? @$l : () }
+
+# Usage errors and the host's own kernel need no guest.
+{
+    my ($r) = run_case('vm_pass', KTSTR_SCHEDULER => '/nonexistent/scx_x --flag');
+    is($r->{exit}, 2, 'a scheduler program that does not exist is a usage error');
+    like($r->{err}, qr{KTSTR_SCHEDULER '/nonexistent/scx_x --flag': the program /nonexistent/scx_x cannot run},
+         'naming it');
+    ($r) = run_case('vm_pass', KTSTR_SCHEDULER => 'builtin:nope');
+    is($r->{exit}, 2, 'an unknown built-in is a usage error');
+    like($r->{err}, qr/no such built-in/, 'saying which exist');
+    ($r) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake 'unclosed");
+    is($r->{exit}, 2, 'an unclosed quote is a usage error');
+    ($r) = run_case('vm_pass', KTSTR_SCHED_ATTACH_S => 'x');
+    is($r->{exit}, 2, 'a bad KTSTR_SCHED_ATTACH_S is a usage error');
+}
+SKIP: {
+    skip('this host has sched_ext: the skip below is for hosts without it', 2)
+        if -e '/sys/kernel/sched_ext/state';
+    my $r = run_prog(prog => 'build/scenarios/smoke.t', args => ['--filter', '*'],
+                     env => { %env, KTSTR_SCHEDULER => 'builtin:fifo' });
+    my $pt = point_of($r->{out});
+    ok($pt && $pt->{skip}, 'a host point under a scheduler skips on a kernel without sched_ext');
+    like($pt->{reason} // '', qr/this kernel has no sched_ext/, 'in the library\'s words');
+}
+
+SKIP: {
+    skip("no guest kernel at $kernel (run `make kernel`)", 1) unless -r $kernel;
+    skip('no qemu-system-x86_64 on PATH', 1) unless $qemu;
+
+    my ($r, $pt) = run_case('vm_sched_fifo');
+    ok($pt && $pt->{ok} && !$pt->{skip}, 'builtin:fifo: the point passes') or diag($r->{out});
+    is(yv($pt, 'scheduler', 'name'), 'ktstr_fifo', 'scheduler: name is the ops name');
+
+    ($r, $pt) = run_case('vm_sched_stall');
+    is(yv($pt, 'severity'), 'scheduler', 'builtin:stall: ejected, severity scheduler')
+        or diag($r->{out});
+    is(yv($pt, 'scheduler', 'exit'), 'runnable task stall', 'exit: the kernel\'s reason');
+    ok((grep { /BPF scheduler "ktstr_stall" disabled \(runnable task stall\)/ } list($pt, 'scheduler', 'kernel_log')),
+       'kernel_log: the kernel\'s disabled line');
+    ok((grep { /failed to run for/ } list($pt, 'scheduler', 'kernel_log')), 'kernel_log: the stalled task');
+    ok(scalar(list($pt, 'scheduler', 'dump')) > 0, 'dump: the sched_ext_dump lines');
+    like(yv($pt, 'message') // '', qr/^scheduler ktstr_stall ejected by the kernel: runnable task stall$/,
+         'the message says it in the kernel\'s words');
+
+    ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --exit-now");
+    is(yv($pt, 'severity'), 'scheduler', 'a scheduler that exits at once fails the point');
+    like(yv($pt, 'scheduler', 'exit') // '', qr/exited before sched_ext was enabled/, 'saying so');
+
+    ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --never", KTSTR_SCHED_ATTACH_S => 2);
+    is(yv($pt, 'severity'), 'scheduler', 'a scheduler that never attaches fails the point');
+    like(yv($pt, 'message') // '', qr/not enabled within 2 s/, 'after KTSTR_SCHED_ATTACH_S');
+
+    ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --ignore-int");
+    ok($pt && $pt->{ok}, 'a scheduler that ignores SIGINT is stopped all the same') or diag($r->{out});
+    ok((grep { /ignored SIGINT: SIGKILL/ } list($pt, 'notes')), 'and the notes say so');
+    is(yv($pt, 'scheduler', 'name'), 'ktstr_fifo', 'its ops name, not its path');
+
+    ($r, $pt) = run_case('vm_sleep', KTSTR_SCHEDULER => "$fake --die-ms 800 'two words' \"x y z\"");
+    is(yv($pt, 'severity'), 'scheduler', 'a scheduler ejected mid-body fails the point') or diag($r->{out});
+    my @out = list($pt, 'scheduler', 'output');
+    ok((grep { $_ eq 'arg[0]=two words' } @out) && (grep { $_ eq 'arg[1]=x y z' } @out),
+       'arguments with spaces arrive as they were quoted') or diag(join("\n", @out));
+
+    ($r, $pt) = run_case('vm_sleep', KTSTR_SCHEDULER => "$fake --spam 5000 --die-ms 800");
+    @out = list($pt, 'scheduler', 'output');
+    ok(@out > 0 && @out <= 40, 'output: bounded (' . scalar(@out) . ' lines of 5000)');
+    is($out[-1], 'spam line 5000 of 5000', 'output: the last lines it printed');
+}
+done_testing();
