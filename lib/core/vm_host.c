@@ -35,6 +35,9 @@
 #define BOOT_ALLOWANCE_S 60
 /* Console lines kept for a panic or a silent guest. */
 #define CONSOLE_LINES 20
+/* Boots of one point when QEMU TCG leaves a stale int3 (tcg_int3): seen
+ * in about 1 of 4 sched_ext enables here, so 3 boots fail 1 point in 60. */
+#define BOOTS_MAX 3
 #define CONSOLE_MAX (4u << 20)
 
 typedef struct vm_run {
@@ -538,12 +541,12 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_c
     }
     if (prepare(pt, s, ctx, cfg, wire_fd))
         logfd = open(pt->qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    for (int attempt = 0; logfd >= 0 && attempt < 2; attempt++) {
+    for (int attempt = 0; logfd >= 0 && attempt < BOOTS_MAX; attempt++) {
         vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1 };
         bool again;
 
         r.vc = kt__vcpus_new(pt->accel);
-        again = r.vc && boot_once(pt, &r, logfd, attempt == 1);
+        again = r.vc && boot_once(pt, &r, logfd, attempt == BOOTS_MAX - 1);
         kt__vcpus_free(r.vc);
         if (!again)
             break;
