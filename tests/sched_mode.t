@@ -23,8 +23,7 @@ sub run_case {
     my $r = run_prog(prog => $bin, args => ['--filter', $case], env => { %env, %extra });
     return ($r, $r->{out} =~ /\S/ ? point_of($r->{out}) : undef);
 }
-sub yv { my ($pt, @path) = @_; my $h = $pt->{yaml}; $h = ref $h eq 'HASH' ? $h->{$_} : undef for @path; $h }
-sub list { my $l = yv(@_); ref $l eq 'ARRAY' ? @$l : () }
+sub list { my $l = yaml_at(@_); ref $l eq 'ARRAY' ? @$l : () }
 
 # Usage errors and the host's own kernel need no guest.
 {
@@ -56,34 +55,34 @@ SKIP: {
 
     my ($r, $pt) = run_case('vm_sched_fifo');
     ok($pt && $pt->{ok} && !$pt->{skip}, 'builtin:fifo: the point passes') or diag($r->{out});
-    is(yv($pt, 'scheduler', 'name'), 'ktstr_fifo', 'scheduler: name is the ops name');
+    is(yaml_at($pt, 'scheduler', 'name'), 'ktstr_fifo', 'scheduler: name is the ops name');
 
     ($r, $pt) = run_case('vm_sched_stall');
-    is(yv($pt, 'severity'), 'scheduler', 'builtin:stall: ejected, severity scheduler')
+    is(yaml_at($pt, 'severity'), 'scheduler', 'builtin:stall: ejected, severity scheduler')
         or diag($r->{out});
-    is(yv($pt, 'scheduler', 'exit'), 'runnable task stall', 'exit: the kernel\'s reason');
+    is(yaml_at($pt, 'scheduler', 'exit'), 'runnable task stall', 'exit: the kernel\'s reason');
     ok((grep { /BPF scheduler "ktstr_stall" disabled \(runnable task stall\)/ } list($pt, 'scheduler', 'kernel_log')),
        'kernel_log: the kernel\'s disabled line');
     ok((grep { /failed to run for/ } list($pt, 'scheduler', 'kernel_log')), 'kernel_log: the stalled task');
     ok(scalar(list($pt, 'scheduler', 'dump')) > 0, 'dump: the sched_ext_dump lines');
-    like(yv($pt, 'message') // '', qr/^scheduler ktstr_stall ejected by the kernel: runnable task stall$/,
+    like(yaml_at($pt, 'message') // '', qr/^scheduler ktstr_stall ejected by the kernel: runnable task stall$/,
          'the message says it in the kernel\'s words');
 
     ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --exit-now");
-    is(yv($pt, 'severity'), 'scheduler', 'a scheduler that exits at once fails the point');
-    like(yv($pt, 'scheduler', 'exit') // '', qr/exited before sched_ext was enabled/, 'saying so');
+    is(yaml_at($pt, 'severity'), 'scheduler', 'a scheduler that exits at once fails the point');
+    like(yaml_at($pt, 'scheduler', 'exit') // '', qr/exited before sched_ext was enabled/, 'saying so');
 
     ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --never", KTSTR_SCHED_ATTACH_S => 2);
-    is(yv($pt, 'severity'), 'scheduler', 'a scheduler that never attaches fails the point');
-    like(yv($pt, 'message') // '', qr/not enabled within 2 s/, 'after KTSTR_SCHED_ATTACH_S');
+    is(yaml_at($pt, 'severity'), 'scheduler', 'a scheduler that never attaches fails the point');
+    like(yaml_at($pt, 'message') // '', qr/not enabled within 2 s/, 'after KTSTR_SCHED_ATTACH_S');
 
     ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --ignore-int");
     ok($pt && $pt->{ok}, 'a scheduler that ignores SIGINT is stopped all the same') or diag($r->{out});
     ok((grep { /ignored SIGINT: SIGKILL/ } list($pt, 'notes')), 'and the notes say so');
-    is(yv($pt, 'scheduler', 'name'), 'ktstr_fifo', 'its ops name, not its path');
+    is(yaml_at($pt, 'scheduler', 'name'), 'ktstr_fifo', 'its ops name, not its path');
 
     ($r, $pt) = run_case('vm_sleep', KTSTR_SCHEDULER => "$fake --die-ms 800 'two words' \"x y z\"");
-    is(yv($pt, 'severity'), 'scheduler', 'a scheduler ejected mid-body fails the point') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'scheduler', 'a scheduler ejected mid-body fails the point') or diag($r->{out});
     my @out = list($pt, 'scheduler', 'output');
     ok((grep { $_ eq 'arg[0]=two words' } @out) && (grep { $_ eq 'arg[1]=x y z' } @out),
        'arguments with spaces arrive as they were quoted') or diag(join("\n", @out));

@@ -26,22 +26,20 @@ sub run_case {
     return ($r, $r->{out} =~ /\S/ ? point_of($r->{out}) : undef);
 }
 
-# A YAML map field of the point, or undef.
-sub yv { my ($pt, @path) = @_; my $h = $pt->{yaml}; $h = ref $h eq 'HASH' ? $h->{$_} : undef for @path; $h }
 
 {
     my ($r, $pt) = run_case('vm_pass');
     ok($pt && $pt->{ok} && !$pt->{skip}, 'a passing guest body is ok') or diag($r->{out}, $r->{err});
-    is(yv($pt, 'vm', 'topology'), '1n1l2c1t', 'vm: topology');
-    like(yv($pt, 'vm', 'kernel') // '', qr/^\d+\.\d+/, 'vm: kernel is the guest uname -r');
-    like(yv($pt, 'vm', 'accel') // '', qr/^(kvm|tcg)$/, 'vm: accel');
-    like(yv($pt, 'vm', 'boot_ms') // '', qr/^[1-9]\d*$/, 'vm: boot_ms whole and positive');
+    is(yaml_at($pt, 'vm', 'topology'), '1n1l2c1t', 'vm: topology');
+    like(yaml_at($pt, 'vm', 'kernel') // '', qr/^\d+\.\d+/, 'vm: kernel is the guest uname -r');
+    like(yaml_at($pt, 'vm', 'accel') // '', qr/^(kvm|tcg)$/, 'vm: accel');
+    like(yaml_at($pt, 'vm', 'boot_ms') // '', qr/^[1-9]\d*$/, 'vm: boot_ms whole and positive');
     is($r->{exit}, 0, 'exit status 0');
 }
 {
     my ($r, $pt) = run_case('vm_fail');
     ok($pt && !$pt->{ok}, 'a failing guest claim is not ok');
-    is(yv($pt, 'severity'), 'fail', 'severity fail');
+    is(yaml_at($pt, 'severity'), 'fail', 'severity fail');
     is_deeply($pt->{msgs}, ['guest_answer: expected 42, was 41'], 'the guest claim, in its words');
     like($pt->{failures}[0]{at} // '', qr/vm_cases\.c:\d+$/, 'it keeps its at:');
     like($r->{err}, qr/^# vm_fail: guest_answer: expected 42, was 41 \(/m, 'on stderr too');
@@ -52,35 +50,35 @@ sub yv { my ($pt, @path) = @_; my $h = $pt->{yaml}; $h = ref $h eq 'HASH' ? $h->
     is_deeply($pt->{labels}, ['host.vcpu0_share'], 'a host claim is labelled host.')
         or diag($r->{out});
     like($pt->{msgs}[0] // '', qr/^host\.vcpu0_share: expected at least 0\.9, was /, 'host. message');
-    is(yv($pt, 'claims'), 4, 'guest and host claims are counted together');
+    is(yaml_at($pt, 'claims'), 4, 'guest and host claims are counted together');
 }
 {
     my ($r, $pt) = run_case('vm_crash');
-    is(yv($pt, 'severity'), 'crash', 'a crash in the guest is a crash');
-    is(yv($pt, 'signal'), 'SIGSEGV', 'with its signal');
+    is(yaml_at($pt, 'severity'), 'crash', 'a crash in the guest is a crash');
+    is(yaml_at($pt, 'signal'), 'SIGSEGV', 'with its signal');
     is_deeply($pt->{labels}, ['recorded'], 'what it recorded before dying is kept');
 }
 {
     my ($r, $pt) = run_case('vm_exit_midway');
-    is(yv($pt, 'severity'), 'error', 'exit() midway in the guest is an error');
-    is(yv($pt, 'exit_status'), 3, 'with its exit status');
+    is(yaml_at($pt, 'severity'), 'error', 'exit() midway in the guest is an error');
+    is(yaml_at($pt, 'exit_status'), 3, 'with its exit status');
 }
 {
     my ($r, $pt) = run_case('vm_hang');
-    is(yv($pt, 'severity'), 'timeout', 'a hanging guest body times out');
-    is(yv($pt, 'timeout_s'), 3, 'after its own timeout');
+    is(yaml_at($pt, 'severity'), 'timeout', 'a hanging guest body times out');
+    is(yaml_at($pt, 'timeout_s'), 3, 'after its own timeout');
 }
 {
     my ($r, $pt) = run_case('vm_panic');
-    is(yv($pt, 'severity'), 'panic', 'a guest kernel panic is severity panic') or diag($r->{out});
-    my $console = yv($pt, 'console');
+    is(yaml_at($pt, 'severity'), 'panic', 'a guest kernel panic is severity panic') or diag($r->{out});
+    my $console = yaml_at($pt, 'console');
     ok(ref $console eq 'ARRAY' && grep({ /Kernel panic - not syncing/ } @$console),
        'console: holds the panic line') or diag($r->{out});
 }
 {
     my ($r, $pt) = run_case('vm_bad_topology');
-    is(yv($pt, 'severity'), 'error', 'a topology that cannot be built is not ok');
-    like(yv($pt, 'message') // '', qr/3 NUMA nodes do not divide 2 LLCs/, 'with the reason');
+    is(yaml_at($pt, 'severity'), 'error', 'a topology that cannot be built is not ok');
+    like(yaml_at($pt, 'message') // '', qr/3 NUMA nodes do not divide 2 LLCs/, 'with the reason');
 }
 {
     my ($r, $pt) = run_case('vm_needs_kvm');

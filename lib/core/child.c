@@ -137,17 +137,51 @@ int kt_ctx_rmdir_hook(void *ctx, const char *path)
 
 /* ---- the parent's record of what arrived ------------------------------ */
 
-static void result_init(kt__result *r)
+/* Frees l's elements (each a malloc'd pointer) and l. */
+static void free_all(kt__vec *l)
 {
-    memset(r, 0, sizeof(*r));
+    for (size_t i = 0; i < l->n; i++)
+        free(*(void **)kt__vec_at(l, i));
+    kt__vec_free(l);
+}
+
+/* What the body and its guest reported, empty (a VM point booted again
+ * starts over from here). */
+static void reported_init(kt__result *r)
+{
     kt_verdict_init(&r->v);
     r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
-    r->rmdirs = (kt__vec)KT__VEC_INIT(char *);
-    r->cleanup = (kt__vec)KT__VEC_INIT(char *);
     r->console = (kt__vec)KT__VEC_INIT(char *);
     r->sched_log = (kt__vec)KT__VEC_INIT(char *);
     r->sched_out = (kt__vec)KT__VEC_INIT(char *);
     r->sched_dump = (kt__vec)KT__VEC_INIT(char *);
+    r->series = (kt__vec)KT__VEC_INIT(kt__evseries);
+    r->series_dropped = 0;
+    r->sched_name = r->dropped = NULL;
+    r->passes_dropped = 0;
+    r->claims = r->failed = 0;
+    r->done = r->vm = r->guest_end = r->sched_failed = false;
+}
+
+static void reported_fini(kt__result *r)
+{
+    kt_verdict_fini(&r->v);
+    free_all(&r->passes);
+    free_all(&r->console);
+    free_all(&r->sched_log);
+    free_all(&r->sched_out);
+    free_all(&r->sched_dump);
+    kt__series_free_all(&r->series);
+    free(r->sched_name);
+    free(r->dropped);
+}
+
+static void result_init(kt__result *r)
+{
+    memset(r, 0, sizeof(*r));
+    reported_init(r);
+    r->rmdirs = (kt__vec)KT__VEC_INIT(char *);
+    r->cleanup = (kt__vec)KT__VEC_INIT(char *);
     r->forward_fd = -1;
     r->boot_ms = -1;
 }
@@ -235,6 +269,9 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
             return false;
         if (l->n < 64)
             str_push(l, m->field[0]);
+    } else if (!strcmp(t, "RESET") && m->n == 0) {
+        reported_fini(r);   /* the guest booted again: its first boot's lines go */
+        reported_init(r);
     } else if (!strcmp(t, "BEGIN") && m->n == 0) {
         /* the body started: only a host watching a guest needs to know */
     } else {
@@ -291,27 +328,12 @@ static void on_line(void *arg, char *line)
     }
 }
 
-/* Frees l's elements (each a malloc'd pointer) and l. */
-static void free_all(kt__vec *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(*(void **)kt__vec_at(l, i));
-    kt__vec_free(l);
-}
 
 void kt__result_fini(kt__result *r)
 {
-    kt_verdict_fini(&r->v);
-    free_all(&r->passes);
+    reported_fini(r);
     free_all(&r->rmdirs);
     free_all(&r->cleanup);
-    free_all(&r->console);
-    kt__series_free_all(&r->series);
-    free_all(&r->sched_log);
-    free_all(&r->sched_out);
-    free_all(&r->sched_dump);
-    free(r->sched_name);
-    free(r->dropped);
     memset(r, 0, sizeof(*r));
 }
 

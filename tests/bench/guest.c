@@ -23,32 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "guest/guest.h"
 #include "guest/image.h"
 #include "guest/qemu.h"
 
 #define REPS 5
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 static void as_init(void)
 {
@@ -86,15 +67,15 @@ static int bare_boot(const char *kernel, const char *image, double *to_init, dou
     kt_topology_resolve(&c.topo);
     if (kt__qemu_argv_build(&c, a, &err) < 0)
         return -1;
-    t0 = now_ms();
+    t0 = bench_now_ms();
     pid = kt__qemu_spawn(a, p[1], logfd, &err);
     close(p[1]);
     *to_init = -1;
     if (pid > 0 && read(p[0], buf, sizeof(buf)) > 0)
-        *to_init = now_ms() - t0;
+        *to_init = bench_now_ms() - t0;
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
-    *total = now_ms() - t0;
+    *total = bench_now_ms() - t0;
     close(p[0]);
     close(logfd);
     unlink(console);
@@ -106,7 +87,7 @@ static int bare_boot(const char *kernel, const char *image, double *to_init, dou
 static double point(const char *kernel)
 {
     char cmd[512], line[512];
-    double t0 = now_ms(), t = -1;
+    double t0 = bench_now_ms(), t = -1;
     FILE *fp;
 
     snprintf(cmd, sizeof(cmd), "KTSTR_KERNEL='%s' build/tests/progs/vm_cases --filter vm_pass 2>/dev/null",
@@ -116,7 +97,7 @@ static double point(const char *kernel)
         return -1;
     while (fgets(line, sizeof(line), fp))
         if (strncmp(line, "ok 1", 4) == 0 && t < 0)
-            t = now_ms() - t0;
+            t = bench_now_ms() - t0;
     pclose(fp);
     return t;
 }
@@ -138,13 +119,13 @@ int main(void)
         return 1;
     snprintf(image, sizeof(image), "%s/init.cpio", dir);
     for (int i = 0; i < REPS; i++) {
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
 
         if (kt__image_build("/proc/self/exe", NULL, 0, image, &err) < 0) {
             fprintf(stderr, "guest bench: %s\n", err.msg);
             return 1;
         }
-        build[i] = now_ms() - t0;
+        build[i] = bench_now_ms() - t0;
     }
     for (int i = 0; i < REPS; i++)
         if (bare_boot(kernel, image, &init[i], &bare[i]) < 0) {
@@ -155,10 +136,10 @@ int main(void)
         pt[i] = point(kernel);
     unlink(image);
     rmdir(dir);
-    printf("bench: guest.initramfs_ms %.1f ms\n", median(build, REPS));
-    printf("bench: guest.boot_to_init_ms %.0f ms\n", median(init, REPS));
-    printf("bench: guest.bare_qemu_ms %.0f ms\n", median(bare, REPS));
-    double p = median(pt, REPS), b = median(bare, REPS);
+    printf("bench: guest.initramfs_ms %.1f ms\n", bench_median(build, REPS));
+    printf("bench: guest.boot_to_init_ms %.0f ms\n", bench_median(init, REPS));
+    printf("bench: guest.bare_qemu_ms %.0f ms\n", bench_median(bare, REPS));
+    double p = bench_median(pt, REPS), b = bench_median(bare, REPS);
 
     printf("bench: guest.point_ms %.0f ms\n", p);
     printf("bench: guest.point_vs_bare_ratio %.3f ratio\n", p / b);

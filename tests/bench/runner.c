@@ -3,6 +3,8 @@
  * Medians of REPS repetitions; the TAP goes to /dev/null. */
 #include <ktstr.h>
 
+#include "bench.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +29,6 @@ static double now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 /* One pass of the baseline: N bare children. */
 static double fork_wait_us(void)
@@ -104,8 +94,8 @@ int main(int argc, char **argv)
         base[k] = fork_wait_us();
         run[k] = runner_us(argv[0]);
     }
-    b = median(base, REPS);
-    r = median(run, REPS);
+    b = bench_median(base, REPS);
+    r = bench_median(run, REPS);
     printf("bench: runner.fork_wait_us %.1f us\n", b);
     printf("bench: runner.per_scenario_us %.1f us\n", r);
     printf("bench: runner.overhead_ratio %.2f x\n", r / b);

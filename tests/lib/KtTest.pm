@@ -22,7 +22,7 @@ use File::Temp ();
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(slurp run_prog start_scenario descends find_thread wait_victim
-                 run_fault point_of allowed_cpus sens_repeat);
+                 run_fault point_of yaml_at allowed_cpus sens_repeat);
 our @EXPORT_OK = qw(check_caught check_case);
 
 our $FAULT = 'build/tests/progs/fault';
@@ -181,6 +181,15 @@ sub point_of {
         }
     }
     return $pt;
+}
+
+# The value at a path of keys in a point's YAML (yaml_at($pt, 'vm',
+# 'accel')), or undef where the point, a map or the key is missing.
+sub yaml_at {
+    my ($pt, @path) = @_;
+    my $h = $pt ? $pt->{yaml} : undef;
+    $h = ref $h eq 'HASH' ? $h->{$_} : undef for @path;
+    return $h;
 }
 
 # The CPUs this process may run on, in order (scenarios inherit the mask).
