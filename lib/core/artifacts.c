@@ -205,6 +205,15 @@ static void json_notes(kt__jw *w, const kt__result *r, const char *why)
  * -r), topology and boot_ms. The sched_ext scheduler under test adds its
  * "scheduler" map here too, from what kt__result holds of it (name, and
  * for a failure exit, kernel_log, output, dump as the YAML's). */
+static void json_lines(kt__jw *w, const char *key, const kt__vec *l)
+{
+    kt__jw_arr(w, key);
+    for (size_t i = 0; i < l->n; i++)
+        kt__jw_str(w, NULL, ((char **)l->v)[i]);
+    kt__jw_end(w);
+}
+
+/* The vm and scheduler maps, as the YAML's. */
 static void json_vm_scheduler(kt__jw *w, const kt__result *r)
 {
     if (r->vm) {
@@ -213,6 +222,17 @@ static void json_vm_scheduler(kt__jw *w, const kt__result *r)
         kt__jw_str(w, "kernel", r->vm_kernel);
         kt__jw_str(w, "topology", r->vm_topology);
         kt__jw_int(w, "boot_ms", r->boot_ms);
+        kt__jw_end(w);
+    }
+    if (r->sched_name) {
+        kt__jw_obj(w, "scheduler");
+        kt__jw_str(w, "name", r->sched_name);
+        if (r->sched_failed) {
+            kt__jw_str(w, "exit", r->sched_exit[0] ? r->sched_exit : r->sched_why);
+            json_lines(w, "kernel_log", &r->sched_log);
+            json_lines(w, "output", &r->sched_out);
+            json_lines(w, "dump", &r->sched_dump);
+        }
         kt__jw_end(w);
     }
 }

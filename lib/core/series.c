@@ -401,6 +401,32 @@ static const char *format_head(char *head, size_t size, const args *g)
     return head + strlen(word) + 1;
 }
 
+/* A held each_* claim's actual: the sample nearest its bound (the
+ * minimum for at_least, the maximum for at_most, the nearer edge's for
+ * between), so calibration and baselines see the worst interval, not the
+ * last. Other operations report their last sample. */
+static double held_actual(const args *g)
+{
+    double lo = NAN, hi = NAN;
+
+    for (size_t i = 0; i < g->n; i++) {
+        if (!(g->x[i] >= lo))
+            lo = g->x[i];
+        if (!(g->x[i] <= hi))
+            hi = g->x[i];
+    }
+    switch (g->op) {
+    case KT_SERIES_EACH_AT_LEAST:
+        return lo;
+    case KT_SERIES_EACH_AT_MOST:
+        return hi;
+    case KT_SERIES_EACH_BETWEEN:
+        return lo - g->a <= g->b - hi ? lo : hi;
+    default:
+        return g->n ? g->x[g->n - 1] : NAN;
+    }
+}
+
 /* The message after "{l} ({head}): " and the actual value, from o. */
 static void format_body(char *body, size_t size, char actual[KT_NUM_STR_MAX],
                         const args *g, const outcome *o)
@@ -413,7 +439,9 @@ static void format_body(char *body, size_t size, char actual[KT_NUM_STR_MAX],
         num(v, o->val);
         num(ms, ms_of(g, o->i));
         strcpy(actual, v);
-    } else if (o->kind == HELD || o->kind == NO_BAND) {
+    } else if (o->kind == HELD) {
+        num(actual, held_actual(g));
+    } else if (o->kind == NO_BAND) {
         num(actual, last);
     } else {
         snprintf(actual, KT_NUM_STR_MAX, "%zu", o->kind == TOO_FEW ? o->n : g->n);
