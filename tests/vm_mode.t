@@ -94,7 +94,15 @@ sub run_case {
 {
     my ($r) = run_case('vm_pass', KTSTR_KERNEL => '/etc/passwd');
     is($r->{exit}, 2, 'a kernel that is not a bzImage is a usage error');
-    like($r->{err}, qr{KTSTR_KERNEL '/etc/passwd': not a bzImage}, 'naming it');
+    like($r->{err}, qr{KTSTR_KERNEL '/etc/passwd': not a bzImage .* nor an ELF vmlinux}, 'naming it');
+}
+SKIP: {
+    my $vmlinux = $kernel =~ s{[^/]*$}{vmlinux}r;
+    skip("no $vmlinux next to the bzImage", 2) unless -r $vmlinux;
+    my ($r, $pt) = run_case('vm_pass', KTSTR_KERNEL => $vmlinux);
+    ok($pt && $pt->{ok} && !$pt->{skip}, 'an ELF vmlinux boots too (PVH, no decompression)')
+        or diag($r->{out}, $r->{err});
+    is(yaml_at($pt, 'vm', 'topology'), '1n1l2c1t', 'in a guest');
 }
 {
     my ($r) = run_case('vm_pass', KTSTR_TOPOLOGY => '2x2');

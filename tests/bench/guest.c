@@ -6,7 +6,8 @@
  *   guest.point_ms          a whole VM point (vm_cases' vm_pass), runner
  *                           start to its TAP line
  *   guest.point_vs_bare_ratio  point over bare (goal <= 1.25)
- * This binary is its own trivial /init: as PID 1 it writes one line to
+ * The kernel is KTSTR_KERNEL, else build/kernel/vmlinux as make run-vm
+ * boots it. This binary is its own trivial /init: as PID 1 it writes one line to
  * ttyS1 and powers off. Skips (prints a note, no figure) without a kernel
  * or QEMU. */
 #include <errno.h>
@@ -104,7 +105,10 @@ static double point(const char *kernel)
 
 int main(void)
 {
-    const char *kernel = getenv("KTSTR_KERNEL") ? getenv("KTSTR_KERNEL") : "build/kernel/bzImage";
+    /* make run-vm's default: the vmlinux boots (PVH) without decompressing */
+    const char *kernel = getenv("KTSTR_KERNEL") ? getenv("KTSTR_KERNEL")
+                         : access("build/kernel/vmlinux", R_OK) == 0 ? "build/kernel/vmlinux"
+                                                                     : "build/kernel/bzImage";
     char dir[] = "/tmp/ktstr-bench-image-XXXXXX", image[300];
     double build[REPS], init[REPS], bare[REPS], pt[REPS];
     kt_err err = { 0 };
@@ -136,6 +140,7 @@ int main(void)
         pt[i] = point(kernel);
     unlink(image);
     rmdir(dir);
+    printf("# guest bench: kernel %s, %d runs each\n", kernel, REPS);
     printf("bench: guest.initramfs_ms %.1f ms\n", bench_median(build, REPS));
     printf("bench: guest.boot_to_init_ms %.0f ms\n", bench_median(init, REPS));
     printf("bench: guest.bare_qemu_ms %.0f ms\n", bench_median(bare, REPS));
