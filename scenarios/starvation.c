@@ -23,6 +23,13 @@
 
 /* calibration: max_gap_ms_worst; idle n=20 min 12.0 p50 12.0 max 12.6; loaded n=20 min 16.0 p50 21.0 max 21.0; threshold 150 (7x the worst seen; on the shared machine at load 8-12 up to 304 ms was seen without RT load; the SCHED_FIFO fault gives 540-2000) */
 #define MAX_GAP_MS 150.0
+/* VM mode (ctx->in_vm): a vCPU is itself a host thread, and an
+ * overcommitted guest (4 vCPUs on this 2-CPU host) loses its CPU to the
+ * host for whole slices. vm calibration (provisional, gauntlet here, n=5
+ * presets): max_gap_ms_worst 187 at 1n2l2c1t; threshold 600 (3.2x); a
+ * SCHED_FIFO hog in the guest still shows the body's length. The host's
+ * bound above is not loosened for it. */
+#define VM_MAX_GAP_MS 600.0
 /* provisional (not calibrated; set from a few short functional runs):
  * every spinner's and duty worker's share of a CPU in every 100 ms at
  * least this much (each CPU runs two spinners, a yielder and a duty
@@ -78,10 +85,16 @@ static void watch_run(const kt_work *w, watch *wt)
 
         kt_sleep_ms(SAMPLE_MS);
         now = kt_now_ns();
-        interval = now - tshare >= (uint64_t)INTERVAL_MS * 1000000u || now >= end;
+        /* a last interval shorter than half of one says nothing of a share */
+        interval = now - tshare >= (uint64_t)INTERVAL_MS * 1000000u ||
+                   (now >= end && now - tshare >= (uint64_t)INTERVAL_MS * 500000u);
         for (size_t i = 0; i < wt->n; i++) {
             uint64_t last = kt_work_last_progress_ns(w, i);
 
+            /* staleness counts from the window's start at the earliest: a
+             * worker that has not progressed yet is not stale since boot */
+            if (last < t0)
+                last = t0;
             kt_series_add(wt->stale[i], now, now > last ? (double)(now - last) / 1e6 : 0.0);
             if (interval) {
                 uint64_t c = kt_work_cpu_ns(w, i);
@@ -111,6 +124,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
     char cpus[4096];
     int ids[CPU_SETSIZE], count;
     double max_gap_ms_worst = 0.0;
+    const double max_gap = ctx->in_vm ? VM_MAX_GAP_MS : MAX_GAP_MS;
     watch wt = { .n = 0 };
     size_t i, k;
     unsigned worst = 0;
@@ -159,7 +173,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
         }
         gap_ms = (double)r.max_gap_ns / 1e6;
         snprintf(label, sizeof(label), "ktw%u.max_gap_ms", r.index);
-        CLAIM_AS(v, label, gap_ms, at_most, MAX_GAP_MS);
+        CLAIM_AS(v, label, gap_ms, at_most, max_gap);
         kt_verdict_note(v, "ktw%u %s: %llu iterations, longest gap %.2f ms, CPU %.3f s",
                         r.index, kt_work_kind_name(r.kind), (unsigned long long)r.iterations,
                         gap_ms, (double)r.cpu_ns / 1e9);
@@ -174,7 +188,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
                     read_long("/proc/sys/kernel/sched_rt_runtime_us"),
                     read_long("/proc/sys/kernel/sched_rt_period_us"));
     kt_verdict_note(v, "longest gap of all %.2f ms, by ktw%u", max_gap_ms_worst, worst);
-    CLAIM(v, max_gap_ms_worst, at_most, MAX_GAP_MS);
+    CLAIM(v, max_gap_ms_worst, at_most, max_gap);
     for (i = 0; i < wt.n; i++) {
         kt_work_result r;
         /* a yielder gives its CPU away by design (EEVDF pushes its
@@ -183,10 +197,10 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
         bool yields = kt_work_get(w, i, &r, &err) == 0 && r.kind == KT_WORK_YIELD;
         double lo = yields ? NAN : INTERVAL_SHARE_MIN;
 
-        CLAIM_SERIES(v, wt.stale[i], each_at_most, MAX_GAP_MS);
+        CLAIM_SERIES(v, wt.stale[i], each_at_most, max_gap);
         if (!yields)
             CLAIM_SERIES(v, wt.share[i], each_at_least, INTERVAL_SHARE_MIN);
-        kt_ctx_series(ctx, wt.stale[i], "ms since last progress", NAN, MAX_GAP_MS);
+        kt_ctx_series(ctx, wt.stale[i], "ms since last progress", NAN, max_gap);
         kt_ctx_series(ctx, wt.share[i], "share of a CPU", lo, NAN);
     }
     watch_free(&wt);
