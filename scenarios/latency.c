@@ -78,8 +78,12 @@
 /* calibration: rounds; idle n=20 min 2952 p50 3085 max 3239; loaded n=20 min 3444 p50 3481 max 3512; threshold 500 (5.9x below the fewest seen) */
 #define FANOUT_MIN_ROUNDS 500
 
-/* provisional (not calibrated; set from a few short functional runs):
- * the mean time per event in every 100 ms. Ping-pong: one wake of either
+/* calibration (series: the worst 100 ms interval of each run; idle n=8, loaded n=8 here, min / p50 / max):
+ * wake_cycle_us idle 6.2 / 7.5 / 12.0, loaded 7.2 / 27.7 / 32.4 (bound
+ * 1000: 31x); tick_period_us 1011 / 1011 / 1032 both (bound 5000: 4.8x);
+ * round_us 615 / 643 / 654 idle, 626 / 629 / 642 loaded (bound 50000).
+ * A starved thread stalls 800+ ms, one interval far past each bound.
+ * The mean time per event in every 100 ms. Ping-pong: one wake of either
  * side (1-5 us seen, idle and loaded); timer: one tick of the 1000 us
  * period (1000-1100 us seen); fan-out: one round (0.6-1 ms seen). */
 #define CYCLE_MAX_US 1000.0
