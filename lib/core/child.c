@@ -50,12 +50,7 @@ static void wire_sink(void *arg, kt_event ev, const kt_claim_record *c,
     if ((unsigned)ev >= sizeof(event_type) / sizeof(event_type[0]))
         return;
     if (ev == KT_EVENT_PASS || ev == KT_EVENT_FAIL) {
-        char line[16];
-        const char *f[7] = { c->label, c->op, c->expected, c->actual,
-                             c->message, c->file, line };
-
-        snprintf(line, sizeof(line), "%d", c->line);
-        kt__wire_send(rc->wire_fd, event_type[ev], f, 7);
+        kt__wire_send_claim(rc->wire_fd, ev == KT_EVENT_PASS, c, "");
     } else {
         kt__wire_send(rc->wire_fd, event_type[ev], &text, 1);
     }
@@ -225,15 +220,8 @@ static bool parse_u64(const char *s, uint64_t *out)
  * this machine mean nothing to the one the lines go to. */
 static void forward(int fd, const char *line)
 {
-    char buf[KT__WIRE_LINE_MAX + 2];
-    size_t len = strlen(line);
-
-    if (fd < 0 || strncmp(line, "RMDIR\t", 6) == 0 || len + 1 > sizeof(buf))
-        return;
-    memcpy(buf, line, len);
-    buf[len] = '\n';
-    if (write(fd, buf, len + 1) < 0)
-        return;   /* the host stops listening only when the guest is gone */
+    if (fd >= 0 && strncmp(line, "RMDIR\t", 6) != 0)
+        kt__wire_write_line(fd, line);   /* the host listens until the guest is gone */
 }
 
 /* The lines only a VM point's host child sends. */

@@ -93,6 +93,14 @@ int kt__reqs_check(const kt_scenario_opts *o, int ncpus, kt_err *why);
 
 /* Sends one line "type\tf0\tf1..." with one write(); 0 or -1 with errno. */
 int kt__wire_send(int fd, const char *type, const char *const *fields, size_t n);
+/* A claim's PASS or FAIL line, its label and message after prefix ("" for
+ * none: the host's claims on a guest are "host."); 0 or -1 with errno. */
+int kt__wire_send_claim(int fd, bool passed, const kt_claim_record *c, const char *prefix);
+/* Writes a received line (its fields still escaped, no newline) on to fd
+ * with one write(): how a relay passes lines through. 0 or -1 with errno. */
+int kt__wire_write_line(int fd, const char *line);
+/* VM mode's END line: how the guest's body ended (kind, argument). */
+void kt__vm_send_end(int fd, const char *kind, const char *arg);
 
 typedef struct kt__wire_msg {
     const char *type;

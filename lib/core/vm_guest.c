@@ -68,7 +68,7 @@ static void send_boot(int fd)
     kt__wire_send(fd, "BOOT", f, 2);
 }
 
-static void send_end(int fd, const char *kind, const char *arg)
+void kt__vm_send_end(int fd, const char *kind, const char *arg)
 {
     const char *f[2] = { kind, arg };
 
@@ -93,7 +93,7 @@ static void report(int fd, const kt__result *r, const kt_ctx *ctx)
         snprintf(arg, sizeof(arg), "guest runner interrupted by %s", kt_signal_name(r->status));
     else
         snprintf(arg, sizeof(arg), "%d", r->status);
-    send_end(fd, kinds[r->end], arg);
+    kt__vm_send_end(fd, kinds[r->end], arg);
 }
 
 static const kt_scenario *find(const kt_scenario *list, size_t n, const char *name)
@@ -159,14 +159,14 @@ static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire, int sigfd,
 
             kt__wire_send(wire, "SCHED", (const char *const[]){ spec_buf }, 1);
             kt__wire_send(wire, "SCHEDFAIL", f, 2);
-            send_end(wire, "exited", "0");
+            kt__vm_send_end(wire, "exited", "0");
             kt__sched_free(&sc);
             return;
         }
         if (sc.failed) {
             kt__sched_stop(&sc);
             kt__sched_report(&sc, wire);
-            send_end(wire, "exited", "0");
+            kt__vm_send_end(wire, "exited", "0");
             kt__sched_free(&sc);
             return;
         }
@@ -199,7 +199,7 @@ static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire, int sigfd,
             kt__sleep_ns(10000000);   /* the scheduler is watched every 10 ms */
     }
     if (runner < 0)
-        send_end(wire, "error", "guest: fork of the runner failed");
+        kt__vm_send_end(wire, "error", "guest: fork of the runner failed");
     if (spec && *spec) {
         kt__sched_stop(&sc);
         kt__sched_report(&sc, wire);
@@ -234,7 +234,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
 
         snprintf(why, sizeof(why), !s ? "guest: no scenario named '%s' in this binary"
                                       : "guest: signalfd failed (%s)", !s ? name : strerror(errno));
-        send_end(wire, "error", why);
+        kt__vm_send_end(wire, "error", why);
         tcdrain(wire);
         kt__guest_power_off();
     }
@@ -250,7 +250,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
 
         kt__wire_send(wire, "SKIP", (const char *const[]){ err.msg }, 1);
         kt__wire_send(wire, "DONE", f, 2);
-        send_end(wire, "exited", "0");
+        kt__vm_send_end(wire, "exited", "0");
         tcdrain(wire);
         kt__guest_power_off();
     }

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "base/vec.h"
 #include "guest/guest.h"
@@ -58,22 +58,12 @@ typedef struct vm_run {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(kt__mono_ns() / 1000000u);
 }
 
 static void send1(int fd, const char *type, const char *text)
 {
     kt__wire_send(fd, type, &text, 1);
-}
-
-static void send_end(int fd, const char *kind, const char *arg)
-{
-    const char *f[2] = { kind, arg };
-
-    kt__wire_send(fd, "END", f, 2);
 }
 
 /* Where a scenario's guest kernel comes from, or why there is none. */
@@ -121,15 +111,10 @@ static const char *find_qemu(const char *given, char *buf, size_t n, kt_err *why
 static void host_sink(void *arg, kt_event ev, const kt_claim_record *c, const char *text)
 {
     vm_run *r = arg;
-    char label[600], message[1200], line[16], note[1200];
+    char note[1200];
 
     if (ev == KT_EVENT_PASS || ev == KT_EVENT_FAIL) {
-        snprintf(label, sizeof(label), "host.%s", c->label);
-        snprintf(message, sizeof(message), "host.%s", c->message);
-        snprintf(line, sizeof(line), "%d", c->line);
-        const char *f[7] = { label, c->op, c->expected, c->actual, message, c->file, line };
-
-        kt__wire_send(r->wire_up, ev == KT_EVENT_PASS ? "PASS" : "FAIL", f, 7);
+        kt__wire_send_claim(r->wire_up, ev == KT_EVENT_PASS, c, "host.");
     } else if (ev == KT_EVENT_NOTE || ev == KT_EVENT_SKIP) {
         snprintf(note, sizeof(note), "(host) %s%s", ev == KT_EVENT_SKIP ? "skipped: " : "",
                  text);
@@ -141,18 +126,15 @@ static void host_sink(void *arg, kt_event ev, const kt_claim_record *c, const ch
 static void on_guest_line(void *arg, char *line)
 {
     vm_run *r = arg;
-    char raw[KT__WIRE_LINE_MAX + 2];
+    char raw[KT__WIRE_LINE_MAX + 1];
     size_t len = strlen(line);
     kt__wire_msg m;
 
-    if (len + 2 > sizeof(raw))
+    if (len + 1 > sizeof(raw))
         return;
-    memcpy(raw, line, len);
-    raw[len] = '\n';
-    raw[len + 1] = '\0';
+    memcpy(raw, line, len + 1);   /* the split below cuts line up */
     if (kt__wire_split(line, &m) < 0) {
-        if (write(r->wire_up, raw, len + 1) < 0)   /* the parent counts it as bad */
-            return;
+        kt__wire_write_line(r->wire_up, raw);   /* the parent counts it as bad */
         return;
     }
     if (!strcmp(m.type, "BOOT") && m.n == 2) {
@@ -182,8 +164,7 @@ static void on_guest_line(void *arg, char *line)
     }
     if (!strcmp(m.type, "RMDIR"))
         return;   /* a guest path: the guest removed it */
-    if (write(r->wire_up, raw, len + 1) < 0)
-        return;
+    kt__wire_write_line(r->wire_up, raw);
 }
 
 /* Reads the guest's wire until QEMU exits or the deadline; false on timeout. */
@@ -269,19 +250,19 @@ static void report_end(vm_run *r, bool timed_out, const char *console_path)
     char arg[32];
 
     if (console && kt__console_panicked(console)) {
-        send_end(r->wire_up, "panic", "the guest kernel panicked");
+        kt__vm_send_end(r->wire_up, "panic", "the guest kernel panicked");
         send_console(r, console);
     } else if (timed_out && !r->ended) {
         snprintf(arg, sizeof(arg), "%u", r->ctx->timeout_s);
-        send_end(r->wire_up, "timeout", arg);
+        kt__vm_send_end(r->wire_up, "timeout", arg);
         send_console(r, console);
     } else if (!r->ended) {
-        send_end(r->wire_up, "error",
+        kt__vm_send_end(r->wire_up, "error",
                  r->boot_ms < 0 ? "the guest never reported (no BOOT line from /init)"
                                 : "the guest stopped reporting before its body ended");
         send_console(r, console);
     } else {
-        send_end(r->wire_up, r->end_kind, r->end_arg);
+        kt__vm_send_end(r->wire_up, r->end_kind, r->end_arg);
     }
     free(console);
 }
@@ -431,7 +412,7 @@ static int prepare(vm_point *pt, const kt_scenario *s, kt_ctx *ctx, const kt__vm
     pt->t = point_topology(&s->opts.vm, &cfg->topology);
     ctx->topology = pt->t;
     if (kt_topology_check(&pt->t, &err) < 0)
-        return send_end(up, "error", err.msg), 0;
+        return kt__vm_send_end(up, "error", err.msg), 0;
     kernel = find_kernel(cfg->kernel, pt->kbuf, sizeof(pt->kbuf), &err);
     qemu = kernel ? find_qemu(cfg->qemu, pt->qbuf, sizeof(pt->qbuf), &err) : NULL;
     if (!kernel || !qemu) {
@@ -443,23 +424,23 @@ static int prepare(vm_point *pt, const kt_scenario *s, kt_ctx *ctx, const kt__vm
     }
     if (spec && sched_for_guest(spec, pt->sprog, sizeof(pt->sprog), pt->sguest, sizeof(pt->sguest),
                                 pt->gspec, sizeof(pt->gspec), &err) < 0)
-        return send_end(up, "error", err.msg), 0;
+        return kt__vm_send_end(up, "error", err.msg), 0;
     if (spec && pt->sprog[0])
         extra = (kt__image_file){ .guest = pt->sguest, .host = pt->sprog, .libs = true };
     pt->accel = kt__qemu_accel(cfg->accel, pt->why_tcg, sizeof(pt->why_tcg), &err);
     snprintf(pt->dir, sizeof(pt->dir), "/tmp/ktstr-vm-XXXXXX");
     if (!pt->accel || kt__image_cached("/proc/self/exe", &extra, extra.host ? 1 : 0,
                                        cfg->cache_dir, pt->image, sizeof(pt->image), &err) < 0)
-        return send_end(up, "error", err.msg), 0;
+        return kt__vm_send_end(up, "error", err.msg), 0;
     if (!mkdtemp(pt->dir))
-        return send_end(up, "error", "VM mode: mkdtemp in /tmp failed"), 0;
+        return kt__vm_send_end(up, "error", "VM mode: mkdtemp in /tmp failed"), 0;
     if (pt->why_tcg[0])
         send1(up, "NOTE", pt->why_tcg);
     snprintf(pt->console, sizeof(pt->console), "%s/console.log", pt->dir);
     snprintf(pt->qlog, sizeof(pt->qlog), "%s/qemu.log", pt->dir);
     if (make_append(pt->append, sizeof(pt->append), ctx, &pt->t, pt->gspec,
                     cfg->sched_attach_s) < 0)
-        return send_end(up, "error", "VM mode: the kernel command line is too long"), 0;
+        return kt__vm_send_end(up, "error", "VM mode: the kernel command line is too long"), 0;
     pt->qc = (kt__qemu_cfg){ .qemu = qemu, .kernel = kernel, .initrd = pt->image,
                              .accel = pt->accel, .append = pt->append,
                              .console_path = pt->console, .wire_fd = -1, .name = ctx->name,
@@ -492,14 +473,14 @@ static bool boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
 
     /* A pipe per boot: its end of file is QEMU's exit. */
     if (pipe2(p, O_CLOEXEC) < 0) {
-        send_end(r->wire_up, "error", "VM mode: pipe failed");
+        kt__vm_send_end(r->wire_up, "error", "VM mode: pipe failed");
         return false;
     }
     pt->qc.wire_fd = p[1];
     if (kt__qemu_argv_build(&pt->qc, &pt->argv, &err) < 0) {
         close(p[0]);
         close(p[1]);
-        send_end(r->wire_up, "error", err.msg);
+        kt__vm_send_end(r->wire_up, "error", err.msg);
         return false;
     }
     r->t_spawn_ms = now_ms();
@@ -507,7 +488,7 @@ static bool boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
     close(p[1]);
     if (r->qemu < 0) {
         close(p[0]);
-        send_end(r->wire_up, "error", err.msg);
+        kt__vm_send_end(r->wire_up, "error", err.msg);
         return false;
     }
     exited = relay(r, p[0], r->t_spawn_ms + ((int64_t)r->ctx->timeout_s + BOOT_ALLOWANCE_S) * 1000);
@@ -538,7 +519,7 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_c
     int logfd = -1;
 
     if (!pt) {
-        send_end(wire_fd, "error", "VM mode: out of memory");
+        kt__vm_send_end(wire_fd, "error", "VM mode: out of memory");
         return;
     }
     if (prepare(pt, s, ctx, cfg, wire_fd))

@@ -1,6 +1,7 @@
 /* The child-to-parent line protocol (see runner.h): plain text, one event
  * per line, so it can cross a pipe today and a serial port tomorrow. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -187,4 +188,29 @@ int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
         r->len += (size_t)got;
         dispatch(r, fn, arg);
     }
+}
+
+int kt__wire_send_claim(int fd, bool passed, const kt_claim_record *c, const char *prefix)
+{
+    char label[KT__WIRE_FIELD_MAX], message[KT__WIRE_FIELD_MAX], line[16];
+    const char *f[7] = { label, c->op, c->expected, c->actual, message, c->file, line };
+
+    snprintf(label, sizeof(label), "%s%s", prefix, c->label);
+    snprintf(message, sizeof(message), "%s%s", prefix, c->message);
+    snprintf(line, sizeof(line), "%d", c->line);
+    return kt__wire_send(fd, passed ? "PASS" : "FAIL", f, 7);
+}
+
+int kt__wire_write_line(int fd, const char *line)
+{
+    char buf[KT__WIRE_LINE_MAX + 2];
+    size_t len = strlen(line);
+
+    if (len + 1 > sizeof(buf)) {
+        errno = E2BIG;
+        return -1;
+    }
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    return write(fd, buf, len + 1) == (ssize_t)(len + 1) ? 0 : -1;
 }
