@@ -15,7 +15,9 @@ my $bin = 'build/tests/progs/vm_cases';
 my $fake = abs_path('build/tests/progs/fake_sched');
 my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
 my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
-my %env = (KTSTR_KERNEL => $kernel, KTSTR_VM => undef, KTSTR_TOPOLOGY => undef,
+# Without a kernel the usage checks below still run: KTSTR_KERNEL is left
+# unset then (a missing one is itself a usage error).
+my %env = (KTSTR_KERNEL => (-r $kernel ? $kernel : undef), KTSTR_VM => undef, KTSTR_TOPOLOGY => undef,
            KTSTR_SCHEDULER => undef, KTSTR_SCHED_ATTACH_S => undef, KTSTR_SHARD => undef);
 
 sub run_case {
