@@ -10,6 +10,7 @@ use lib "$FindBin::Bin/lib";
 use KtTest;
 use Test::More;
 use Time::HiRes qw(sleep);
+use File::Temp ();
 
 my $bin = 'build/tests/progs/vm_cases';
 my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
@@ -122,6 +123,28 @@ SKIP: {
     my $pt = point_of($r->{out});
     ok($pt && $pt->{skip}, 'no kernel: a skip') or diag($r->{out}, $r->{err});
     like($pt->{reason} // '', qr/needs a guest kernel: .* run `make kernel`/, 'saying how to get one');
+}
+{
+    # A guest stuck before /init (a "QEMU" that prints nothing and never
+    # exits): booted again twice, then an error that says so, and no
+    # process of it left.
+    my $dir = File::Temp::tempdir('ktstr-stuck-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $fake = "$dir/qemu-stuck";
+    open(my $fh, '>', $fake) or die "$fake: $!";
+    print $fh "#!/bin/sh\necho \$\$ >> $dir/pids\nexec sleep 300\n";
+    close($fh);
+    chmod 0755, $fake;
+    my ($r, $pt) = run_case('vm_pass', KTSTR_QEMU => $fake, KTSTR_VM_BOOT_S => 2);
+    ok($pt && !$pt->{ok}, 'a guest that never reaches /init: not ok') or diag($r->{out}, $r->{err});
+    is(yaml_at($pt, 'severity'), 'error', 'severity error');
+    like(yaml_at($pt, 'message') // '', qr{did not reach /init within 2 s \(KTSTR_VM_BOOT_S}, 'saying why');
+    my @again = grep { /booted again/ } @{ yaml_at($pt, 'notes') || [] };
+    is(scalar(@again), 1, 'the notes say it was booted again (the first boot\'s own lines are reset)');
+    my @pids = split /\s+/, (-e "$dir/pids" ? slurp("$dir/pids") : '');
+    is(scalar(@pids), 3, 'three boots in all');
+    ok(!(grep { -e "/proc/$_" && slurp("/proc/$_/stat") !~ /\) Z / } @pids), 'no stuck QEMU left');
+    ($r) = run_case('vm_pass', KTSTR_VM_BOOT_S => '0');
+    is($r->{exit}, 2, 'a bad KTSTR_VM_BOOT_S is a usage error');
 }
 {
     # SIGINT while the guest runs: the runner bails out and no QEMU is left.

@@ -33,6 +33,11 @@
 /* Booting the kernel to /init under TCG takes 2-5 s here; beyond the body's
  * own timeout the host allows this much for boot and power-off. */
 #define BOOT_ALLOWANCE_S 60
+/* A guest that has not reached /init (no BOOT line) within KTSTR_VM_BOOT_S
+ * (default 30 s, cli.c) is stuck: the slowest boot seen here, 4 vCPUs on
+ * this 2-CPU host beside a spinner, is far below it. Under TCG a loaded
+ * host was seen to leave a guest silent (an empty console) for good:
+ * such a guest is booted again. */
 /* Console lines kept for a panic or a silent guest. */
 #define CONSOLE_LINES 20
 /* Boots of one point when QEMU TCG leaves a stale int3 (tcg_int3): seen
@@ -54,6 +59,8 @@ typedef struct vm_run {
     kt_vcpus *vc;
     kt_err vcpu_err;
     bool vcpu_failed;
+    int64_t point_deadline_ms;   /* the last moment to report, before the parent kills */
+    unsigned boot_s;             /* KTSTR_VM_BOOT_S */
 } vm_run;
 
 static int64_t now_ms(void)
@@ -167,29 +174,39 @@ static void on_guest_line(void *arg, char *line)
     kt__wire_write_line(r->wire_up, raw);
 }
 
-/* Reads the guest's wire until QEMU exits or the deadline; false on timeout. */
-static bool relay(vm_run *r, int fd, int64_t deadline)
+/* How relay ended. */
+typedef enum relay_end { RELAY_EXITED, RELAY_TIMEOUT, RELAY_NO_INIT } relay_end;
+
+/* Reads the guest's wire until QEMU exits, the deadline, or no BOOT line
+ * by boot_deadline. */
+static relay_end relay(vm_run *r, int fd, int64_t boot_deadline, int64_t deadline)
 {
     kt__wire_reader rd;
-    bool open_ = true;
+    relay_end end = RELAY_TIMEOUT;
 
     if (kt__wire_reader_init(&rd) < 0)
-        return false;
-    while (open_) {
+        return RELAY_TIMEOUT;
+    for (;;) {
         struct pollfd p = { fd, POLLIN, 0 };
-        int64_t left = deadline - now_ms();
+        int64_t now = now_ms(), left = deadline - now;
         int n;
 
+        if (r->boot_ms < 0 && now >= boot_deadline) {
+            end = RELAY_NO_INIT;
+            break;
+        }
         if (left <= 0)
             break;
         n = poll(&p, 1, left > 1000 ? 1000 : (int)left);
         if (n < 0 && errno != EINTR)
             break;
-        if (n > 0 && kt__wire_read(&rd, fd, on_guest_line, r) != 0)
-            open_ = false;
+        if (n > 0 && kt__wire_read(&rd, fd, on_guest_line, r) != 0) {
+            end = RELAY_EXITED;
+            break;
+        }
     }
     kt__wire_reader_fini(&rd);
-    return !open_;
+    return end;
 }
 
 static char *read_console(const char *path)
@@ -244,15 +261,21 @@ static void run_host_check(vm_run *r)
 }
 
 /* After QEMU: how the guest ended, in the parent's terms. */
-static void report_end(vm_run *r, bool timed_out, const char *console_path)
+static void report_end(vm_run *r, relay_end how, const char *console_path)
 {
     char *console = read_console(console_path);
-    char arg[32];
+    char arg[160];
 
     if (console && kt__console_panicked(console)) {
         kt__vm_send_end(r->wire_up, "panic", "the guest kernel panicked");
         send_console(r, console);
-    } else if (timed_out && !r->ended) {
+    } else if (how == RELAY_NO_INIT) {
+        snprintf(arg, sizeof(arg), "the guest did not reach /init within %u s "
+                 "(KTSTR_VM_BOOT_S; no BOOT line, %zu bytes of console)", r->boot_s,
+                 console ? strlen(console) : (size_t)0);
+        kt__vm_send_end(r->wire_up, "error", arg);
+        send_console(r, console);
+    } else if (how == RELAY_TIMEOUT && !r->ended) {
         snprintf(arg, sizeof(arg), "%u", r->ctx->timeout_s);
         kt__vm_send_end(r->wire_up, "timeout", arg);
         send_console(r, console);
@@ -339,7 +362,7 @@ static int sched_for_guest(const char *spec, char *prog, size_t np, char *guest,
 }
 
 static int make_append(char *buf, size_t n, kt_ctx *ctx, const kt_topology *t,
-                       const char *gspec, unsigned attach_s)
+                       const char *gspec, unsigned attach_s, const char *fault)
 {
     const kt__run_ctx *rc = kt__run_ctx_of(ctx);   /* the evidence asked for */
     char topo[64], sched[2048] = "";
@@ -350,8 +373,9 @@ static int make_append(char *buf, size_t n, kt_ctx *ctx, const kt_topology *t,
         char enc[1800];
 
         percent(enc, sizeof(enc), gspec);
-        snprintf(sched, sizeof(sched), " KTSTR_GUEST_SCHED=%s KTSTR_GUEST_SCHED_ATTACH_S=%u",
-                 enc, attach_s);
+        /* the fault was checked (cli.c): stop:MS, one word */
+        snprintf(sched, sizeof(sched), " KTSTR_GUEST_SCHED=%s KTSTR_GUEST_SCHED_ATTACH_S=%u%s%s",
+                 enc, attach_s, fault ? " KTSTR_GUEST_SCHED_FAULT=" : "", fault ? fault : "");
     }
     len = snprintf(buf, n,
                    "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off "
@@ -397,6 +421,7 @@ typedef struct vm_point {
     const char *accel;
     kt__qemu_cfg qc;              /* all but the wire's fd, set per boot */
     kt__qemu_argv argv;
+    unsigned boot_s;              /* KTSTR_VM_BOOT_S */
 } vm_point;
 
 /* The kernel, QEMU, the scheduler's files, the image and the command
@@ -439,7 +464,7 @@ static int prepare(vm_point *pt, const kt_scenario *s, kt_ctx *ctx, const kt__vm
     snprintf(pt->console, sizeof(pt->console), "%s/console.log", pt->dir);
     snprintf(pt->qlog, sizeof(pt->qlog), "%s/qemu.log", pt->dir);
     if (make_append(pt->append, sizeof(pt->append), ctx, &pt->t, pt->gspec,
-                    cfg->sched_attach_s) < 0)
+                    cfg->sched_attach_s, cfg->sched_fault) < 0)
         return kt__vm_send_end(up, "error", "VM mode: the kernel command line is too long"), 0;
     pt->qc = (kt__qemu_cfg){ .qemu = qemu, .kernel = kernel, .initrd = pt->image,
                              .accel = pt->accel, .append = pt->append,
@@ -463,25 +488,45 @@ static bool tcg_int3(const vm_point *pt)
     return hit;
 }
 
-/* One boot of the guest, relayed up; true when it hit tcg_int3 and the
- * caller may run the point again (then nothing of its end was sent). */
-static bool boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
+/* True when the guest printed nothing at all on its console (QEMU makes
+ * the file; one that never got that far made none). */
+static bool console_empty(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return errno == ENOENT;
+    return st.st_size == 0;
+}
+
+/* Why a point boots again: nothing of the boot's end was sent then. */
+static const char again_int3[] =
+    "the guest kernel hit \"Oops: int3\" under TCG (QEMU's cross-modifying code, not "
+    "the kernel's fault): run again";
+static const char again_no_init[] =
+    "the guest did not reach /init within KTSTR_VM_BOOT_S with an empty console (an "
+    "emulator stall under TCG): booted again";
+
+/* One boot of the guest, relayed up: NULL, or why the caller may run the
+ * point again (again_int3, again_no_init). */
+static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
 {
     kt_err err = { 0 };
-    bool exited;
+    int64_t deadline;
+    relay_end how;
     int st, p[2];
 
     /* A pipe per boot: its end of file is QEMU's exit. */
     if (pipe2(p, O_CLOEXEC) < 0) {
         kt__vm_send_end(r->wire_up, "error", "VM mode: pipe failed");
-        return false;
+        return NULL;
     }
     pt->qc.wire_fd = p[1];
     if (kt__qemu_argv_build(&pt->qc, &pt->argv, &err) < 0) {
         close(p[0]);
         close(p[1]);
         kt__vm_send_end(r->wire_up, "error", err.msg);
-        return false;
+        return NULL;
     }
     r->t_spawn_ms = now_ms();
     r->qemu = kt__qemu_spawn(&pt->argv, p[1], logfd, &err);
@@ -489,9 +534,12 @@ static bool boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
     if (r->qemu < 0) {
         close(p[0]);
         kt__vm_send_end(r->wire_up, "error", err.msg);
-        return false;
+        return NULL;
     }
-    exited = relay(r, p[0], r->t_spawn_ms + ((int64_t)r->ctx->timeout_s + BOOT_ALLOWANCE_S) * 1000);
+    deadline = r->t_spawn_ms + ((int64_t)r->ctx->timeout_s + BOOT_ALLOWANCE_S) * 1000;
+    if (deadline > r->point_deadline_ms)
+        deadline = r->point_deadline_ms;
+    how = relay(r, p[0], r->t_spawn_ms + (int64_t)pt->boot_s * 1000, deadline);
     close(p[0]);
     kill(r->qemu, SIGKILL);
     while (waitpid(r->qemu, &st, 0) < 0 && errno == EINTR)
@@ -499,10 +547,14 @@ static bool boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
     if (r->began && !r->done)   /* the body never finished: watch what it did */
         kt__vcpus_stop(r->vc, (double)(now_ms() - r->t_begin_ms) / 1000.0);
     if (!last && tcg_int3(pt))
-        return true;
+        return again_int3;
+    /* a stall with output is the kernel's to explain: reported, not retried */
+    if (!last && how == RELAY_NO_INIT && console_empty(pt->console) &&
+        now_ms() + ((int64_t)pt->boot_s + 5) * 1000 < r->point_deadline_ms)
+        return again_no_init;
     send_vm(r, pt->accel, &pt->t);
     run_host_check(r);
-    report_end(r, !exited, pt->console);
+    report_end(r, how, pt->console);
     if (!r->ended && r->boot_ms < 0) {
         char *ql = read_console(pt->qlog);
 
@@ -510,33 +562,36 @@ static bool boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
             send1(r->wire_up, "NOTE", ql);
         free(ql);
     }
-    return false;
+    return NULL;
 }
 
 void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_cfg *cfg)
 {
     vm_point *pt = calloc(1, sizeof(*pt));
+    /* before the parent's own deadline, so that this child still reports */
+    int64_t deadline = now_ms() + ((int64_t)ctx->timeout_s + KT__VM_EXTRA_S - 5) * 1000;
     int logfd = -1;
 
     if (!pt) {
         kt__vm_send_end(wire_fd, "error", "VM mode: out of memory");
         return;
     }
+    pt->boot_s = cfg->boot_s ? cfg->boot_s : 30;
     if (prepare(pt, s, ctx, cfg, wire_fd))
         logfd = open(pt->qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     for (int attempt = 0; logfd >= 0 && attempt < BOOTS_MAX; attempt++) {
-        vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1 };
-        bool again;
+        vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1,
+                     .point_deadline_ms = deadline, .boot_s = pt->boot_s };
+        const char *again;
 
         r.vc = kt__vcpus_new(pt->accel);
-        again = r.vc && boot_once(pt, &r, logfd, attempt == BOOTS_MAX - 1);
+        again = r.vc ? boot_once(pt, &r, logfd, attempt == BOOTS_MAX - 1) : NULL;
         kt__vcpus_free(r.vc);
         if (!again)
             break;
         /* The parent forgets the first boot's lines, and says why. */
         kt__wire_send(wire_fd, "RESET", NULL, 0);
-        send1(wire_fd, "NOTE", "the guest kernel hit \"Oops: int3\" under TCG (QEMU's "
-                               "cross-modifying code, not the kernel's fault): run again");
+        send1(wire_fd, "NOTE", again);
     }
     if (logfd >= 0)
         close(logfd);
