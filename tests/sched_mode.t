@@ -40,6 +40,9 @@ sub list { my $l = yaml_at(@_); ref $l eq 'ARRAY' ? @$l : () }
     is($r->{exit}, 2, 'an unclosed quote is a usage error');
     ($r) = run_case('vm_pass', KTSTR_SCHED_ATTACH_S => 'x');
     is($r->{exit}, 2, 'a bad KTSTR_SCHED_ATTACH_S is a usage error');
+    ($r) = run_case('vm_pass', KTSTR_SCHED_FAULT => 'pause:10');
+    is($r->{exit}, 2, 'a bad KTSTR_SCHED_FAULT is a usage error');
+    like($r->{err}, qr/KTSTR_SCHED_FAULT 'pause:10': expected stop:MS/, 'naming the value and the form');
 }
 SKIP: {
     skip('this host has sched_ext: the skip below is for hosts without it', 2)
@@ -58,6 +61,7 @@ SKIP: {
     my ($r, $pt) = run_case('vm_sched_fifo');
     ok($pt && $pt->{ok} && !$pt->{skip}, 'builtin:fifo: the point passes') or diag($r->{out});
     is(yaml_at($pt, 'scheduler', 'name'), 'ktstr_fifo', 'scheduler: name is the ops name');
+    like(yaml_at($pt, 'scheduler', 'attach_ms') // '', qr/^\d+$/, 'scheduler: attach_ms, start to enabled');
 
     ($r, $pt) = run_case('vm_sched_stall');
     is(yaml_at($pt, 'severity'), 'scheduler', 'builtin:stall: ejected, severity scheduler')
@@ -67,6 +71,8 @@ SKIP: {
        'kernel_log: the kernel\'s disabled line');
     ok((grep { /failed to run for/ } list($pt, 'scheduler', 'kernel_log')), 'kernel_log: the stalled task');
     ok(scalar(list($pt, 'scheduler', 'dump')) > 0, 'dump: the sched_ext_dump lines');
+    like(yaml_at($pt, 'scheduler', 'detect_ms') // '', qr/^-?\d+$/,
+         'detect_ms: the kernel\'s disabled line to the runner seeing it, on the kernel log\'s clock');
     like(yaml_at($pt, 'message') // '', qr/^scheduler ktstr_stall ejected by the kernel: runnable task stall$/,
          'the message says it in the kernel\'s words');
 
@@ -77,6 +83,11 @@ SKIP: {
     ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --never", KTSTR_SCHED_ATTACH_S => 2);
     is(yaml_at($pt, 'severity'), 'scheduler', 'a scheduler that never attaches fails the point');
     like(yaml_at($pt, 'message') // '', qr/not enabled within 2 s/, 'after KTSTR_SCHED_ATTACH_S');
+
+    ($r, $pt) = run_case('vm_sleep', KTSTR_SCHEDULER => $fake);
+    ok($pt && $pt->{ok}, 'a scheduler program: the point passes') or diag($r->{out});
+    ok(!(grep { /ignored SIGINT/ } list($pt, 'notes')), 'and it stops on SIGINT (the owner\'s blocked signals are not its)')
+        or diag($r->{out});
 
     ($r, $pt) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake --ignore-int");
     ok($pt && $pt->{ok}, 'a scheduler that ignores SIGINT is stopped all the same') or diag($r->{out});
@@ -93,5 +104,29 @@ SKIP: {
     @out = list($pt, 'scheduler', 'output');
     ok(@out > 0 && @out <= 40, 'output: bounded (' . scalar(@out) . ' lines of 5000)');
     is($out[-1], 'spam line 5000 of 5000', 'output: the last lines it printed');
+
+    # The fault hook: fake_sched's dispatching is the kernel's (builtin
+    # fifo), so a stopped fake_sched harms nobody and is still stopped.
+    ($r, $pt) = run_case('vm_sleep', KTSTR_SCHEDULER => $fake, KTSTR_SCHED_FAULT => 'stop:300');
+    ok($pt && $pt->{ok}, 'KTSTR_SCHED_FAULT stop: the point still passes') or diag($r->{out});
+    ok((grep { /KTSTR_SCHED_FAULT: SIGSTOP sent to the scheduler \(pid \d+\) 300 ms after it attached/ }
+        list($pt, 'notes')), 'the notes say the scheduler was stopped') or diag($r->{out});
+    ok(!(grep { /ignored SIGINT/ } list($pt, 'notes')), 'SIGCONT before SIGINT: it stops on SIGINT');
+
+    # Host mode: this binary as a plain runner inside the guest, whose
+    # kernel has sched_ext; the inner TAP comes back as notes.
+    ($r, $pt) = run_case('vm_host_mode');
+    ok($pt && $pt->{ok}, 'host mode: the nested runs end as expected') or diag($r->{out});
+    my $tap = join('', map { /^inner\| (.*)$/s ? "$1\n" : () } list($pt, 'notes'));
+    my ($fifo_tap, $stall_tap) = split /(?=^TAP version)/m, $tap;
+    my $fifo = point_of($fifo_tap);
+    ok($fifo && $fifo->{ok} && !$fifo->{skip}, 'host mode, builtin:fifo: ok') or diag($tap);
+    is(yaml_at($fifo, 'scheduler', 'name'), 'ktstr_fifo', 'host mode: scheduler: name');
+    ok(!defined yaml_at($fifo, 'vm'), 'host mode: no vm: map');
+    my $stall = point_of($stall_tap);
+    is(yaml_at($stall, 'severity'), 'scheduler', 'host mode, builtin:stall: severity scheduler') or diag($tap);
+    is(yaml_at($stall, 'scheduler', 'exit'), 'runnable task stall', 'host mode: the kernel\'s reason');
+    like(yaml_at($stall, 'message') // '', qr/^scheduler ktstr_stall ejected by the kernel: runnable task stall$/,
+         'host mode: the message in the kernel\'s words');
 }
 done_testing();

@@ -203,8 +203,9 @@ static void json_notes(kt__jw *w, const kt__result *r, const char *why)
 
 /* "vm" (VM mode) as the YAML has it: accel, kernel (the guest's uname
  * -r), topology and boot_ms. The sched_ext scheduler under test adds its
- * "scheduler" map here too, from what kt__result holds of it (name, and
- * for a failure exit, kernel_log, output, dump as the YAML's). */
+ * "scheduler" map here too, from what kt__result holds of it (name,
+ * attach_ms, the events counters' changes, and for a failure exit,
+ * detect_ms, kernel_log, output, dump as the YAML's). */
 static void json_lines(kt__jw *w, const char *key, const kt__vec *l)
 {
     kt__jw_arr(w, key);
@@ -227,8 +228,24 @@ static void json_vm_scheduler(kt__jw *w, const kt__result *r)
     if (r->sched_name) {
         kt__jw_obj(w, "scheduler");
         kt__jw_str(w, "name", r->sched_name);
+        if (r->sched_attach_ms >= 0)
+            kt__jw_int(w, "attach_ms", r->sched_attach_ms);
+        kt__jw_obj(w, "events");   /* the counters of root/events that changed */
+        for (size_t i = 0; i < r->sched_events.n; i++) {
+            char name[160], *tab;
+
+            snprintf(name, sizeof(name), "%s", ((char **)r->sched_events.v)[i]);
+            tab = strchr(name, '\t');
+            if (!tab)
+                continue;
+            *tab = '\0';
+            kt__jw_num(w, name, tab + 1);
+        }
+        kt__jw_end(w);
         if (r->sched_failed) {
             kt__jw_str(w, "exit", r->sched_exit[0] ? r->sched_exit : r->sched_why);
+            if (r->sched_has_detect)
+                kt__jw_int(w, "detect_ms", r->sched_detect_ms);
             json_lines(w, "kernel_log", &r->sched_log);
             json_lines(w, "output", &r->sched_out);
             json_lines(w, "dump", &r->sched_dump);

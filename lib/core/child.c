@@ -21,6 +21,7 @@
 #include "base/pidstat.h"
 #include "evidence.h"
 #include "runner.h"
+#include "sched.h"
 #include "verdict_item.h"
 
 #define DEFAULT_TIMEOUT_S 30
@@ -68,7 +69,7 @@ kt__run_ctx *kt__run_ctx_of(kt_ctx *ctx)
 __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *ctx,
                                                  int wire_fd, const sigset_t *mask,
                                                  pid_t parent, const kt__vm_cfg *vm,
-                                                 unsigned evidence)
+                                                 const kt__sched_cfg *sched, unsigned evidence)
 {
     kt__run_ctx rc = { *ctx, wire_fd, evidence };
     kt_verdict v;
@@ -88,6 +89,12 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
     running = &rc;
     if (vm) {
         kt__vm_point(s, &rc.pub, wire_fd, vm);   /* sends the guest's DONE, if it came */
+        fflush(NULL);
+        _exit(0);
+    }
+    if (sched) {
+        /* this process owns the scheduler; the body runs below it */
+        kt__sched_point(s, &rc.pub, sched, wire_fd, evidence);
         fflush(NULL);
         _exit(0);
     }
@@ -150,12 +157,15 @@ static void reported_init(kt__result *r)
     r->sched_log = (kt__vec)KT__VEC_INIT(char *);
     r->sched_out = (kt__vec)KT__VEC_INIT(char *);
     r->sched_dump = (kt__vec)KT__VEC_INIT(char *);
+    r->sched_events = (kt__vec)KT__VEC_INIT(char *);
     r->series = (kt__vec)KT__VEC_INIT(kt__evseries);
     r->series_dropped = 0;
     r->sched_name = r->dropped = NULL;
     r->passes_dropped = 0;
     r->claims = r->failed = 0;
     r->done = r->vm = r->guest_end = r->sched_failed = false;
+    r->sched_attach_ms = -1;
+    r->sched_has_detect = false;
 }
 
 static void reported_fini(kt__result *r)
@@ -166,6 +176,7 @@ static void reported_fini(kt__result *r)
     free_all(&r->sched_log);
     free_all(&r->sched_out);
     free_all(&r->sched_dump);
+    free_all(&r->sched_events);
     kt__series_free_all(&r->series);
     free(r->sched_name);
     free(r->dropped);
@@ -242,13 +253,22 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
     } else if (!strcmp(t, "CONSOLE") && m->n == 1) {
         if (r->console.n < 64)
             str_push(&r->console, m->field[0]);
-    } else if (!strcmp(t, "SCHED") && m->n == 1) {
+    } else if (!strcmp(t, "SCHED") && (m->n == 1 || m->n == 2)) {
         free(r->sched_name);
         r->sched_name = strdup(m->field[0]);
-    } else if (!strcmp(t, "SCHEDFAIL") && m->n == 2) {
+        r->sched_attach_ms = m->n == 2 && *m->field[1] ? strtoll(m->field[1], NULL, 10) : -1;
+    } else if (!strcmp(t, "SCHEDFAIL") && (m->n == 2 || m->n == 3)) {
         r->sched_failed = true;
         snprintf(r->sched_why, sizeof(r->sched_why), "%s", m->field[0]);
         snprintf(r->sched_exit, sizeof(r->sched_exit), "%s", m->field[1]);
+        r->sched_has_detect = m->n == 3 && *m->field[2];
+        r->sched_detect_ms = r->sched_has_detect ? strtoll(m->field[2], NULL, 10) : 0;
+    } else if (!strcmp(t, "SCHEDEV") && m->n == 2) {
+        char ev[160];
+
+        snprintf(ev, sizeof(ev), "%s\t%s", m->field[0], m->field[1]);
+        if (r->sched_events.n < 256)
+            str_push(&r->sched_events, ev);
     } else if (!strncmp(t, "SCHED", 5) && m->n == 1) {
         kt__vec *l = !strcmp(t, "SCHEDLOG") ? &r->sched_log : !strcmp(t, "SCHEDOUT") ? &r->sched_out
                    : !strcmp(t, "SCHEDDUMP") ? &r->sched_dump : NULL;
@@ -507,7 +527,8 @@ static void apply_guest_end(kt__result *r)
 
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const sigset_t *child_mask, const kt__vm_cfg *vm,
-                         int forward_fd, unsigned evidence, kt__result *r)
+                         const kt__sched_cfg *sched, int forward_fd, unsigned evidence,
+                         kt__result *r)
 {
     unsigned limit_s;
     kt__wire_reader rd;
@@ -520,7 +541,8 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     r->forward_fd = forward_fd;
     if (ctx->timeout_s == 0)
         ctx->timeout_s = DEFAULT_TIMEOUT_S;
-    limit_s = ctx->timeout_s + (vm ? KT__VM_EXTRA_S : 0);
+    limit_s = ctx->timeout_s + (vm ? KT__VM_EXTRA_S
+                                   : sched ? sched->attach_s + KT__SCHED_EXTRA_S : 0);
     if (kt__wire_reader_init(&rd) < 0) {
         start_failed(r, errno, "runner: wire buffer");
         return;
@@ -543,7 +565,7 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     if (pid == 0) {
         close(p[0]);
         close(sigfd);
-        child_main(s, ctx, p[1], child_mask, self, vm, evidence);
+        child_main(s, ctx, p[1], child_mask, self, vm, sched, evidence);
     }
     setpgid(pid, pid);   /* may fail once the child has set it: fine */
     close(p[1]);

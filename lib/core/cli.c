@@ -19,7 +19,7 @@
 enum opt {
     OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
     OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY, OPT_SCHEDULER,
-    OPT_SCHED_ATTACH, OPT_ARTIFACTS, OPT_BASELINE,
+    OPT_SCHED_ATTACH, OPT_SCHED_FAULT, OPT_VM_BOOT, OPT_ARTIFACTS, OPT_BASELINE,
 };
 
 static const struct {
@@ -80,8 +80,12 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "  KTSTR_VERBOSE  1 for --verbose (0 or empty: off)\n"
             "  KTSTR_VM       1 for --vm; KTSTR_TOPOLOGY, KTSTR_KERNEL, KTSTR_QEMU,\n"
             "                 KTSTR_ACCEL, KTSTR_SHARD and KTSTR_SCHEDULER as the options\n"
-            "                 of those names; KTSTR_SCHED_ATTACH_S: seconds a scheduler\n"
-            "                 has to attach (default 10)\n"
+            "                 of those names; KTSTR_VM_BOOT_S: seconds a guest has to\n"
+            "                 reach /init before it is booted again (default 30);\n"
+            "                 KTSTR_SCHED_ATTACH_S: seconds a scheduler\n"
+            "                 has to attach (default 10); KTSTR_SCHED_FAULT=stop:MS\n"
+            "                 SIGSTOPs a scheduler program MS ms after it attached\n"
+            "                 (to see that the harness catches a stopped scheduler)\n"
             "  KTSTR_ARTIFACTS, KTSTR_BASELINE  as --artifacts and --baseline\n"
             "  KTSTR_BASELINE_REL  the relative gate of --baseline, %% (default 10)\n"
             "  KTSTR_BASELINE_ABS  its absolute gate, in each claim's units (default 0)\n"
@@ -211,7 +215,8 @@ static int parse_scheduler(const char *what, const char *s, kt__cli *c, kt_err *
     return 0;
 }
 
-static int parse_attach(const char *what, const char *s, kt__cli *c, kt_err *err)
+/* 1..600 whole seconds. */
+static int parse_secs(const char *what, const char *s, unsigned *out, kt_err *err)
 {
     char *end;
     unsigned long v;
@@ -220,7 +225,7 @@ static int parse_attach(const char *what, const char *s, kt__cli *c, kt_err *err
     v = strtoul(s, &end, 10);
     if (*s < '1' || *s > '9' || *end || errno || v > 600)
         return kt_err_set(err, EINVAL, "%s '%s': must be 1 to 600 seconds", what, s);
-    c->sched_attach_s = (unsigned)v;
+    *out = (unsigned)v;
     return 0;
 }
 
@@ -295,7 +300,17 @@ static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, 
     case OPT_SCHEDULER:
         return parse_scheduler(what, v, c, err);
     case OPT_SCHED_ATTACH:
-        return parse_attach(what, v, c, err);
+        return parse_secs(what, v, &c->sched_attach_s, err);
+    case OPT_VM_BOOT:
+        return parse_secs(what, v, &c->vm_boot_s, err);
+    case OPT_SCHED_FAULT: {
+        unsigned ms;
+
+        if (kt__sched_fault_parse(what, v, &ms, err) < 0)
+            return -1;
+        c->sched_fault = v;
+        return 0;
+    }
     case OPT_ARTIFACTS:
         return parse_artifacts(what, v, c, err);
     case OPT_BASELINE:
@@ -316,6 +331,8 @@ static const struct {
     { "KTSTR_TOPOLOGY", OPT_TOPOLOGY },
     { "KTSTR_SCHEDULER", OPT_SCHEDULER },
     { "KTSTR_SCHED_ATTACH_S", OPT_SCHED_ATTACH },
+    { "KTSTR_SCHED_FAULT", OPT_SCHED_FAULT },
+    { "KTSTR_VM_BOOT_S", OPT_VM_BOOT },
     { "KTSTR_ARTIFACTS", OPT_ARTIFACTS },
     { "KTSTR_BASELINE", OPT_BASELINE },
 };
@@ -425,6 +442,8 @@ int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
         case OPT_TOPOLOGY:
         case OPT_SCHEDULER:
         case OPT_SCHED_ATTACH:
+        case OPT_SCHED_FAULT:
+        case OPT_VM_BOOT:
         case OPT_ARTIFACTS:
         case OPT_BASELINE:
             if (parse_value(options[k].opt, options[k].name, value, c, err) < 0)

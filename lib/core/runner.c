@@ -14,6 +14,7 @@
 #include "ktstr/scx.h"
 #include "ktstr/tap.h"
 #include "runner.h"
+#include "sched.h"
 #include "verdict_item.h"
 
 /* Signals the runner takes through its signalfd instead of dying. */
@@ -164,8 +165,12 @@ static void yaml_sched(kt_tap *t, const kt__result *r)
         return;
     kt_tap_yaml_map(t, "scheduler");
     kt_tap_yaml_str(t, "name", r->sched_name);
+    if (r->sched_attach_ms >= 0)
+        kt_tap_yaml_int(t, "attach_ms", r->sched_attach_ms);
     if (r->sched_failed) {
         kt_tap_yaml_str(t, "exit", r->sched_exit[0] ? r->sched_exit : r->sched_why);
+        if (r->sched_has_detect)
+            kt_tap_yaml_int(t, "detect_ms", r->sched_detect_ms);
         yaml_lines(t, "kernel_log", &r->sched_log);
         yaml_lines(t, "output", &r->sched_out);
         if (r->sched_dump.n)
@@ -357,18 +362,16 @@ static void bail_out(run *rn, int sig)
     kt_tap_bail_out(&rn->tap, "interrupted");
 }
 
-/* A scheduler for a point on this machine needs this kernel's sched_ext;
- * running one outside a guest is not built yet: such a point skips. */
-static int host_sched_check(const kt_scenario *s, const kt__cli *cli, kt_err *why)
+/* A scheduler for a point on this machine needs this kernel's sched_ext:
+ * without it the point skips, saying so. */
+static int host_sched_check(const char *spec, kt_err *why)
 {
-    const char *spec = cli->scheduler ? cli->scheduler : s->opts.scheduler;
     char state[64];
+    kt_err no = { 0 };
 
-    if (!spec)
+    if (!spec || kt_scx_state(state, sizeof(state), &no) >= 0)
         return 0;
-    if (kt_scx_state(state, sizeof(state), why) < 0)
-        return -1;
-    return kt_err_set(why, ENOTSUP, "scheduler %s: runs only in VM mode for now (--vm)", spec);
+    return kt_err_set(why, ENOTSUP, "scheduler %s: %s (run it in a guest: --vm)", spec, no.msg);
 }
 
 /* Runs the selected scenarios; returns the exit status. */
@@ -381,6 +384,9 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
         kt_ctx ctx = { .name = s->name, .ncpus = rn->ncpus,
                         .timeout_s = s->opts.timeout_s, .verbose = rn->cli->verbose };
         bool in_vm = kt__vm_wanted(s, &rn->vm);
+        const char *spec = rn->cli->scheduler ? rn->cli->scheduler : s->opts.scheduler;
+        kt__sched_cfg sched = { .spec = spec, .attach_s = rn->vm.sched_attach_s,
+                                .fault = rn->cli->sched_fault };
         kt__result r;
         kt_err why = { 0, "" };
 
@@ -388,14 +394,14 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
             ctx.timeout_s = rn->cli->timeout_s;
         /* A guest's requirements are the guest's: its PID 1 checks them. */
         if (!in_vm && (kt__reqs_check(&s->opts, rn->ncpus, &why) < 0 ||
-                       host_sched_check(s, rn->cli, &why) < 0)) {
+                       host_sched_check(spec, &why) < 0)) {
             kt__artifacts_skip(&rn->ev, &ctx, why.msg);
             kt_tap_point(&rn->tap, true, (unsigned)i + 1, s->name, KT_TAP_SKIP, why.msg);
             kt_tap_end(&rn->tap);
             continue;
         }
-        kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, in_vm ? &rn->vm : NULL, -1,
-                            rn->ev.want, &r);
+        kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, in_vm ? &rn->vm : NULL,
+                            !in_vm && spec ? &sched : NULL, -1, rn->ev.want, &r);
         kt__baseline_check(&rn->ev, &ctx, &r);
         if (r.end == KT__END_INTERRUPTED) {
             int sig = r.status;
@@ -526,7 +532,8 @@ int kt_main(int argc, char **argv)
                           .accel = cli.accel, .topology = cli.topology,
                           .cache_dir = cache_dir(cache, sizeof(cache)),
                           .scheduler = cli.scheduler,
-                          .sched_attach_s = cli.sched_attach_s ? cli.sched_attach_s : 10 };
+                          .sched_attach_s = cli.sched_attach_s ? cli.sched_attach_s : 10,
+                          .sched_fault = cli.sched_fault, .boot_s = cli.vm_boot_s };
     rc = run_supervised(&rn, sel, nsel);
 out:
     free(sel);

@@ -55,6 +55,8 @@ typedef struct kt__cli {
     kt_topology topology;      /* --topology / KTSTR_TOPOLOGY (resolved), or all 0 */
     const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER (checked), or NULL */
     unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, or 0 */
+    const char *sched_fault;   /* KTSTR_SCHED_FAULT (checked), or NULL */
+    unsigned vm_boot_s;        /* KTSTR_VM_BOOT_S, or 0 */
     /* evidence (evidence.h) */
     const char *artifacts;     /* --artifacts / KTSTR_ARTIFACTS: a directory, or NULL */
     const char *baseline;      /* --baseline / KTSTR_BASELINE: a directory, or NULL */
@@ -188,7 +190,11 @@ typedef struct kt__result {
     char *sched_name;          /* its ops name, or NULL when none ran */
     bool sched_failed;
     char sched_why[KT_ERR_MSG_MAX], sched_exit[256];
+    int64_t sched_attach_ms;   /* start to "enabled", or -1 */
+    bool sched_has_detect;     /* the next is known */
+    int64_t sched_detect_ms;   /* the kernel's "disabled" line to the ejection seen */
     kt__vec sched_log, sched_out, sched_dump;   /* char * */
+    kt__vec sched_events;      /* char *: "SCX_EV_<NAME>\t<delta>" of each that changed */
 } kt__result;
 
 void kt__result_fini(kt__result *r);
@@ -199,18 +205,26 @@ void kt__result_fini(kt__result *r);
  * restores. Kills and reaps every descendant and removes the RMDIR paths
  * before returning. */
 struct kt__vm_cfg;
+struct kt__sched_cfg;
+/* How long beyond the body's timeout a host point under a scheduler may
+ * take, besides the scheduler's attach time (its stop and report). */
+#define KT__SCHED_EXTRA_S 10
 /* vm: NULL to run the body here, else the child boots a guest that runs
- * it (vm_host.c). forward_fd: -1, or where each wire line but RMDIR is
+ * it (vm_host.c). sched: NULL, or the scheduler the child starts and
+ * watches around the body (sched_point.c; a host point). forward_fd: -1, or where each wire line but RMDIR is
  * copied as it arrives (the guest's PID 1 relays to the host this way).
  * evidence: KT__EVIDENCE_* bits, what the body sends besides failures. */
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const sigset_t *child_mask, const struct kt__vm_cfg *vm,
-                         int forward_fd, unsigned evidence, kt__result *r);
+                         const struct kt__sched_cfg *sched, int forward_fd, unsigned evidence,
+                         kt__result *r);
 
 /* ---- vm_host.c, vm_guest.c: VM mode ------------------------------------ */
 
-/* How long beyond the body's timeout a VM point may take (boot, power-off). */
-#define KT__VM_EXTRA_S 60
+/* How long beyond the body's timeout a VM point may take: boot and
+ * power-off, and up to two boots again after a guest stuck before /init
+ * (KTSTR_VM_BOOT_S, 30 s by default, each). */
+#define KT__VM_EXTRA_S 100
 
 typedef struct kt__vm_cfg {
     bool all;                  /* --vm: every scenario, not only those with .vm */
@@ -219,6 +233,8 @@ typedef struct kt__vm_cfg {
     const char *cache_dir;     /* guest images */
     const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER, or NULL */
     unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, default 10 */
+    const char *sched_fault;   /* KTSTR_SCHED_FAULT (checked), or NULL */
+    unsigned boot_s;           /* KTSTR_VM_BOOT_S: seconds to reach /init, default 30 */
 } kt__vm_cfg;
 
 /* True when s runs in a guest under cfg. */

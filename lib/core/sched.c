@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,8 +104,14 @@ static void read_output(kt__sched *s)
     }
 }
 
+/* What this process writes to the kernel log when it sees the ejection:
+ * the record's timestamp is the kernel log's clock, as the "disabled"
+ * line's is. */
+#define SEEN_MARK "ktstr: sched_ext ejection seen"
+
 /* The kernel's sched_ext: lines since the start; a "disabled (reason)"
- * line gives the exit reason in the kernel's words. */
+ * line gives the exit reason in the kernel's words. A /dev/kmsg record
+ * is "prio,seq,usec,flags;text". */
 static void read_kmsg(kt__sched *s)
 {
     char rec[2048];
@@ -113,6 +120,7 @@ static void read_kmsg(kt__sched *s)
     while (s->kmsg_fd >= 0 && ((n = read(s->kmsg_fd, rec, sizeof(rec) - 1)) > 0 ||
                                (n < 0 && errno == EPIPE))) {
         char *msg, *end;
+        long long usec = -1;
         kt__scx_msg m;
 
         if (n < 0)
@@ -121,16 +129,41 @@ static void read_kmsg(kt__sched *s)
         msg = strchr(rec, ';');
         if (!msg)
             continue;
+        sscanf(rec, "%*u,%*u,%lld", &usec);
         msg++;
         end = strchr(msg, '\n');
         if (end)
             *end = '\0';
+        if (strcmp(msg, SEEN_MARK) == 0) {
+            if (s->seen_us < 0)
+                s->seen_us = usec;
+            continue;
+        }
         if (!kt__scx_msg_parse(msg, strlen(msg), &m))
             continue;
         keep(&s->klog, msg, strlen(msg));
-        if (m.kind == KT__SCX_MSG_DISABLED && !s->exit[0])
+        if (m.kind == KT__SCX_MSG_DISABLED && !s->exit[0]) {
             snprintf(s->exit, sizeof(s->exit), "%s", m.reason);
+            s->disabled_us = usec;
+        }
     }
+}
+
+/* Stamps the moment the ejection was seen into the kernel log. */
+static void mark_seen(kt__sched *s)
+{
+    static const char line[] = "<6>" SEEN_MARK "\n";
+    int fd;
+
+    if (s->marked)
+        return;
+    s->marked = true;
+    fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, line, sizeof(line) - 1) < 0)
+        s->seen_us = -1;   /* no stamp: no figure */
+    close(fd);
 }
 
 static void read_dump(kt__sched *s)
@@ -189,6 +222,13 @@ static int start_program(kt__sched *s, kt_err *err)
     if (s->pid < 0)
         return kt_err_sys(err, errno, "scheduler %s: fork", argv[0]);
     if (s->pid == 0) {
+        sigset_t none;
+
+        /* its owner blocks the signals it reads from a signalfd; exec
+         * keeps the mask, and a scheduler must hear the SIGINT that stops it */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
         setpgid(0, 0);
         if (dup2(p[1], 1) >= 0 && dup2(p[1], 2) >= 0)
             execv(argv[0], argv);
@@ -211,7 +251,24 @@ static int start_program(kt__sched *s, kt_err *err)
     return 0;
 }
 
-int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, kt_err *err)
+int kt__sched_fault_parse(const char *what, const char *s, unsigned *stop_ms, kt_err *err)
+{
+    unsigned long v;
+    char *end;
+
+    if (strncmp(s, "stop:", 5) != 0 || s[5] < '0' || s[5] > '9')
+        return kt_err_set(err, EINVAL, "%s '%s': expected stop:MS (SIGSTOP the scheduler "
+                          "MS milliseconds after it attached)", what, s);
+    errno = 0;
+    v = strtoul(s + 5, &end, 10);
+    if (*end || errno || v > 3600000)
+        return kt_err_set(err, EINVAL, "%s '%s': MS must be 0 to 3600000", what, s);
+    *stop_ms = (unsigned)v;
+    return 0;
+}
+
+int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, const char *fault,
+                    kt_err *err)
 {
     uint64_t until;
     char state[64];
@@ -226,6 +283,12 @@ int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, kt_err *e
     s->ev0 = (kt_scx_events)KT_SCX_EVENTS_INIT;
     s->ev1 = (kt_scx_events)KT_SCX_EVENTS_INIT;
     snprintf(s->spec, sizeof(s->spec), "%s", spec);
+    s->attach_ms = s->disabled_us = s->seen_us = -1;
+    if (fault && *fault) {
+        if (kt__sched_fault_parse("KTSTR_SCHED_FAULT", fault, &s->fault_stop_ms, err) < 0)
+            return -1;
+        s->fault_stop_ms += !s->fault_stop_ms;   /* stop:0 still waits for the attach */
+    }
     if (kt_scx_state(state, sizeof(state), err) < 0)
         return -1;
     s->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -236,9 +299,12 @@ int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, kt_err *e
     if (s->builtin ? kt__scx_builtin_load(spec, &s->h, err) : start_program(s, err))
         return -1;
     s->started = true;
-    until = kt__mono_ns() + (uint64_t)attach_s * 1000000000u;
+    s->t_start_ns = kt__mono_ns();
+    until = s->t_start_ns + (uint64_t)attach_s * 1000000000u;
     while (kt__mono_ns() < until) {
         if (kt_scx_state(state, sizeof(state), NULL) > 0 && strcmp(state, "enabled") == 0) {
+            s->t_enabled_ns = kt__mono_ns();
+            s->attach_ms = (int64_t)((s->t_enabled_ns - s->t_start_ns) / 1000000u);
             kt_scx_ops(s->ops, sizeof(s->ops), NULL);
             kt_scx_events_read(&s->ev0, NULL);
             return 0;
@@ -260,6 +326,27 @@ int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, kt_err *e
     return 0;
 }
 
+/* KTSTR_SCHED_FAULT, once its time has come. */
+static void inject_fault(kt__sched *s)
+{
+    if (!s->fault_stop_ms || s->fault_done || !s->t_enabled_ns ||
+        kt__mono_ns() < s->t_enabled_ns + (uint64_t)s->fault_stop_ms * 1000000u)
+        return;
+    s->fault_done = true;
+    if (s->pid <= 0) {
+        snprintf(s->fault_note, sizeof(s->fault_note),
+                 "KTSTR_SCHED_FAULT: a built-in has no process to stop: not applied");
+    } else if (kill(s->pid, SIGSTOP) == 0) {
+        s->stopped = true;
+        snprintf(s->fault_note, sizeof(s->fault_note),
+                 "KTSTR_SCHED_FAULT: SIGSTOP sent to the scheduler (pid %d) %u ms after it attached",
+                 (int)s->pid, s->fault_stop_ms);
+    } else {
+        snprintf(s->fault_note, sizeof(s->fault_note), "KTSTR_SCHED_FAULT: SIGSTOP failed: %s",
+                 strerror(errno));
+    }
+}
+
 bool kt__sched_poll(kt__sched *s)
 {
     char state[64] = "";
@@ -267,9 +354,11 @@ bool kt__sched_poll(kt__sched *s)
 
     if (!s->started || s->failed)
         return s->failed;
+    inject_fault(s);
     read_output(s);
     read_kmsg(s);
     if (kt_scx_state(state, sizeof(state), NULL) < 0 || strcmp(state, "enabled") != 0) {
+        mark_seen(s);
         /* The kernel logs its reason as it disables: give it a moment. */
         kt__sleep_ns(20000000);
         read_kmsg(s);
@@ -301,6 +390,8 @@ void kt__sched_stop(kt__sched *s)
     } else if (s->pid > 0) {
         uint64_t until = kt__mono_ns() + STOP_GRACE_MS * 1000000ull;
 
+        if (s->stopped)
+            kill(s->pid, SIGCONT);   /* a stopped program cannot hear SIGINT */
         kill(s->pid, SIGINT);
         while (waitpid(s->pid, NULL, WNOHANG) == 0 && kt__mono_ns() < until)
             kt__sleep_ns(10000000);
@@ -333,8 +424,17 @@ static void send_lines(int fd, const char *type, const kt__vec *l)
 void kt__sched_report(const kt__sched *s, int fd)
 {
     const char *name = s->ops[0] ? s->ops : s->spec;
+    char attach[24] = "", detect[24] = "";
+    const char *sf[2] = { name, attach };
 
-    kt__wire_send(fd, "SCHED", &name, 1);
+    if (s->attach_ms >= 0)
+        snprintf(attach, sizeof(attach), "%lld", (long long)s->attach_ms);
+    kt__wire_send(fd, "SCHED", sf, 2);
+    if (s->fault_note[0]) {
+        const char *note = s->fault_note;
+
+        kt__wire_send(fd, "NOTE", &note, 1);
+    }
     if (s->killed) {
         const char *note = "the scheduler ignored SIGINT: SIGKILL after 2 s";
 
@@ -348,15 +448,23 @@ void kt__sched_report(const kt__sched *s, int fd)
 
         if (!a || b->value == a->value)
             continue;
-        snprintf(note, sizeof(note), "sched_ext %s +%llu", b->name,
-                 (unsigned long long)(b->value - a->value));
+        char delta[24];
+        const char *ev[2] = { b->name, delta };
+
+        snprintf(delta, sizeof(delta), "%llu", (unsigned long long)(b->value - a->value));
+        snprintf(note, sizeof(note), "sched_ext %s +%s", b->name, delta);
         kt__wire_send(fd, "NOTE", &np, 1);
+        kt__wire_send(fd, "SCHEDEV", ev, 2);   /* the sidecar's scheduler.events */
     }
     if (!s->failed)
         return;
-    const char *f[2] = { s->why, s->exit };
+    /* the kernel's "disabled" line to this process seeing it, in ms */
+    if (s->disabled_us >= 0 && s->seen_us >= 0)
+        snprintf(detect, sizeof(detect), "%lld",
+                 (long long)llround((double)(s->seen_us - s->disabled_us) / 1000.0));
+    const char *f[3] = { s->why, s->exit, detect };
 
-    kt__wire_send(fd, "SCHEDFAIL", f, 2);
+    kt__wire_send(fd, "SCHEDFAIL", f, 3);
     send_lines(fd, "SCHEDLOG", &s->klog);
     send_lines(fd, "SCHEDOUT", &s->out);
     send_lines(fd, "SCHEDDUMP", &s->dump);

@@ -7,7 +7,8 @@
  *
  * The kernel hands command-line words of the form NAME=value without a dot
  * to init as environment variables: KTSTR_GUEST (the scenario),
- * KTSTR_GUEST_TIMEOUT and KTSTR_VERBOSE.
+ * KTSTR_GUEST_TIMEOUT, KTSTR_VERBOSE and the KTSTR_GUEST_SCHED... of the
+ * scheduler under test (sched_point.c runs the point around it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,47 +76,12 @@ void kt__vm_send_end(int fd, const char *kind, const char *arg)
     kt__wire_send(fd, "END", f, 2);
 }
 
-/* The end of the run in the host's words. */
-static void report(int fd, const kt__result *r, const kt_ctx *ctx)
-{
-    static const char *const kinds[] = {
-        [KT__END_EXITED] = "exited", [KT__END_SIGNALED] = "signaled",
-        [KT__END_TIMEOUT] = "timeout", [KT__END_INTERRUPTED] = "error",
-        [KT__END_START_FAILED] = "error",
-    };
-    char arg[KT_ERR_MSG_MAX + 32];
-
-    if (r->end == KT__END_START_FAILED)
-        snprintf(arg, sizeof(arg), "%s", r->start_error.msg);
-    else if (r->end == KT__END_TIMEOUT)
-        snprintf(arg, sizeof(arg), "%u", ctx->timeout_s);
-    else if (r->end == KT__END_INTERRUPTED)
-        snprintf(arg, sizeof(arg), "guest runner interrupted by %s", kt_signal_name(r->status));
-    else
-        snprintf(arg, sizeof(arg), "%d", r->status);
-    kt__vm_send_end(fd, kinds[r->end], arg);
-}
-
 static const kt_scenario *find(const kt_scenario *list, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(list[i].name, name) == 0)
             return &list[i];
     return NULL;
-}
-
-static int signals(sigset_t *old)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &set, old) < 0)
-        return -1;
-    return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
 /* "%xx" escapes back to bytes, in place (the host encodes the scheduler's
@@ -137,74 +103,22 @@ static void unpercent(char *s)
     *w = '\0';
 }
 
-/* The body in a forked runner child (a subreaper, as the host's runner):
- * it kills every child it has when the body ends, and PID 1 must keep
- * the scheduler under test alive until then, watching it meanwhile. */
-static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire, int sigfd,
-                      const sigset_t *old)
+/* The point, under the scheduler the host named (percent-encoded so
+ * that the kernel command line keeps it one word), if any. */
+static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire)
 {
     const char *spec = getenv("KTSTR_GUEST_SCHED");
     const char *attach = getenv("KTSTR_GUEST_SCHED_ATTACH_S");
-    char spec_buf[1024];
-    kt__sched sc;
-    kt_err err = { 0 };
-    pid_t runner;
-    int st;
+    const char *evidence = getenv("KTSTR_GUEST_EVIDENCE");   /* evidence.h */
+    char spec_buf[1024] = "";
+    kt__sched_cfg cfg = { .spec = spec_buf, .attach_s = attach ? (unsigned)atoi(attach) : 10,
+                          .fault = getenv("KTSTR_GUEST_SCHED_FAULT") };
 
-    if (spec && *spec) {
+    if (spec) {
         snprintf(spec_buf, sizeof(spec_buf), "%s", spec);
         unpercent(spec_buf);
-        if (kt__sched_start(&sc, spec_buf, attach ? (unsigned)atoi(attach) : 10, &err) < 0) {
-            const char *f[2] = { err.msg, "" };
-
-            kt__wire_send(wire, "SCHED", (const char *const[]){ spec_buf }, 1);
-            kt__wire_send(wire, "SCHEDFAIL", f, 2);
-            kt__vm_send_end(wire, "exited", "0");
-            kt__sched_free(&sc);
-            return;
-        }
-        if (sc.failed) {
-            kt__sched_stop(&sc);
-            kt__sched_report(&sc, wire);
-            kt__vm_send_end(wire, "exited", "0");
-            kt__sched_free(&sc);
-            return;
-        }
-        ctx->scheduler = sc.ops;
     }
-    fflush(NULL);
-    runner = fork();
-    if (runner == 0) {
-        kt__result r;
-        /* what the host's runner collects besides failures (evidence.h) */
-        const char *evidence = getenv("KTSTR_GUEST_EVIDENCE");
-
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        kt__child_supervise(s, ctx, sigfd, old, NULL, wire,
-                            evidence ? (unsigned)strtoul(evidence, NULL, 10) : 0, &r);
-        report(wire, &r, ctx);
-        kt__result_fini(&r);
-        _exit(0);
-    }
-    while (runner > 0) {
-        pid_t w = waitpid(-1, &st, WNOHANG);
-
-        if (w == runner)
-            break;
-        if (w < 0 && errno == ECHILD)
-            break;
-        if (spec && *spec)
-            kt__sched_poll(&sc);
-        if (w <= 0)
-            kt__sleep_ns(10000000);   /* the scheduler is watched every 10 ms */
-    }
-    if (runner < 0)
-        kt__vm_send_end(wire, "error", "guest: fork of the runner failed");
-    if (spec && *spec) {
-        kt__sched_stop(&sc);
-        kt__sched_report(&sc, wire);
-        kt__sched_free(&sc);
-    }
+    kt__sched_point(s, ctx, &cfg, wire, evidence ? (unsigned)strtoul(evidence, NULL, 10) : 0);
 }
 
 void kt__vm_guest_main(const kt_scenario *list, size_t n)
@@ -216,8 +130,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
     kt_ctx ctx = { .name = name, .in_vm = true };
     const kt_scenario *s;
     kt_err err = { 0 };
-    sigset_t old;
-    int wire, sigfd;
+    int wire;
 
     if (kt__guest_mount_all(&err) < 0)
         fprintf(stderr, "ktstr: %s\n", err.msg);   /* the console shows it */
@@ -228,12 +141,10 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
     }
     send_boot(wire);
     s = find(list, n, name);
-    sigfd = signals(&old);
-    if (!s || sigfd < 0) {
+    if (!s) {
         char why[300];
 
-        snprintf(why, sizeof(why), !s ? "guest: no scenario named '%s' in this binary"
-                                      : "guest: signalfd failed (%s)", !s ? name : strerror(errno));
+        snprintf(why, sizeof(why), "guest: no scenario named '%s' in this binary", name);
         kt__vm_send_end(wire, "error", why);
         tcdrain(wire);
         kt__guest_power_off();
@@ -254,7 +165,7 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
         tcdrain(wire);
         kt__guest_power_off();
     }
-    run_point(s, &ctx, wire, sigfd, &old);
+    run_point(s, &ctx, wire);
     tcdrain(wire);
     kt__guest_power_off();
 }

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Under SAN=1, ASan would turn SIGSEGV into exit(1). */
@@ -159,6 +160,85 @@ KT_SCENARIO(vm_scx_fifo, .vm = VM, .timeout_s = 30)
 KT_SCENARIO(vm_scx_fifo_partial, .vm = VM, .timeout_s = 30)
 {
     builtin_case(v, "builtin:fifo_partial", "ktstr_fifo_partial", true);
+}
+
+/* Host mode: points without .vm under a scheduler, run by this binary as
+ * an ordinary runner inside a guest, whose kernel has sched_ext (the
+ * machine that runs make check need not). vm_host_mode starts them. */
+KT_SCENARIO(host_sched_fifo, .scheduler = "builtin:fifo", .timeout_s = 20)
+{
+    CLAIM_AS(v, "scheduler_is_ktstr_fifo", strcmp(ctx->scheduler ? ctx->scheduler : "", "ktstr_fifo"),
+             eq, 0);
+    CLAIM_AS(v, "not_in_vm", ctx->in_vm, eq, false);
+}
+
+/* A duty worker, not a spinner: a lone spinner may keep its CPU for good
+ * (the kernel keeps the last task running when nothing else is queued),
+ * while every wake of a sleeper goes through the enqueue that never
+ * dispatches. */
+KT_SCENARIO(host_sched_stall, .scheduler = "builtin:stall", .timeout_s = 20)
+{
+    kt_work_spec spec = { .kind = KT_WORK_DUTY, .count = 1, .policy = KT_POLICY_EXT,
+                          .run_us = 1000, .sleep_us = 1000 };
+    kt_err err = { 0 };
+    kt_work *w = kt_work_new(0, &err);
+
+    CLAIM_AS(v, "recorded_before", 1, eq, 1);
+    if (!w || kt_work_add(w, &spec, &err) < 0 || kt_work_start(w, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_work_free(w);
+        return;
+    }
+    kt_sleep_ms(6000);
+    kt_work_stop(w);
+    kt_work_free(w);
+}
+
+/* Runs this binary (the guest's /init) as a plain runner of one scenario
+ * and hands its TAP back as notes, "inner| <line>", for the test to
+ * parse; returns its exit status, or -1. */
+static int nested(kt_verdict *v, const char *name)
+{
+    static char buf[1 << 16];
+    size_t len = 0;
+    ssize_t n;
+    int p[2], st;
+    pid_t pid;
+
+    if (pipe(p) < 0)
+        return -1;
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execl("/init", "/init", "--filter", name, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    while (len < sizeof(buf) - 1 && (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+        len += (size_t)n;
+    close(p[0]);
+    buf[len] = '\0';
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    for (char *line = buf, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            nl = line + strlen(line) - 1;
+        else
+            *nl = '\0';
+        kt_verdict_note(v, "inner| %s", line);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+KT_SCENARIO(vm_host_mode, .vm = VM, .timeout_s = 60)
+{
+    CLAIM_AS(v, "fifo_exit_status", nested(v, "host_sched_fifo"), eq, 0);
+    CLAIM_AS(v, "stall_exit_status", nested(v, "host_sched_stall"), eq, 1);
 }
 
 KT_MAIN()
