@@ -123,9 +123,12 @@ static bool scx_enabled(void)
 
 /* ---- scx_attached_under_churn ------------------------------------------ */
 
-/* calibration: none yet (VM mode, provisional). The churn must happen for
- * the point to judge anything: forks and affinity moves, at least this
- * many over the run (about 5 forks and 1 move round per 10 ms tick). */
+/* The churn must happen for the point to judge anything: forks and
+ * affinity moves, at least this many over the run (5 forks and a move of
+ * every spinner per tick of the body). Provisional, VM mode under TCG:
+ * under builtin:fifo the body itself waits behind the spinners' 20 ms
+ * slices and got 7 ticks in 3 s (35 forks, 28 moves); the bounds are a
+ * third of that. */
 #define CHURN_RUN_MS 3000
 #define CHURN_TICK_MS 10
 #define CHURN_FORKS_MIN 10
@@ -272,13 +275,14 @@ KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 
 /* ---- scx_ext_progress ---------------------------------------------------- */
 
 #define PROGRESS_RUN_MS 2000
-/* calibration (provisional, VM mode, builtin:fifo and scx_simple under
- * TCG): none yet; bounds as starvation's VM bound. A SCHED_EXT task the
- * scheduler never dispatches shows the body's length. */
+/* Provisional, VM mode under TCG (single runs of the scx matrix): the
+ * worst gap 47.5 ms under builtin:fifo; the bound is starvation's VM
+ * bound (12x). A SCHED_EXT task the scheduler never dispatches shows
+ * the body's length. */
 #define PROGRESS_MAX_GAP_MS 600.0
 /* The workers' CPU time over the run, per CPU: they want 2.5 CPUs each
- * CPU, so a work-conserving scheduler keeps every CPU busy; scx_cpu0 runs
- * them all on CPU 0 (1/ncpus). */
+ * CPU, so a work-conserving scheduler keeps every CPU busy (0.98 under
+ * builtin:fifo); scx_cpu0 runs them all on CPU 0 (0.49 of 2 CPUs). */
 #define PROGRESS_CPU_USE_MIN 0.8
 
 /* Per CPU: two SCHED_EXT spinners and a SCHED_EXT duty worker (1 ms on,
