@@ -134,22 +134,29 @@ KT_SCENARIO(vm_sched_fifo, .vm = VM, .scheduler = "builtin:fifo", .timeout_s = 3
 
 /* builtin:stall never dispatches a SCHED_EXT task: the kernel's watchdog
  * (3 s) ejects it while this worker waits to run. */
-KT_SCENARIO(vm_sched_stall, .vm = VM, .scheduler = "builtin:stall", .timeout_s = 30)
+/* Runs the workers of spec for ms, or skips the point with the reason. */
+static void run_workers(kt_verdict *v, const kt_work_spec *spec, unsigned ms)
 {
-    kt_work_spec spec = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_EXT };
     kt_err err = { 0 };
     kt_work *w = kt_work_new(0, &err);
-    int recorded = 1;
 
-    CLAIM(v, recorded, eq, 1);
-    if (!w || kt_work_add(w, &spec, &err) < 0 || kt_work_start(w, &err) < 0) {
+    if (!w || kt_work_add(w, spec, &err) < 0 || kt_work_start(w, &err) < 0) {
         kt_verdict_skip(v, "%s", err.msg);
         kt_work_free(w);
         return;
     }
-    kt_sleep_ms(6000);
+    kt_sleep_ms(ms);
     kt_work_stop(w);
     kt_work_free(w);
+}
+
+KT_SCENARIO(vm_sched_stall, .vm = VM, .scheduler = "builtin:stall", .timeout_s = 30)
+{
+    kt_work_spec spec = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_EXT };
+    int recorded = 1;
+
+    CLAIM(v, recorded, eq, 1);
+    run_workers(v, &spec, 6000);
 }
 
 KT_SCENARIO(vm_scx_fifo, .vm = VM, .timeout_s = 30)
@@ -180,18 +187,9 @@ KT_SCENARIO(host_sched_stall, .scheduler = "builtin:stall", .timeout_s = 20)
 {
     kt_work_spec spec = { .kind = KT_WORK_DUTY, .count = 1, .policy = KT_POLICY_EXT,
                           .run_us = 1000, .sleep_us = 1000 };
-    kt_err err = { 0 };
-    kt_work *w = kt_work_new(0, &err);
 
     CLAIM_AS(v, "recorded_before", 1, eq, 1);
-    if (!w || kt_work_add(w, &spec, &err) < 0 || kt_work_start(w, &err) < 0) {
-        kt_verdict_skip(v, "%s", err.msg);
-        kt_work_free(w);
-        return;
-    }
-    kt_sleep_ms(6000);
-    kt_work_stop(w);
-    kt_work_free(w);
+    run_workers(v, &spec, 6000);
 }
 
 /* Runs this binary (the guest's /init) as a plain runner of one scenario
