@@ -150,13 +150,20 @@ static void run_workers(kt_verdict *v, const kt_work_spec *spec, unsigned ms)
     kt_work_free(w);
 }
 
+/* A SCHED_EXT duty worker, not a spinner: a lone spinner may keep its
+ * CPU for good (the kernel keeps the last task running when nothing
+ * else is queued: DISPATCH_KEEP_LAST, seen in CI), while every wake of
+ * a sleeper goes through the enqueue that never dispatches. */
+static const kt_work_spec ext_sleeper = { .kind = KT_WORK_DUTY, .count = 1,
+                                          .policy = KT_POLICY_EXT, .run_us = 1000,
+                                          .sleep_us = 1000 };
+
 KT_SCENARIO(vm_sched_stall, .vm = VM, .scheduler = "builtin:stall", .timeout_s = 30)
 {
-    kt_work_spec spec = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_EXT };
     int recorded = 1;
 
     CLAIM(v, recorded, eq, 1);
-    run_workers(v, &spec, 6000);
+    run_workers(v, &ext_sleeper, 6000);
 }
 
 KT_SCENARIO(vm_scx_fifo, .vm = VM, .timeout_s = 30)
@@ -179,17 +186,10 @@ KT_SCENARIO(host_sched_fifo, .scheduler = "builtin:fifo", .timeout_s = 20)
     CLAIM_AS(v, "not_in_vm", ctx->in_vm, eq, false);
 }
 
-/* A duty worker, not a spinner: a lone spinner may keep its CPU for good
- * (the kernel keeps the last task running when nothing else is queued),
- * while every wake of a sleeper goes through the enqueue that never
- * dispatches. */
 KT_SCENARIO(host_sched_stall, .scheduler = "builtin:stall", .timeout_s = 20)
 {
-    kt_work_spec spec = { .kind = KT_WORK_DUTY, .count = 1, .policy = KT_POLICY_EXT,
-                          .run_us = 1000, .sleep_us = 1000 };
-
     CLAIM_AS(v, "recorded_before", 1, eq, 1);
-    run_workers(v, &spec, 6000);
+    run_workers(v, &ext_sleeper, 6000);
 }
 
 /* Runs this binary (the guest's /init) as a plain runner of one scenario
