@@ -481,14 +481,14 @@ static kt__btf_member expect_ops_member(const kt__btf *b, uint32_t ops, const ch
 /* The built-ins' layout of the guest kernel's value agrees with the
  * members found one by one, and builtin:stall's value lands there. */
 static void expect_guest_layout(const kt__btf *b, const kt__btf_member *data,
-                                const kt__btf_member *enq, const kt__btf_member *name,
+                                const kt__btf_member *sel, const kt__btf_member *enq, const kt__btf_member *name,
                                 const kt__btf_member *timeout, const kt__btf_member *flags,
                                 uint64_t vsize)
 {
     kt__scx_layout l;
     kt_err err = { 0 };
     uint32_t d = (uint32_t)(data->bit_offset / 8), t32 = 0;
-    uint64_t f64 = 0, e64 = 0;
+    uint64_t f64 = 0, e64 = 0, s64 = 0;
     uint8_t *v;
 
     if (!check_int(kt__scx_layout_of(b, &l, &err), ==, 0)) {
@@ -497,6 +497,8 @@ static void expect_guest_layout(const kt__btf *b, const kt__btf_member *data,
     }
     check_uint(l.value_size, ==, vsize);
     check_uint(l.data_off, ==, d);
+    check_uint(l.select_cpu_off, ==, d + sel->bit_offset / 8);
+    check_uint(l.select_cpu_index, ==, sel->index);
     check_uint(l.enqueue_off, ==, d + enq->bit_offset / 8);
     check_uint(l.enqueue_index, ==, enq->index);
     check_uint(l.name_off, ==, d + name->bit_offset / 8);
@@ -504,14 +506,16 @@ static void expect_guest_layout(const kt__btf *b, const kt__btf_member *data,
     check_uint(l.flags_off, ==, d + flags->bit_offset / 8);
     check_uint(l.switch_partial, ==, 8);
     v = malloc(l.value_size);
-    if (check_int(kt__scx_builtin_value("builtin:stall", &l, 7, v, &err), ==, 0)) {
+    if (check_int(kt__scx_builtin_value("builtin:stall", &l, 6, 7, v, &err), ==, 0)) {
         memcpy(&t32, v + l.timeout_off, 4);
         memcpy(&f64, v + l.flags_off, 8);
         memcpy(&e64, v + l.enqueue_off, 8);
+        memcpy(&s64, v + l.select_cpu_off, 8);
         check_str((char *)v + l.name_off, "ktstr_stall");
         check_uint(t32, ==, 3000);
         check_uint(f64, ==, 8);
         check_uint(e64, ==, 7);
+        check_uint(s64, ==, 6);
         for (uint32_t i = 0; i < l.data_off; i++)      /* the common header stays 0 */
             if (!check_uint(v[i], ==, 0))
                 break;
@@ -602,7 +606,7 @@ static void t_guest_kernel(void)
              (unsigned long long)name.bit_offset / 8);
     check_int(kt__btf_enum_value(&b, "SCX_OPS_SWITCH_PARTIAL", &partial, &err), ==, 0);
     check_int(partial, ==, 8);
-    expect_guest_layout(&b, &data, &enq, &name, &timeout, &flags, vsize);
+    expect_guest_layout(&b, &data, &sel, &enq, &name, &timeout, &flags, vsize);
     kt__btf_free(&b);
 }
 

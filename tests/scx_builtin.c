@@ -48,7 +48,8 @@ static size_t make_btf(const shape *s, uint8_t *out, size_t cap)
     /* sched_ext_ops: callbacks first, then flags, timeout_ms, name */
     ops_size = (uint32_t)(8 * (2 + s->extra_before_enqueue) + 8 + 8 + s->name_len + 7) / 8 * 8;
     ops = fx_type(&f, "sched_ext_ops", BTF_KIND_STRUCT, (unsigned)nmembers, 0, ops_size);
-    fx_member(&f, "select_cpu", fptr, off * 8);
+    if (!s->omit || strcmp(s->omit, "select_cpu"))
+        fx_member(&f, "select_cpu", fptr, off * 8);
     off += 8;
     for (int k = 0; k < s->extra_before_enqueue; k++, off += 8)
         fx_member(&f, k ? "dequeue" : "dispatch", fptr, off * 8);
@@ -114,26 +115,30 @@ static uint64_t get(const uint8_t *v, uint32_t off, uint32_t size)
     return x;
 }
 
-/* Checks the value of `spec` byte by byte: the name, flags, timeout and
- * enqueue where the layout says, and zeros everywhere else. */
+/* Checks the value of `spec` byte by byte: the name, flags, timeout,
+ * select_cpu and enqueue where the layout says, and zeros everywhere else. */
 static void expect_value(const char *spec, const kt__scx_layout *l, const char *ops_name,
-                         uint64_t flags, uint64_t timeout, int enq_fd)
+                         uint64_t flags, uint64_t timeout, int sel_fd, int enq_fd)
 {
     uint8_t *v = malloc(l->value_size), *want = calloc(1, l->value_size);
     kt_err err = { 0 };
 
     memset(v, 0xa5, l->value_size);       /* every byte must be written */
-    if (!check_int(kt__scx_builtin_value(spec, l, enq_fd, v, &err), ==, 0)) {
+    if (!check_int(kt__scx_builtin_value(spec, l, sel_fd, enq_fd, v, &err), ==, 0)) {
         test_msg("%s", err.msg);
         goto out;
     }
     check_str((char *)v + l->name_off, ops_name);
     check_uint(get(v, l->flags_off, l->flags_size), ==, flags);
     check_uint(get(v, l->timeout_off, l->timeout_size), ==, timeout);
+    check_uint(get(v, l->select_cpu_off, l->select_cpu_size), ==,
+               sel_fd < 0 ? 0 : (uint64_t)sel_fd);
     check_uint(get(v, l->enqueue_off, l->enqueue_size), ==, enq_fd < 0 ? 0 : (uint64_t)enq_fd);
     memcpy(want + l->name_off, ops_name, strlen(ops_name));
     memcpy(want + l->flags_off, &flags, 8);
     memcpy(want + l->timeout_off, &(uint32_t){ (uint32_t)timeout }, 4);
+    if (sel_fd >= 0)
+        memcpy(want + l->select_cpu_off, &(uint64_t){ (uint64_t)sel_fd }, 8);
     if (enq_fd >= 0)
         memcpy(want + l->enqueue_off, &(uint64_t){ (uint64_t)enq_fd }, 8);
     check(memcmp(v, want, l->value_size) == 0);
@@ -154,6 +159,9 @@ static void t_layout(void)
     }
     check_uint(l.value_size, ==, 64 + ops_size);
     check_uint(l.data_off, ==, 64);
+    check_uint(l.select_cpu_off, ==, 64);
+    check_uint(l.select_cpu_size, ==, 8);
+    check_uint(l.select_cpu_index, ==, 0);
     check_uint(l.enqueue_off, ==, 64 + at_enqueue);
     check_uint(l.enqueue_size, ==, 8);
     check_uint(l.enqueue_index, ==, 1);
@@ -183,10 +191,12 @@ static void t_layout_moves(void)
     check_uint(l.data_off, ==, 128);
     check_uint(l.enqueue_index, ==, 3);
     check_uint(l.enqueue_off, ==, 128 + 24);
+    check_uint(l.select_cpu_off, ==, 128);
     check_uint(l.name_off, ==, 128 + at_name);
     check_uint(l.name_size, ==, 64);
     check_uint(l.switch_partial, ==, 1 << 5);
-    expect_value("builtin:fifo_partial", &l, "ktstr_fifo_partial", 1 << 5, 0, -1);
+    expect_value("builtin:fifo_partial", &l, "ktstr_fifo_partial", 1 << 5, 0, -1, -1);
+    expect_value("builtin:stall", &l, "ktstr_stall", 1 << 5, 3000, 41, 42);
     /* a BTF without the enum: the value sched_ext has always had */
     s.partial = 0;
     if (check_int(layout(&s, &l, &err), ==, 0))
@@ -202,14 +212,21 @@ static void t_values(void)
 
     if (!check_int(layout(&s, &l, &err), ==, 0))
         return;
-    expect_value("builtin:fifo", &l, "ktstr_fifo", 0, 0, -1);
-    expect_value("fifo", &l, "ktstr_fifo", 0, 0, -1);              /* prefix optional */
-    expect_value("builtin:fifo_partial", &l, "ktstr_fifo_partial", 8, 0, -1);
-    expect_value("builtin:stall", &l, "ktstr_stall", 8, 3000, 42);
-    /* stall's enqueue is needed */
-    check_int(kt__scx_builtin_value("builtin:stall", &l, -1, v, &err), ==, -1);
-    check_contains(err.msg, "no enqueue program");
-    check_int(kt__scx_builtin_value("builtin:rr", &l, -1, v, &err), ==, -1);
+    expect_value("builtin:fifo", &l, "ktstr_fifo", 0, 0, -1, -1);
+    expect_value("fifo", &l, "ktstr_fifo", 0, 0, -1, -1);          /* prefix optional */
+    expect_value("builtin:fifo_partial", &l, "ktstr_fifo_partial", 8, 0, -1, -1);
+    expect_value("builtin:stall", &l, "ktstr_stall", 8, 3000, 41, 42);
+    /* fifo has no programs: the fds are ignored */
+    if (check_int(kt__scx_builtin_value("builtin:fifo", &l, 41, 42, v, &err), ==, 0)) {
+        check_uint(get(v, l.select_cpu_off, l.select_cpu_size), ==, 0);
+        check_uint(get(v, l.enqueue_off, l.enqueue_size), ==, 0);
+    }
+    /* stall's programs are both needed */
+    check_int(kt__scx_builtin_value("builtin:stall", &l, 41, -1, v, &err), ==, -1);
+    check_str(err.msg, "builtin:stall: no enqueue program to put in the ops");
+    check_int(kt__scx_builtin_value("builtin:stall", &l, -1, 42, v, &err), ==, -1);
+    check_str(err.msg, "builtin:stall: no select_cpu program to put in the ops");
+    check_int(kt__scx_builtin_value("builtin:rr", &l, -1, -1, v, &err), ==, -1);
     check_str(err.msg, "unknown built-in scheduler \"builtin:rr\" (built-ins: builtin:fifo, "
                        "builtin:fifo_partial, builtin:stall)");
 }
@@ -247,6 +264,9 @@ static void t_missing(void)
     s.omit = "enqueue";
     check_int(layout(&s, &l, &err), ==, -1);
     check_str(err.msg, "BTF buffer: struct sched_ext_ops has no member enqueue");
+    s.omit = "select_cpu";
+    check_int(layout(&s, &l, &err), ==, -1);
+    check_str(err.msg, "BTF buffer: struct sched_ext_ops has no member select_cpu");
     s.omit = NULL;
     s.value_size = 32;                             /* the ops cannot fit */
     check_int(layout(&s, &l, &err), ==, -1);
@@ -257,8 +277,8 @@ static void t_missing(void)
     s.value_size = 0;
     s.name_len = 11;                               /* "ktstr_fifo" fits, no more */
     if (check_int(layout(&s, &l, &err), ==, 0)) {
-        check_int(kt__scx_builtin_value("builtin:fifo", &l, -1, v, &err), ==, 0);
-        check_int(kt__scx_builtin_value("builtin:stall", &l, 3, v, &err), ==, -1);
+        check_int(kt__scx_builtin_value("builtin:fifo", &l, -1, -1, v, &err), ==, 0);
+        check_int(kt__scx_builtin_value("builtin:stall", &l, 3, 4, v, &err), ==, -1);
         check_str(err.msg, "sched_ext_ops.name (11 bytes) cannot hold \"ktstr_stall\"");
     }
 }
@@ -287,7 +307,8 @@ static void t_load_no_scx(void)
              path);
     check_str(err.msg, want);
     check_int(h.btf_fd, ==, -1);
-    check_int(h.prog_fd, ==, -1);
+    check_int(h.select_fd, ==, -1);
+    check_int(h.enqueue_fd, ==, -1);
     check_int(h.map_fd, ==, -1);
     check_int(h.link_fd, ==, -1);
     kt__scx_builtin_unload(&h);                     /* safe on a failed load */

@@ -41,7 +41,7 @@ typedef struct builtin {
     const char *ops_name;
     bool partial;            /* SCX_OPS_SWITCH_PARTIAL: SCHED_EXT tasks only */
     uint32_t timeout_ms;     /* 0: the kernel's default watchdog */
-    bool stall_enqueue;      /* an enqueue that never dispatches */
+    bool stall;              /* a select_cpu and an enqueue that never dispatch */
 } builtin;
 
 static const builtin builtins[] = {
@@ -81,7 +81,7 @@ bool kt__scx_builtin_has_enqueue(const char *spec)
 {
     const builtin *b = find_builtin(spec);
 
-    return b && b->stall_enqueue;
+    return b && b->stall;
 }
 
 /* Appends printf-style text to err's message (cut at its end). */
@@ -175,6 +175,8 @@ int kt__scx_layout_of(const kt__btf *b, kt__scx_layout *l, kt_err *err)
     if (ops_field(b, l, "name", &l->name_off, &l->name_size, NULL, err) < 0 ||
         ops_field(b, l, "timeout_ms", &l->timeout_off, &l->timeout_size, NULL, err) < 0 ||
         ops_field(b, l, "flags", &l->flags_off, &l->flags_size, NULL, err) < 0 ||
+        ops_field(b, l, "select_cpu", &l->select_cpu_off, &l->select_cpu_size,
+                  &l->select_cpu_index, err) < 0 ||
         ops_field(b, l, "enqueue", &l->enqueue_off, &l->enqueue_size, &l->enqueue_index,
                   err) < 0)
         return -1;
@@ -219,8 +221,8 @@ static int put_uint(uint8_t *value, uint32_t off, uint32_t size, uint64_t v, con
     }
 }
 
-int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int enqueue_fd,
-                          uint8_t *value, kt_err *err)
+int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_fd,
+                          int enqueue_fd, uint8_t *value, kt_err *err)
 {
     const builtin *bi = find_builtin(spec);
     size_t n;
@@ -237,11 +239,15 @@ int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int enqueue
                  "flags", err) < 0 ||
         put_uint(value, l->timeout_off, l->timeout_size, bi->timeout_ms, "timeout_ms", err) < 0)
         return -1;
-    if (!bi->stall_enqueue)
+    if (!bi->stall)
         return 0;
-    if (enqueue_fd < 0)
-        return kt_err_set(err, EBADF, "%s: no enqueue program to put in the ops", spec);
+    if (select_fd < 0 || enqueue_fd < 0)
+        return kt_err_set(err, EBADF, "%s: no %s program to put in the ops", spec,
+                          select_fd < 0 ? "select_cpu" : "enqueue");
     /* a function pointer member holds the program's fd on the way in */
+    if (put_uint(value, l->select_cpu_off, l->select_cpu_size, (uint64_t)select_fd,
+                 "select_cpu", err) < 0)
+        return -1;
     return put_uint(value, l->enqueue_off, l->enqueue_size, (uint64_t)enqueue_fd, "enqueue",
                     err);
 }
@@ -373,42 +379,64 @@ static int load_btf_obj(const char *spec, kt__scx_handle *h, kt_err *err)
     return 0;
 }
 
-/* The enqueue that never dispatches: r0 = 0; exit. No task it is handed
- * ever reaches a dispatch queue, so the watchdog ejects the scheduler. */
-static int load_enqueue(const char *spec, const kt__scx_layout *l, kt__scx_handle *h,
-                        kt_err *err)
+/* builtin:stall's programs. Its select_cpu returns prev_cpu (the second
+ * argument, ctx[1]) and dispatches nothing: without one the kernel's
+ * default select_cpu dispatches a task that wakes onto an idle CPU itself,
+ * past enqueue, and a sleeper would never stall (seen in CI). Its enqueue
+ * is r0 = 0; exit: no task it is handed ever reaches a dispatch queue, so
+ * the watchdog ejects the scheduler. */
+static const struct bpf_insn select_insns[] = {
+    { .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_1, .off = 8 },
+    { .code = BPF_JMP | BPF_EXIT },
+};
+static const struct bpf_insn enqueue_insns[] = {
+    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+    { .code = BPF_JMP | BPF_EXIT },
+};
+
+/* Loads insns[0..n) as the struct_ops program for member `member` (its
+ * index) of sched_ext_ops; 0 with *fd set, or -1 with err. */
+static int load_prog(const char *spec, const kt__scx_layout *l, const char *member,
+                     uint32_t index, const struct bpf_insn *insns, uint32_t n, int *fd,
+                     kt_err *err)
 {
-    static const struct bpf_insn insns[] = {
-        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-        { .code = BPF_JMP | BPF_EXIT },
-    };
     union bpf_attr attr;
     char *log = calloc(1, LOG_SIZE);
-    long fd;
+    long rc;
 
     if (!log)
-        return kt_err_sys(err, ENOMEM, "%s: BPF_PROG_LOAD (enqueue): log buffer", spec);
+        return kt_err_sys(err, ENOMEM, "%s: BPF_PROG_LOAD (%s): log buffer", spec, member);
     memset(&attr, 0, sizeof(attr));
     attr.prog_type = BPF_PROG_TYPE_STRUCT_OPS;
-    attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+    attr.insn_cnt = n;
     attr.insns = (uint64_t)(uintptr_t)insns;
     attr.license = (uint64_t)(uintptr_t)"GPL";
     attr.log_buf = (uint64_t)(uintptr_t)log;
     attr.log_size = LOG_SIZE;
     attr.log_level = 1;
-    snprintf(attr.prog_name, sizeof(attr.prog_name), "ktstr_enqueue");
-    attr.expected_attach_type = l->enqueue_index;
+    snprintf(attr.prog_name, sizeof(attr.prog_name), "ktstr_%s", member);
+    attr.expected_attach_type = index;
     attr.attach_btf_id = l->ops_type_id;
-    fd = sys_bpf(BPF_PROG_LOAD, &attr, NULL, 0);
-    if (fd < 0)
+    rc = sys_bpf(BPF_PROG_LOAD, &attr, NULL, 0);
+    if (rc < 0)
         step_fail(err, errno, log, LOG_SIZE,
-                  "%s: BPF_PROG_LOAD (enqueue, struct_ops member %u of sched_ext_ops [%u])",
-                  spec, l->enqueue_index, l->ops_type_id);
+                  "%s: BPF_PROG_LOAD (%s, struct_ops member %u of sched_ext_ops [%u])", spec,
+                  member, index, l->ops_type_id);
     free(log);
-    if (fd < 0)
+    if (rc < 0)
         return -1;
-    h->prog_fd = (int)fd;
+    *fd = (int)rc;
     return 0;
+}
+
+static int load_stall_progs(const char *spec, const kt__scx_layout *l, kt__scx_handle *h,
+                            kt_err *err)
+{
+    if (load_prog(spec, l, "select_cpu", l->select_cpu_index, select_insns,
+                  sizeof(select_insns) / sizeof(select_insns[0]), &h->select_fd, err) < 0)
+        return -1;
+    return load_prog(spec, l, "enqueue", l->enqueue_index, enqueue_insns,
+                     sizeof(enqueue_insns) / sizeof(enqueue_insns[0]), &h->enqueue_fd, err);
 }
 
 static int create_map(const char *spec, const builtin *bi, const kt__scx_layout *l,
@@ -470,7 +498,7 @@ static int attach(const char *spec, kt__scx_handle *h, kt_err *err)
 static void handle_init(kt__scx_handle *h)
 {
     memset(h, 0, sizeof(*h));
-    h->btf_fd = h->prog_fd = h->map_fd = h->link_fd = -1;
+    h->btf_fd = h->select_fd = h->enqueue_fd = h->map_fd = h->link_fd = -1;
 }
 
 int kt__scx_builtin_load_btf(const char *spec, const char *btf_path, kt__scx_handle *h,
@@ -501,10 +529,10 @@ int kt__scx_builtin_load_btf(const char *spec, const char *btf_path, kt__scx_han
     if (!value)
         return kt_err_sys(err, ENOMEM, "%s: the ops value (%u bytes)", h->spec, l.value_size);
     rc = load_btf_obj(h->spec, h, err);
-    if (rc == 0 && bi->stall_enqueue)
-        rc = load_enqueue(h->spec, &l, h, err);
+    if (rc == 0 && bi->stall)
+        rc = load_stall_progs(h->spec, &l, h, err);
     if (rc == 0)
-        rc = kt__scx_builtin_value(h->spec, &l, h->prog_fd, value, err);
+        rc = kt__scx_builtin_value(h->spec, &l, h->select_fd, h->enqueue_fd, value, err);
     if (rc == 0)
         rc = create_map(h->spec, bi, &l, h, err);
     if (rc == 0)
@@ -526,7 +554,7 @@ int kt__scx_builtin_load(const char *spec, kt__scx_handle *h, kt_err *err)
 
 void kt__scx_builtin_unload(kt__scx_handle *h)
 {
-    int *fds[] = { &h->link_fd, &h->map_fd, &h->prog_fd, &h->btf_fd };
+    int *fds[] = { &h->link_fd, &h->map_fd, &h->enqueue_fd, &h->select_fd, &h->btf_fd };
 
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0)

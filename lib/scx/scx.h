@@ -124,6 +124,8 @@ typedef struct kt__scx_layout {
     uint32_t name_off, name_size;
     uint32_t timeout_off, timeout_size;
     uint32_t flags_off, flags_size;
+    uint32_t select_cpu_off, select_cpu_size;
+    uint32_t select_cpu_index; /* the program's expected_attach_type */
     uint32_t enqueue_off, enqueue_size;
     uint32_t enqueue_index;  /* the program's expected_attach_type */
     uint64_t switch_partial; /* SCX_OPS_SWITCH_PARTIAL */
@@ -132,7 +134,7 @@ typedef struct kt__scx_layout {
 /* What keeps a loaded built-in attached: closing link_fd unregisters it
  * (so does exiting). Every fd is -1 when not open. */
 typedef struct kt__scx_handle {
-    int btf_fd, prog_fd, map_fd, link_fd;
+    int btf_fd, select_fd, enqueue_fd, map_fd, link_fd;
     char spec[32];           /* "builtin:fifo" */
     char ops_name[32];       /* "ktstr_fifo" */
 } kt__scx_handle;
@@ -147,11 +149,12 @@ const char *kt__scx_builtin_ops_name(const char *spec);
 int kt__scx_layout_of(const kt__btf *b, kt__scx_layout *l, kt_err *err);
 
 /* Fills value[0..l->value_size) for built-in spec: zeros, then the ops
- * name, flags and timeout_ms, and enqueue_fd in the enqueue slot when the
- * built-in has one (ignored otherwise). 0 or -1 with err (unknown spec,
- * a field of a size it cannot hold). Pure: the tests read it back. */
-int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int enqueue_fd,
-                          uint8_t *value, kt_err *err);
+ * name, flags and timeout_ms, and select_fd and enqueue_fd in the
+ * select_cpu and enqueue slots when the built-in has programs (ignored
+ * otherwise). 0 or -1 with err (unknown spec, a missing program, a field
+ * of a size it cannot hold). Pure: the tests read it back. */
+int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_fd,
+                          int enqueue_fd, uint8_t *value, kt_err *err);
 
 /* The BTF object handed to BPF_BTF_LOAD (struct_ops maps need a btf_fd,
  * whatever it describes): one INT named "int". len gets its size. */
@@ -162,14 +165,15 @@ const void *kt__scx_small_btf(size_t *len);
  * trailing blanks, cut in place; NULL when the log says nothing. */
 const char *kt__scx_log_reason(char *log, size_t cap);
 
-/* Whether built-in spec has an enqueue program (builtin:stall). */
+/* Whether built-in spec has programs, a select_cpu and an enqueue that
+ * never dispatch (builtin:stall). */
 bool kt__scx_builtin_has_enqueue(const char *spec);
 
 /* Loads and attaches built-in spec against the running kernel: BTF from
- * KT__SCX_VMLINUX_BTF, then BPF_BTF_LOAD, BPF_PROG_LOAD (enqueue, when it
- * has one), BPF_MAP_CREATE, BPF_MAP_UPDATE_ELEM and BPF_LINK_CREATE. 0
- * with h holding the fds, or -1 with err naming the step and the
- * kernel's reason where it gives one, and nothing left open. */
+ * KT__SCX_VMLINUX_BTF, then BPF_BTF_LOAD, BPF_PROG_LOAD (select_cpu and
+ * enqueue, when it has them), BPF_MAP_CREATE, BPF_MAP_UPDATE_ELEM and
+ * BPF_LINK_CREATE. 0 with h holding the fds, or -1 with err naming the
+ * step and the kernel's reason where it gives one, and nothing left open. */
 int kt__scx_builtin_load(const char *spec, kt__scx_handle *h, kt_err *err);
 
 /* kt__scx_builtin_load with the BTF read from btf_path instead. */

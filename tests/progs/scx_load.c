@@ -134,8 +134,9 @@ int main(int argc, char **argv)
         print_kmsg(kmsg, &stalled);
         return 1;
     }
-    printf("loaded %s (ops %s): btf fd %d, prog fd %d, map fd %d, link fd %d\n", h.spec,
-           h.ops_name, h.btf_fd, h.prog_fd, h.map_fd, h.link_fd);
+    printf("loaded %s (ops %s): btf fd %d, select_cpu fd %d, enqueue fd %d, map fd %d, "
+           "link fd %d\n", h.spec, h.ops_name, h.btf_fd, h.select_fd, h.enqueue_fd, h.map_fd,
+           h.link_fd);
     print_state("after load", state, sizeof(state));
     ok = !strcmp(state, "enabled");
     if (kt_scx_ops(ops, sizeof(ops), &err) < 0)

@@ -153,7 +153,8 @@ static void run_workers(kt_verdict *v, const kt_work_spec *spec, unsigned ms)
 /* A SCHED_EXT duty worker, not a spinner: a lone spinner may keep its
  * CPU for good (the kernel keeps the last task running when nothing
  * else is queued: DISPATCH_KEEP_LAST, seen in CI), while every wake of
- * a sleeper goes through the enqueue that never dispatches. */
+ * a sleeper goes through builtin:stall's select_cpu and enqueue, which
+ * never dispatch. */
 static const kt_work_spec ext_sleeper = { .kind = KT_WORK_DUTY, .count = 1,
                                           .policy = KT_POLICY_EXT, .run_us = 1000,
                                           .sleep_us = 1000 };
