@@ -10,6 +10,8 @@ use lib "$FindBin::Bin/lib";
 use KtTest;
 use Test::More;
 use Cwd qw(abs_path);
+use JSON::PP;
+use File::Temp qw(tempdir);
 
 my $bin = 'build/tests/progs/vm_cases';
 my $fake = abs_path('build/tests/progs/fake_sched');
@@ -58,10 +60,20 @@ SKIP: {
     skip("no guest kernel at $kernel (run `make kernel`)", 1) unless -r $kernel;
     skip('no qemu-system-x86_64 on PATH', 1) unless $qemu;
 
-    my ($r, $pt) = run_case('vm_sched_fifo');
+    my $art = tempdir(CLEANUP => 1);
+    my ($r, $pt) = run_case('vm_sched_fifo', KTSTR_ARTIFACTS => $art);
     ok($pt && $pt->{ok} && !$pt->{skip}, 'builtin:fifo: the point passes') or diag($r->{out});
     is(yaml_at($pt, 'scheduler', 'name'), 'ktstr_fifo', 'scheduler: name is the ops name');
     like(yaml_at($pt, 'scheduler', 'attach_ms') // '', qr/^\d+$/, 'scheduler: attach_ms, start to enabled');
+    # Each counter of root/events that moved: a note in the TAP, the same
+    # delta in the sidecar's scheduler.events (the default select_cpu's
+    # slice refills move at least one under builtin:fifo).
+    my %noted = map { /^sched_ext (SCX_EV_\w+) \+(\d+)$/ ? ($1 => $2) : () } list($pt, 'notes');
+    my $side = eval { decode_json(slurp("$art/vm_sched_fifo.json")) };
+    my $events = $side && ref $side->{scheduler} eq 'HASH' ? $side->{scheduler}{events} : undef;
+    ok(%noted, 'notes: the events counters that moved') or diag($r->{out});
+    is_deeply($events, \%noted, 'the sidecar\'s scheduler.events: the same counters and deltas')
+        or diag(explain($events));
 
     ($r, $pt) = run_case('vm_sched_stall');
     is(yaml_at($pt, 'severity'), 'scheduler', 'builtin:stall: ejected, severity scheduler')

@@ -20,6 +20,7 @@
 #include "base/escape.h"
 #include "base/file.h"
 #include "json.h"
+#include "ktstr/scx.h"
 #include "verdict_item.h"
 
 /* ---- the run's settings and the host ---------------------------------- */
@@ -232,14 +233,11 @@ static void json_vm_scheduler(kt__jw *w, const kt__result *r)
             kt__jw_int(w, "attach_ms", r->sched_attach_ms);
         kt__jw_obj(w, "events");   /* the counters of root/events that changed */
         for (size_t i = 0; i < r->sched_events.n; i++) {
-            char name[160], *tab;
+            const kt_scx_counter *ev = (const kt_scx_counter *)r->sched_events.v + i;
+            char delta[24];
 
-            snprintf(name, sizeof(name), "%s", ((char **)r->sched_events.v)[i]);
-            tab = strchr(name, '\t');
-            if (!tab)
-                continue;
-            *tab = '\0';
-            kt__jw_num(w, name, tab + 1);
+            snprintf(delta, sizeof(delta), "%llu", (unsigned long long)ev->value);
+            kt__jw_num(w, ev->name, delta);
         }
         kt__jw_end(w);
         if (r->sched_failed) {

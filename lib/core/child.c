@@ -157,7 +157,7 @@ static void reported_init(kt__result *r)
     r->sched_log = (kt__vec)KT__VEC_INIT(char *);
     r->sched_out = (kt__vec)KT__VEC_INIT(char *);
     r->sched_dump = (kt__vec)KT__VEC_INIT(char *);
-    r->sched_events = (kt__vec)KT__VEC_INIT(char *);
+    r->sched_events = (kt__vec)KT__VEC_INIT(kt_scx_counter);
     r->series = (kt__vec)KT__VEC_INIT(kt__evseries);
     r->series_dropped = 0;
     r->sched_name = r->dropped = NULL;
@@ -176,7 +176,7 @@ static void reported_fini(kt__result *r)
     free_all(&r->sched_log);
     free_all(&r->sched_out);
     free_all(&r->sched_dump);
-    free_all(&r->sched_events);
+    kt__vec_free(&r->sched_events);
     kt__series_free_all(&r->series);
     free(r->sched_name);
     free(r->dropped);
@@ -264,11 +264,14 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
         r->sched_has_detect = m->n == 3 && *m->field[2];
         r->sched_detect_ms = r->sched_has_detect ? strtoll(m->field[2], NULL, 10) : 0;
     } else if (!strcmp(t, "SCHEDEV") && m->n == 2) {
-        char ev[160];
+        kt_scx_counter ev = { .value = 0 };
 
-        snprintf(ev, sizeof(ev), "%s\t%s", m->field[0], m->field[1]);
+        if (!parse_u64(m->field[1], &ev.value))
+            return false;
+        snprintf(ev.name, sizeof(ev.name), "%s", m->field[0]);
+        kt_verdict_note(&r->v, "sched_ext %s +%s", m->field[0], m->field[1]);
         if (r->sched_events.n < 256)
-            str_push(&r->sched_events, ev);
+            kt__vec_push(&r->sched_events, &ev, NULL, "runner: scheduler events");
     } else if (!strncmp(t, "SCHED", 5) && m->n == 1) {
         kt__vec *l = !strcmp(t, "SCHEDLOG") ? &r->sched_log : !strcmp(t, "SCHEDOUT") ? &r->sched_out
                    : !strcmp(t, "SCHEDDUMP") ? &r->sched_dump : NULL;

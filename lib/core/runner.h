@@ -194,7 +194,7 @@ typedef struct kt__result {
     bool sched_has_detect;     /* the next is known */
     int64_t sched_detect_ms;   /* the kernel's "disabled" line to the ejection seen */
     kt__vec sched_log, sched_out, sched_dump;   /* char * */
-    kt__vec sched_events;      /* char *: "SCX_EV_<NAME>\t<delta>" of each that changed */
+    kt__vec sched_events;      /* kt_scx_counter: each that changed, value its delta */
 } kt__result;
 
 void kt__result_fini(kt__result *r);

@@ -443,18 +443,13 @@ void kt__sched_report(const kt__sched *s, int fd)
     for (size_t i = 0; i < s->ev1.n; i++) {
         const kt_scx_counter *b = &s->ev1.v[i];
         const kt_scx_counter *a = kt_scx_events_find(&s->ev0, b->name);
-        char note[160];
-        const char *np = note;
-
-        if (!a || b->value == a->value)
-            continue;
         char delta[24];
         const char *ev[2] = { b->name, delta };
 
+        if (!a || b->value == a->value)
+            continue;
         snprintf(delta, sizeof(delta), "%llu", (unsigned long long)(b->value - a->value));
-        snprintf(note, sizeof(note), "sched_ext %s +%s", b->name, delta);
-        kt__wire_send(fd, "NOTE", &np, 1);
-        kt__wire_send(fd, "SCHEDEV", ev, 2);   /* the sidecar's scheduler.events */
+        kt__wire_send(fd, "SCHEDEV", ev, 2);   /* a note, and the sidecar's scheduler.events */
     }
     if (!s->failed)
         return;
