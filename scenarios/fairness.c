@@ -114,9 +114,7 @@ static void sample_shares(const kt_work *w, shares *sh, const uint64_t *cpu0, ui
 
         kt_sleep_ms(left_ms < INTERVAL_MS ? (unsigned)left_ms : INTERVAL_MS);
         now = kt_now_ns();
-        /* a last step shorter than half an interval says nothing of a
-         * share (a VM calibration run saw one of 40 ms read 0) */
-        if (now < end || now - tprev >= (uint64_t)INTERVAL_MS * 500000u)
+        if (kt_interval_over(tprev, now, end, (uint64_t)INTERVAL_MS * 1000000u))
             for (size_t i = 0; i < n; i++) {
                 uint64_t c = kt_work_cpu_ns(w, i);
 

@@ -89,9 +89,7 @@ static void watch_run(const kt_work *w, watch *wt)
 
         kt_sleep_ms(SAMPLE_MS);
         now = kt_now_ns();
-        /* a last interval shorter than half of one says nothing of a share */
-        interval = now - tshare >= (uint64_t)INTERVAL_MS * 1000000u ||
-                   (now >= end && now - tshare >= (uint64_t)INTERVAL_MS * 500000u);
+        interval = kt_interval_over(tshare, now, end, (uint64_t)INTERVAL_MS * 1000000u);
         for (size_t i = 0; i < wt->n; i++) {
             uint64_t last = kt_work_last_progress_ns(w, i);
 

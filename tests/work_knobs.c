@@ -352,6 +352,21 @@ static void t_cpu_helpers(void)
     check_uint(kt_now_ns() - t0, >=, 20000000u);
 }
 
+/* A sampling interval is over after a whole one, or at the window's end
+ * after half of one; never for a shorter last sliver. */
+static void t_interval_over(void)
+{
+    const uint64_t iv = 100, end = 1000;
+
+    check(kt_interval_over(0, 100, end, iv));          /* a whole interval */
+    check(kt_interval_over(850, 1200, end, iv));       /* late: still one */
+    check(!kt_interval_over(0, 99, end, iv));          /* mid-window, short */
+    check(!kt_interval_over(960, 1005, end, iv));      /* the window's end: a sliver */
+    check(kt_interval_over(950, 1000, end, iv));       /* half of one counts */
+    check(!kt_interval_over(400, 450, end, iv));       /* half, but not at the end */
+    check(!kt_interval_over(1000, 1000, end, iv));     /* nothing since */
+}
+
 int main(void)
 {
     TEST(t_nice(), "nice applies per thread (getpriority, /proc stat field 19)");
@@ -363,5 +378,6 @@ int main(void)
     TEST(t_knob_failure_stops_all(), "one failing knob: start fails, no worker runs");
     TEST(t_bad_specs(), "bad specs are refused with the field named");
     TEST(t_cpu_helpers(), "allowed CPUs, cpu lists and sleeps for scenarios");
+    TEST(t_interval_over(), "a sampling interval: a whole one, or half of one at the end");
     return test_done();
 }

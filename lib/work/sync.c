@@ -19,6 +19,13 @@ void kt_sleep_ms(unsigned ms)
     kt__sleep_ns((uint64_t)ms * 1000000u);
 }
 
+bool kt_interval_over(uint64_t since, uint64_t now, uint64_t end, uint64_t interval_ns)
+{
+    uint64_t took = now - since;
+
+    return took >= interval_ns || (now >= end && took >= interval_ns / 2);
+}
+
 /* Returns on a wake, a changed word, a signal or the timeout: callers
  * loop on their condition, so every outcome is fine. */
 void kt__futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms)
