@@ -46,13 +46,10 @@
 /* A sysctl under /proc/sys/kernel as a number; false when absent. */
 static bool read_sysctl(const char *name, long *out)
 {
-    char path[128], buf[64];
+    char path[128];
 
     snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-    if (kt_read_file(path, buf, sizeof(buf), NULL) <= 0)
-        return false;
-    *out = strtol(buf, NULL, 10);
-    return true;
+    return kt_read_long(path, out, NULL) == 0;
 }
 
 /* Sleeps through the window from t0, adding each worker's share of a CPU

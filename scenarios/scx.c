@@ -30,14 +30,11 @@
 /* A number from a sysfs file of sched_ext, or -1. */
 static long scx_long(const char *file)
 {
-    char path[128], buf[64], *end;
+    char path[128];
     long x;
 
     snprintf(path, sizeof(path), SCX "%s", file);
-    if (kt_read_file(path, buf, sizeof(buf), NULL) < 0)
-        return -1;
-    x = strtol(buf, &end, 10);
-    return end != buf ? x : -1;
+    return kt_read_long(path, &x, NULL) == 0 ? x : -1;
 }
 
 /* The tid of this process's thread named comm (a worker's "ktw<N>"), or

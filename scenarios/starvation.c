@@ -41,18 +41,6 @@
  * were seen at 0.001 while making progress every few ms. */
 #define INTERVAL_SHARE_MIN 0.005
 
-/* A number from a one-line file (a sysctl), or -1 when it cannot be read. */
-static long read_long(const char *path)
-{
-    char buf[64], *end;
-    long x;
-
-    if (kt_read_file(path, buf, sizeof(buf), NULL) < 0)
-        return -1;
-    x = strtol(buf, &end, 10);
-    return end != buf ? x : -1;
-}
-
 /* Both series of every worker. */
 typedef struct watch {
     size_t n;
@@ -130,6 +118,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
     watch wt = { .n = 0 };
     size_t i, k;
     unsigned worst = 0;
+    long rt_runtime, rt_period;
     kt_work *w;
     kt_err err;
 
@@ -186,9 +175,12 @@ KT_SCENARIO(starve_none, .timeout_s = 20)
     }
     /* What an RT hog may take from the fair class: the bound is meant
      * to be well under it, so a runaway RT task is caught. */
+    if (kt_read_long("/proc/sys/kernel/sched_rt_runtime_us", &rt_runtime, NULL) < 0)
+        rt_runtime = -1;
+    if (kt_read_long("/proc/sys/kernel/sched_rt_period_us", &rt_period, NULL) < 0)
+        rt_period = -1;
     kt_verdict_note(v, "RT limits here sched_rt_runtime_us %ld of sched_rt_period_us %ld",
-                    read_long("/proc/sys/kernel/sched_rt_runtime_us"),
-                    read_long("/proc/sys/kernel/sched_rt_period_us"));
+                    rt_runtime, rt_period);
     kt_verdict_note(v, "longest gap of all %.2f ms, by ktw%u", max_gap_ms_worst, worst);
     CLAIM(v, max_gap_ms_worst, at_most, max_gap);
     for (i = 0; i < wt.n; i++) {

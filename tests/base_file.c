@@ -1,6 +1,7 @@
-/* lib/base/file.h and the public kt_read_file: whole files (larger than
- * one read), exact bounds, a file past its bound is an error and never a
- * cut text, the fd's offset untouched, and errors that name the path. */
+/* lib/base/file.h and the public kt_read_file and kt_read_long: whole
+ * files (larger than one read), exact bounds, a file past its bound is an
+ * error and never a cut text, the fd's offset untouched, numbers read or
+ * refused, and errors that name the path. */
 #include "unit.h"
 
 #include "base/file.h"
@@ -156,6 +157,53 @@ static void t_proc(void)
     check_int(atoi(buf), ==, (int)getpid());
 }
 
+/* Writes text to the temporary file at path; 0 or -1. */
+static int put(const char *text)
+{
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0;
+
+    return (f && fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+static void t_long(void)
+{
+    kt_err err = { 0 };
+    long x = 7;
+    int fd = make_file();
+
+    if (!check(fd >= 0))
+        return;
+    close(fd);
+    if (check_int(put("950000\n"), ==, 0)) {
+        check_int(kt_read_long(path, &x, &err), ==, 0);
+        check_int(x, ==, 950000);
+    }
+    if (check_int(put("  -1 trailing\n"), ==, 0)) {
+        check_int(kt_read_long(path, &x, &err), ==, 0);
+        check_int(x, ==, -1);
+    }
+    x = 7;
+    if (check_int(put("enabled\n"), ==, 0)) {
+        check_int(kt_read_long(path, &x, &err), ==, -1);
+        check_int(err.code, ==, EINVAL);
+        check_contains(err.msg, ": not a number: \"enabled\"");
+        check_contains(err.msg, path);
+        check_int(x, ==, 7);                 /* untouched on failure */
+    }
+    if (check_int(put("99999999999999999999999\n"), ==, 0)) {
+        check_int(kt_read_long(path, &x, &err), ==, -1);
+        check_int(err.code, ==, ERANGE);
+    }
+    if (check_int(put(""), ==, 0))
+        check_int(kt_read_long(path, &x, &err), ==, -1);
+    check_int(kt_read_long("/nonexistent/ktstr", &x, &err), ==, -1);
+    check_contains(err.msg, "/nonexistent/ktstr: open: No such file or directory");
+    check_int(kt_read_long("/proc/sys/kernel/pid_max", &x, &err), ==, 0);
+    check_int(x, >, 0);
+    unlink(path);
+}
+
 int main(void)
 {
     TEST(t_whole(), "whole files past one chunk, at exactly the bound; fd offset kept; reuse replaces");
@@ -163,5 +211,6 @@ int main(void)
     TEST(t_errors(), "open and read errors name the path");
     TEST(t_buffer(), "into a caller's buffer and the public kt_read_file: fits exactly or fails whole");
     TEST(t_proc(), "a /proc file reads whole");
+    TEST(t_long(), "kt_read_long: a number, or a clear error (not a number, out of range, absent)");
     return test_done();
 }
