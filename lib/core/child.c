@@ -528,6 +528,15 @@ static void apply_guest_end(kt__result *r)
                r->guest_end_arg);
 }
 
+void kt__child_signals(sigset_t *set)
+{
+    static const int watched[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
+
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
+        sigaddset(set, watched[i]);
+}
+
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const sigset_t *child_mask, const kt__vm_cfg *vm,
                          const kt__sched_cfg *sched, int forward_fd, unsigned evidence,

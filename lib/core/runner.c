@@ -17,9 +17,6 @@
 #include "sched.h"
 #include "verdict_item.h"
 
-/* Signals the runner takes through its signalfd instead of dying. */
-static const int watched_signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
-
 /* What the run loop holds, passed down instead of living in globals. */
 typedef struct run {
     kt_tap tap;
@@ -423,9 +420,7 @@ static int run_supervised(run *rn, const kt_scenario *const *sel, size_t nsel)
     struct sigaction dfl, old_chld;
     int old_reaper = 0, rc, sig;
 
-    sigemptyset(&watch);
-    for (size_t i = 0; i < sizeof(watched_signals) / sizeof(watched_signals[0]); i++)
-        sigaddset(&watch, watched_signals[i]);
+    kt__child_signals(&watch);
     /* SIGCHLD ignored would reap children behind our back. */
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;

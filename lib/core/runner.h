@@ -219,6 +219,11 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const struct kt__sched_cfg *sched, int forward_fd, unsigned evidence,
                          kt__result *r);
 
+/* Fills set with the signals a supervisor takes through its signalfd
+ * instead of dying (kt__child_supervise's sigfd): SIGCHLD, SIGINT,
+ * SIGTERM and SIGHUP. */
+void kt__child_signals(sigset_t *set);
+
 /* ---- vm_host.c, vm_guest.c: VM mode ------------------------------------ */
 
 /* How long beyond the body's timeout a VM point may take: boot and

@@ -43,11 +43,7 @@ static int block_signals(sigset_t *old)
 {
     sigset_t set;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
+    kt__child_signals(&set);
     if (sigprocmask(SIG_BLOCK, &set, old) < 0)
         return -1;
     return signalfd(-1, &set, SFD_CLOEXEC);
