@@ -95,10 +95,8 @@ is($run->{exit}, 0, 'the passing scenario exits 0');
 # VM mode from outside the tree: the installed libktstr.so goes into the
 # guest image with the binary (found through the .pc's rpath).
 SKIP: {
-    my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
-    my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
-    skip("no guest kernel at $kernel (make kernel)", 3) unless -r $kernel;
-    skip('no qemu-system-x86_64 on PATH', 3) unless $qemu;
+    my $kernel = guest_kernel();
+    skip(guest_missing(), 3) if guest_missing();
     $run = run_prog(prog => $bin, args => [qw(--filter outside_vm -v)],
                     env => { KTSTR_KERNEL => $kernel, KTSTR_CACHE => "$tmp/cache" });
     is($run->{exit}, 0, 'a .vm scenario with .host_check from outside the tree passes')

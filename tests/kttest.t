@@ -48,6 +48,25 @@ is($r->{sig}, 15, 'run_prog: the signal that killed it');
     is($said, "--under 42 pin ktw0 1\n", 'run_fault: --under PID before the fault');
 }
 
+{
+    local $ENV{KTSTR_KERNEL} = "$dir/no-kernel";
+    is(guest_kernel(), "$dir/no-kernel", 'guest_kernel: KTSTR_KERNEL first');
+    like(guest_missing() // '', qr{^no guest kernel at \Q$dir\E/no-kernel \(run `make kernel`\)$},
+         'guest_missing: no kernel, naming the path');
+    open(my $k, '>', "$dir/no-kernel") or die "$dir/no-kernel: $!";
+    close $k;
+    local $ENV{PATH} = "$dir/empty";
+    like(guest_missing() // '', qr/^no qemu-system-x86_64 on PATH/, 'guest_missing: no QEMU');
+    mkdir "$dir/empty";
+    open(my $q, '>', "$dir/empty/qemu-system-x86_64") or die "$dir/empty: $!";
+    close $q;
+    chmod 0755, "$dir/empty/qemu-system-x86_64";
+    is(guest_missing(), undef, 'guest_missing: undef when both are there');
+    is(qemu_dir(), "$dir/empty", 'qemu_dir: the directory on PATH');
+    delete local $ENV{KTSTR_KERNEL};
+    is(guest_kernel(), 'build/kernel/bzImage', "guest_kernel: else make kernel's");
+}
+
 eval { run_prog(prog => 'true', arg => ['x']) };
 like($@, qr/^run_prog: unknown argument 'arg'/, 'a misspelt argument name dies, naming it');
 eval { start_scenario(bin => 'x', scenario => 'y', out => '/dev/null') };

@@ -15,8 +15,7 @@ use File::Temp qw(tempdir);
 
 my $bin = 'build/tests/progs/vm_cases';
 my $fake = abs_path('build/tests/progs/fake_sched');
-my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
-my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
+my $kernel = guest_kernel();
 # Without a kernel the usage checks below still run: KTSTR_KERNEL is left
 # unset then (a missing one is itself a usage error).
 my %env = (KTSTR_KERNEL => (-r $kernel ? $kernel : undef), KTSTR_VM => undef, KTSTR_TOPOLOGY => undef,
@@ -57,8 +56,7 @@ SKIP: {
 }
 
 SKIP: {
-    skip("no guest kernel at $kernel (run `make kernel`)", 1) unless -r $kernel;
-    skip('no qemu-system-x86_64 on PATH', 1) unless $qemu;
+    skip(guest_missing(), 1) if guest_missing();
 
     my $art = tempdir(CLEANUP => 1);
     my ($r, $pt) = run_case('vm_sched_fifo', KTSTR_ARTIFACTS => $art);

@@ -24,11 +24,9 @@ use lib "$FindBin::Bin/lib";
 use KtTest;
 
 my $scen = 'build/scenarios/guest.t';
-my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
-my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
+my $kernel = guest_kernel();
 plan skip_all => "$scen is not built (run make)" unless -x $scen;
-plan skip_all => "no guest kernel at $kernel (run `make kernel`)" unless -r $kernel;
-plan skip_all => 'no qemu-system-x86_64 on PATH' unless $qemu;
+if (my $why = guest_missing()) { plan skip_all => $why }
 plan skip_all => 'needs root for a SCHED_FIFO hog' unless $> == 0;
 
 $ENV{KTSTR_KERNEL} = $kernel;
@@ -109,6 +107,7 @@ caught('guest_vcpus_follow_load', ['host.busy_share'],
 
 # A VMM that ignores the topology asked for.
 my $wrapper = "$dir/qemu-wrong-topology";
+my $qemu_dir = qemu_dir();
 open(my $fh, '>', $wrapper) or die "$wrapper: $!";
 print $fh <<"SH";
 #!/bin/sh
@@ -117,7 +116,7 @@ for a in "\$@"; do
     case "\$a" in cpus=2,sockets=1,cores=2,threads=1) a=cpus=2,sockets=2,cores=1,threads=1;; esac
     set -- "\$@" "\$a"
 done
-exec $qemu/qemu-system-x86_64 "\$@"
+exec $qemu_dir/qemu-system-x86_64 "\$@"
 SH
 close($fh);
 chmod 0755, $wrapper;

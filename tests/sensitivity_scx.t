@@ -28,11 +28,9 @@ use lib "$FindBin::Bin/lib";
 use KtTest;
 
 my $scen = 'build/scenarios/scx.t';
-my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
-my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
+my $kernel = guest_kernel();
 plan skip_all => "$scen is not built (run make)" unless -x $scen;
-plan skip_all => "no guest kernel at $kernel (run `make kernel`)" unless -r $kernel;
-plan skip_all => 'no qemu-system-x86_64 on PATH' unless $qemu;
+if (my $why = guest_missing()) { plan skip_all => $why }
 
 my %env = (KTSTR_KERNEL => $kernel, KTSTR_VM => 1, KTSTR_TOPOLOGY => undef, KTSTR_ACCEL => undef,
            KTSTR_QEMU => undef, KTSTR_FILTER => undef, KTSTR_SCHEDULER => undef,

@@ -13,10 +13,8 @@ use Time::HiRes qw(sleep);
 use File::Temp ();
 
 my $bin = 'build/tests/progs/vm_cases';
-my $kernel = $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage';
-my ($qemu) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
-plan skip_all => "no guest kernel at $kernel (run `make kernel`)" unless -r $kernel;
-plan skip_all => 'no qemu-system-x86_64 on PATH (apt-get install qemu-system-x86)' unless $qemu;
+my $kernel = guest_kernel();
+if (my $why = guest_missing()) { plan skip_all => $why }
 
 my %env = (KTSTR_KERNEL => $kernel, KTSTR_VM => undef, KTSTR_TOPOLOGY => undef,
            KTSTR_ACCEL => undef, KTSTR_QEMU => undef, KTSTR_SHARD => undef);

@@ -2,7 +2,8 @@ package KtTest;
 # Helpers shared by the Perl tests in tests/*.t: reading files, running a
 # program, starting a scenario binary in the background, finding its
 # worker threads, running the fault injector, reading one point's TAP, and
-# the two ways the sensitivity tests check that a fault is caught. The
+# the two ways the sensitivity tests check that a fault is caught, and
+# whether a guest can boot here (guest_missing: the reason to skip). The
 # tests load it with `use FindBin; use lib "$FindBin::Bin/lib"; use KtTest;`
 # and run from the repository root (prove's default), like the paths here.
 #
@@ -22,7 +23,8 @@ use File::Temp ();
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(slurp run_prog start_scenario descends find_thread wait_victim
-                 run_fault point_of yaml_at allowed_cpus sens_repeat);
+                 run_fault point_of yaml_at allowed_cpus sens_repeat guest_kernel
+                 qemu_dir guest_missing);
 our @EXPORT_OK = qw(check_caught check_case);
 
 our $FAULT = 'build/tests/progs/fault';
@@ -201,6 +203,25 @@ sub allowed_cpus {
         push @cpus, $lo .. ($hi // $lo);
     }
     return @cpus;
+}
+
+# The guest kernel the VM tests boot: KTSTR_KERNEL, else make kernel's.
+sub guest_kernel { return $ENV{KTSTR_KERNEL} || 'build/kernel/bzImage' }
+
+# The first directory of PATH with an executable qemu-system-x86_64, or
+# undef.
+sub qemu_dir {
+    my ($d) = grep { -x "$_/qemu-system-x86_64" } split /:/, $ENV{PATH} // '';
+    return $d;
+}
+
+# Why no guest can boot here (no kernel, no QEMU on PATH), for a skip;
+# undef when one can.
+sub guest_missing {
+    my $kernel = guest_kernel();
+    return "no guest kernel at $kernel (run `make kernel`)" unless -r $kernel;
+    return 'no qemu-system-x86_64 on PATH (apt-get install qemu-system-x86)' unless qemu_dir();
+    return undef;
 }
 
 # How many times to run each case: KT_SENS_REPEAT (default 1).
