@@ -527,8 +527,10 @@ int kt_main(int argc, char **argv)
                           .accel = cli.accel, .topology = cli.topology,
                           .cache_dir = cache_dir(cache, sizeof(cache)),
                           .scheduler = cli.scheduler,
-                          .sched_attach_s = cli.sched_attach_s ? cli.sched_attach_s : 10,
-                          .sched_fault = cli.sched_fault, .boot_s = cli.vm_boot_s };
+                          .sched_attach_s = cli.sched_attach_s ? cli.sched_attach_s
+                                                               : KT__SCHED_ATTACH_S,
+                          .sched_fault = cli.sched_fault,
+                          .boot_s = cli.vm_boot_s ? cli.vm_boot_s : KT__VM_BOOT_S };
     rc = run_supervised(&rn, sel, nsel);
 out:
     free(sel);

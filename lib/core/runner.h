@@ -209,10 +209,13 @@ struct kt__sched_cfg;
 /* How long beyond the body's timeout a host point under a scheduler may
  * take, besides the scheduler's attach time (its stop and report). */
 #define KT__SCHED_EXTRA_S 10
+/* Seconds a scheduler has to reach "enabled" (KTSTR_SCHED_ATTACH_S). */
+#define KT__SCHED_ATTACH_S 10
 /* vm: NULL to run the body here, else the child boots a guest that runs
  * it (vm_host.c). sched: NULL, or the scheduler the child starts and
- * watches around the body (sched_point.c; a host point). forward_fd: -1, or where each wire line but RMDIR is
- * copied as it arrives (the guest's PID 1 relays to the host this way).
+ * watches around the body (sched_point.c; a host point). forward_fd: -1,
+ * or where each wire line but RMDIR is copied as it arrives (the guest's
+ * PID 1 relays to the host this way).
  * evidence: KT__EVIDENCE_* bits, what the body sends besides failures. */
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const sigset_t *child_mask, const struct kt__vm_cfg *vm,
@@ -226,9 +229,15 @@ void kt__child_signals(sigset_t *set);
 
 /* ---- vm_host.c, vm_guest.c: VM mode ------------------------------------ */
 
+/* A guest that has not reached /init (no BOOT line) within this many
+ * seconds (KTSTR_VM_BOOT_S) is stuck: the slowest boot seen here, 4 vCPUs
+ * on this 2-CPU host beside a spinner, is far below it. Under TCG a
+ * loaded host was seen to leave a guest silent (an empty console) for
+ * good: such a guest is booted again (vm_host.c). */
+#define KT__VM_BOOT_S 30
 /* How long beyond the body's timeout a VM point may take: boot and
  * power-off, and up to two boots again after a guest stuck before /init
- * (KTSTR_VM_BOOT_S, 30 s by default, each). */
+ * (KT__VM_BOOT_S each). */
 #define KT__VM_EXTRA_S 100
 
 typedef struct kt__vm_cfg {
@@ -237,9 +246,9 @@ typedef struct kt__vm_cfg {
     kt_topology topology;      /* the run's default (resolved), or all 0 */
     const char *cache_dir;     /* guest images */
     const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER, or NULL */
-    unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, default 10 */
+    unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, else KT__SCHED_ATTACH_S */
     const char *sched_fault;   /* KTSTR_SCHED_FAULT (checked), or NULL */
-    unsigned boot_s;           /* KTSTR_VM_BOOT_S: seconds to reach /init, default 30 */
+    unsigned boot_s;           /* KTSTR_VM_BOOT_S, else KT__VM_BOOT_S */
 } kt__vm_cfg;
 
 /* True when s runs in a guest under cfg. */

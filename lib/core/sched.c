@@ -283,7 +283,7 @@ int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, const cha
     s->ev0 = (kt_scx_events)KT_SCX_EVENTS_INIT;
     s->ev1 = (kt_scx_events)KT_SCX_EVENTS_INIT;
     snprintf(s->spec, sizeof(s->spec), "%s", spec);
-    s->attach_ms = s->disabled_us = s->seen_us = -1;
+    s->disabled_us = s->seen_us = -1;
     if (fault && *fault) {
         if (kt__sched_fault_parse("KTSTR_SCHED_FAULT", fault, &s->fault_stop_ms, err) < 0)
             return -1;
@@ -304,7 +304,6 @@ int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, const cha
     while (kt__mono_ns() < until) {
         if (kt_scx_state(state, sizeof(state), NULL) > 0 && strcmp(state, "enabled") == 0) {
             s->t_enabled_ns = kt__mono_ns();
-            s->attach_ms = (int64_t)((s->t_enabled_ns - s->t_start_ns) / 1000000u);
             kt_scx_ops(s->ops, sizeof(s->ops), NULL);
             kt_scx_events_read(&s->ev0, NULL);
             return 0;
@@ -427,8 +426,9 @@ void kt__sched_report(const kt__sched *s, int fd)
     char attach[24] = "", detect[24] = "";
     const char *sf[2] = { name, attach };
 
-    if (s->attach_ms >= 0)
-        snprintf(attach, sizeof(attach), "%lld", (long long)s->attach_ms);
+    if (s->t_enabled_ns)   /* start to "enabled" */
+        snprintf(attach, sizeof(attach), "%llu",
+                 (unsigned long long)((s->t_enabled_ns - s->t_start_ns) / 1000000u));
     kt__wire_send(fd, "SCHED", sf, 2);
     if (s->fault_note[0]) {
         const char *note = s->fault_note;

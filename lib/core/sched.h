@@ -46,7 +46,6 @@ typedef struct kt__sched {
     kt_scx_events ev0, ev1;
     bool killed;                  /* it ignored SIGINT and got SIGKILL */
     uint64_t t_start_ns, t_enabled_ns;   /* kt__mono_ns(); 0 until then */
-    int64_t attach_ms;            /* start to "enabled", or -1 */
     /* The kernel log's clock (/dev/kmsg timestamps, us), so that the
      * delay between the kernel's "disabled" line and this process seeing
      * the ejection is read on one clock: -1 until known. */
@@ -60,7 +59,7 @@ typedef struct kt__sched {
 /* The scheduler of a point that runs on this machine (or in this guest). */
 typedef struct kt__sched_cfg {
     const char *spec;             /* builtin:NAME or a program and its arguments */
-    unsigned attach_s;            /* seconds to reach "enabled" */
+    unsigned attach_s;            /* seconds to reach "enabled" (KT__SCHED_ATTACH_S) */
     const char *fault;            /* KTSTR_SCHED_FAULT, or NULL */
 } kt__sched_cfg;
 
@@ -92,8 +91,8 @@ void kt__sched_stop(kt__sched *s);
 
 /* Sends what the point's report needs: SCHED <name> <attach_ms>,
  * SCHEDFAIL <why> <exit> <detect_ms>, SCHEDLOG/SCHEDOUT/SCHEDDUMP <line>,
- * and each events counter that changed as a note and SCHEDEV <name>
- * <delta>. */
+ * and SCHEDEV <name> <delta> for each events counter that changed (the
+ * parent makes a note of each). */
 void kt__sched_report(const kt__sched *s, int wire_fd);
 
 void kt__sched_free(kt__sched *s);

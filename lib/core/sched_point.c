@@ -80,8 +80,7 @@ void kt__sched_point(const kt_scenario *s, kt_ctx *ctx, const kt__sched_cfg *cfg
         return;
     }
     if (sched) {
-        int rc = kt__sched_start(&sc, cfg->spec, cfg->attach_s ? cfg->attach_s : 10,
-                                 cfg->fault, &err);
+        int rc = kt__sched_start(&sc, cfg->spec, cfg->attach_s, cfg->fault, &err);
 
         if (rc < 0 || sc.failed) {
             sched_only(&sc, cfg->spec, rc < 0 ? &err : NULL, wire);

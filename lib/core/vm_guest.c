@@ -107,7 +107,8 @@ static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire)
     const char *attach = getenv("KTSTR_GUEST_SCHED_ATTACH_S");
     const char *evidence = getenv("KTSTR_GUEST_EVIDENCE");   /* evidence.h */
     char spec_buf[1024] = "";
-    kt__sched_cfg cfg = { .spec = spec_buf, .attach_s = attach ? (unsigned)atoi(attach) : 10,
+    kt__sched_cfg cfg = { .spec = spec_buf,
+                          .attach_s = attach ? (unsigned)atoi(attach) : KT__SCHED_ATTACH_S,
                           .fault = getenv("KTSTR_GUEST_SCHED_FAULT") };
 
     if (spec) {

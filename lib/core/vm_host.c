@@ -33,11 +33,6 @@
 /* Booting the kernel to /init under TCG takes 2-5 s here; beyond the body's
  * own timeout the host allows this much for boot and power-off. */
 #define BOOT_ALLOWANCE_S 60
-/* A guest that has not reached /init (no BOOT line) within KTSTR_VM_BOOT_S
- * (default 30 s, cli.c) is stuck: the slowest boot seen here, 4 vCPUs on
- * this 2-CPU host beside a spinner, is far below it. Under TCG a loaded
- * host was seen to leave a guest silent (an empty console) for good:
- * such a guest is booted again. */
 /* Console lines kept for a panic or a silent guest. */
 #define CONSOLE_LINES 20
 /* Boots of one point when QEMU TCG leaves a stale int3 (tcg_int3): seen
@@ -60,7 +55,6 @@ typedef struct vm_run {
     kt_err vcpu_err;
     bool vcpu_failed;
     int64_t point_deadline_ms;   /* the last moment to report, before the parent kills */
-    unsigned boot_s;             /* KTSTR_VM_BOOT_S */
 } vm_run;
 
 static int64_t now_ms(void)
@@ -261,7 +255,7 @@ static void run_host_check(vm_run *r)
 }
 
 /* After QEMU: how the guest ended, in the parent's terms. */
-static void report_end(vm_run *r, relay_end how, const char *console_path)
+static void report_end(vm_run *r, relay_end how, const char *console_path, unsigned boot_s)
 {
     char *console = read_console(console_path);
     char arg[160];
@@ -271,7 +265,7 @@ static void report_end(vm_run *r, relay_end how, const char *console_path)
         send_console(r, console);
     } else if (how == RELAY_NO_INIT) {
         snprintf(arg, sizeof(arg), "the guest did not reach /init within %u s "
-                 "(KTSTR_VM_BOOT_S; no BOOT line, %zu bytes of console)", r->boot_s,
+                 "(KTSTR_VM_BOOT_S; no BOOT line, %zu bytes of console)", boot_s,
                  console ? strlen(console) : (size_t)0);
         kt__vm_send_end(r->wire_up, "error", arg);
         send_console(r, console);
@@ -554,7 +548,7 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
         return again_no_init;
     send_vm(r, pt->accel, &pt->t);
     run_host_check(r);
-    report_end(r, how, pt->console);
+    report_end(r, how, pt->console, pt->boot_s);
     if (!r->ended && r->boot_ms < 0) {
         char *ql = read_console(pt->qlog);
 
@@ -576,12 +570,12 @@ void kt__vm_point(const kt_scenario *s, kt_ctx *ctx, int wire_fd, const kt__vm_c
         kt__vm_send_end(wire_fd, "error", "VM mode: out of memory");
         return;
     }
-    pt->boot_s = cfg->boot_s ? cfg->boot_s : 30;
+    pt->boot_s = cfg->boot_s;
     if (prepare(pt, s, ctx, cfg, wire_fd))
         logfd = open(pt->qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     for (int attempt = 0; logfd >= 0 && attempt < BOOTS_MAX; attempt++) {
         vm_run r = { .ctx = ctx, .s = s, .wire_up = wire_fd, .boot_ms = -1,
-                     .point_deadline_ms = deadline, .boot_s = pt->boot_s };
+                     .point_deadline_ms = deadline };
         const char *again;
 
         r.vc = kt__vcpus_new(pt->accel);

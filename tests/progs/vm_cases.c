@@ -132,8 +132,6 @@ KT_SCENARIO(vm_sched_fifo, .vm = VM, .scheduler = "builtin:fifo", .timeout_s = 3
     kt_sleep_ms(200);
 }
 
-/* builtin:stall never dispatches a SCHED_EXT task: the kernel's watchdog
- * (3 s) ejects it while this worker waits to run. */
 /* Runs the workers of spec for ms, or skips the point with the reason. */
 static void run_workers(kt_verdict *v, const kt_work_spec *spec, unsigned ms)
 {
@@ -159,6 +157,8 @@ static const kt_work_spec ext_sleeper = { .kind = KT_WORK_DUTY, .count = 1,
                                           .policy = KT_POLICY_EXT, .run_us = 1000,
                                           .sleep_us = 1000 };
 
+/* builtin:stall never dispatches a SCHED_EXT task: the kernel's watchdog
+ * (3 s) ejects it while this worker waits to run. */
 KT_SCENARIO(vm_sched_stall, .vm = VM, .scheduler = "builtin:stall", .timeout_s = 30)
 {
     int recorded = 1;
