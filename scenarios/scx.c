@@ -70,15 +70,11 @@ static int tid_named(const char *comm)
  * sched_ext, 0 when not, -1 when the file has no such line. */
 static int task_in_ext(int tid)
 {
-    static char buf[16384];
-    char path[64], *at;
+    kt_sched_counters c;
 
-    snprintf(path, sizeof(path), "/proc/self/task/%d/sched", tid);
-    if (kt_read_file(path, buf, sizeof(buf), NULL) < 0)
+    if (kt_sched_read(0, tid, &c, NULL) < 0 || !c.has_ext)
         return -1;
-    at = strstr(buf, "ext.enabled");
-    at = at ? strchr(at, ':') : NULL;
-    return at ? atoi(at + 1) != 0 : -1;
+    return c.ext_enabled != 0;
 }
 
 /* Starts the workers of specs, or skips the point with the reason. */

@@ -80,6 +80,21 @@ static void t_sched_parse(void)
     check_uint(c.nr_involuntary_switches, ==, 1232);
     check_uint(c.nr_migrations, ==, 1204);  /* not nr_forced_migrations */
 
+    check(!c.has_ext);                       /* no sched_ext: no ext.enabled */
+
+    /* ext.enabled, where the kernel has sched_ext (7.3: "%-45s:%21Ld") */
+    {
+        static const char ext[] = "nr_switches : 1\nnr_voluntary_switches : 1\n"
+                                  "nr_involuntary_switches : 0\nse.nr_migrations : 0\n"
+                                  "ext.enabled                                  :"
+                                  "                    1\n";
+
+        check_int(kt_sched_parse(ext, sizeof(ext) - 1, &c, &err), ==, 0);
+        check(c.has_ext);
+        check_uint(c.ext_enabled, ==, 1);
+        check_int(kt_sched_parse(ext, sizeof(ext) - 3, &c, &err), ==, -1);   /* "ext.enabled : " */
+        check_contains(err.msg, "ext.enabled: malformed");
+    }
     check_int(kt_sched_parse("nr_switches : 4\n", 16, &c, &err), ==, -1);
     check_contains(err.msg, "nr_voluntary_switches missing");
     check_int(kt_sched_parse("nr_switches : 4.5\n", 18, &c, &err), ==, -1);

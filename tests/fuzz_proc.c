@@ -241,6 +241,9 @@ static int parse_sched(const unsigned char *in, size_t n, kt_err *err)
                  "\n",
                  a.nr_migrations, a.nr_switches, a.nr_voluntary_switches,
                  a.nr_involuntary_switches);
+    if (a.has_ext && k > 0 && (size_t)k < sizeof(text))
+        k += snprintf(text + k, sizeof(text) - (size_t)k, "ext.enabled : %" PRIu64 "\n",
+                      a.ext_enabled);
     if (kt_sched_parse(text, (size_t)k, &b, err) < 0 || memcmp(&a, &b, sizeof(a)) != 0)
         fuzz_bad("does not read back its own values");
     return 0;

@@ -13,6 +13,7 @@
 #define KTSTR_SCHEDSTAT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ktstr/api.h"
@@ -47,16 +48,19 @@ KT_API void kt_schedstat_close(kt_schedstat *s);
 KT_API int kt_schedstat_parse(const char *buf, size_t n, kt_schedstat_sample *out,
                               kt_err *err);
 
-/* The always-present counters of /proc/<pid>/task/<tid>/sched. */
+/* The always-present counters of /proc/<pid>/task/<tid>/sched, and
+ * whether the task runs in sched_ext where the kernel has it. */
 typedef struct kt_sched_counters {
     uint64_t nr_switches;
     uint64_t nr_voluntary_switches;
     uint64_t nr_involuntary_switches;
     uint64_t nr_migrations; /* se.nr_migrations */
+    uint64_t ext_enabled;   /* ext.enabled: 1 while the task is in sched_ext */
+    bool has_ext;           /* the file had ext.enabled (a sched_ext kernel) */
 } kt_sched_counters;
 
 /* Parses the text of a sched file by field name; -1 naming the first
- * required field missing or malformed. */
+ * required field missing or malformed (ext.enabled is optional). */
 KT_API int kt_sched_parse(const char *buf, size_t n, kt_sched_counters *out,
                           kt_err *err);
 

@@ -11,12 +11,15 @@
 static const struct {
     const char *name;
     size_t off;
+    bool required;
 } fields[] = {
-    { "nr_switches", offsetof(kt_sched_counters, nr_switches) },
-    { "nr_voluntary_switches", offsetof(kt_sched_counters, nr_voluntary_switches) },
-    { "nr_involuntary_switches", offsetof(kt_sched_counters, nr_involuntary_switches) },
-    { "se.nr_migrations", offsetof(kt_sched_counters, nr_migrations) },
+    { "nr_switches", offsetof(kt_sched_counters, nr_switches), true },
+    { "nr_voluntary_switches", offsetof(kt_sched_counters, nr_voluntary_switches), true },
+    { "nr_involuntary_switches", offsetof(kt_sched_counters, nr_involuntary_switches), true },
+    { "se.nr_migrations", offsetof(kt_sched_counters, nr_migrations), true },
+    { "ext.enabled", offsetof(kt_sched_counters, ext_enabled), false },   /* CONFIG_SCHED_CLASS_EXT */
 };
+#define EXT_FIELD 4   /* ext.enabled's index above: the one optional field */
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* Parses "<spaces>:<spaces><digits><spaces>" ending at end; -1 if not. */
@@ -82,9 +85,10 @@ int kt_sched_parse(const char *buf, size_t n, kt_sched_counters *out,
         p = eol + 1;
     }
     for (size_t f = 0; f < NFIELDS; f++)
-        if (!(found & (1u << f)))
+        if (fields[f].required && !(found & (1u << f)))
             return kt_err_set(err, EINVAL, "sched: field %s missing",
                               fields[f].name);
+    out->has_ext = found & (1u << EXT_FIELD);
     return 0;
 }
 
