@@ -13,11 +13,9 @@
  * runs them in a guest. */
 #include <ktstr.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,35 +33,6 @@ static long scx_long(const char *file)
 
     snprintf(path, sizeof(path), SCX "%s", file);
     return kt_read_long(path, &x, NULL) == 0 ? x : -1;
-}
-
-/* The tid of this process's thread named comm (a worker's "ktw<N>"), or
- * -1: workers name themselves, so the live threads are found by name. */
-static int tid_named(const char *comm)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int tid = -1;
-
-    if (!d)
-        return -1;
-    while (tid < 0 && (e = readdir(d)) != NULL) {
-        char path[300], name[32];
-        int len;
-
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-        len = kt_read_file(path, name, sizeof(name), NULL);
-        if (len <= 0)
-            continue;
-        if (name[len - 1] == '\n')
-            name[len - 1] = '\0';
-        if (strcmp(name, comm) == 0)
-            tid = atoi(e->d_name);
-    }
-    closedir(d);
-    return tid;
 }
 
 /* ext.enabled of /proc/self/task/<tid>/sched: 1 when the task runs in
@@ -187,12 +156,8 @@ KT_SCENARIO(scx_attached_under_churn, .scheduler = "builtin:fifo", .timeout_s = 
     w = start(v, specs, sizeof(specs) / sizeof(specs[0]));
     if (!w)
         return;
-    for (unsigned i = 0; i < 2 * n && i < 2 * MAX_CPUS; i++) {
-        char comm[16];
-
-        snprintf(comm, sizeof(comm), "ktw%u", i);
-        tids[i] = tid_named(comm);
-    }
+    for (unsigned i = 0; i < 2 * n && i < 2 * MAX_CPUS; i++)
+        tids[i] = kt_work_tid(w, i);   /* the spinners */
     for (uint64_t end = kt_now_ns() + (uint64_t)CHURN_RUN_MS * 1000000u; kt_now_ns() < end; k++) {
         for (int f = 0; f < 5; f++)
             forks += (unsigned)fork_exit();
@@ -239,7 +204,6 @@ KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 
         { .kind = KT_WORK_DUTY, .count = 1, .policy = KT_POLICY_FIFO, .rt_prio = 1, .run_us = 1000,
           .sleep_us = 1000 },
     };
-    static const char *const names[] = { "ktw0", "ktw1", "ktw2" };
     int in_ext[3];
     long all = scx_long("switch_all");
     kt_work *w;
@@ -253,7 +217,7 @@ KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 
         return;
     kt_sleep_ms(CLASSES_SETTLE_MS);
     for (int i = 0; i < 3; i++)
-        in_ext[i] = task_in_ext(tid_named(names[i]));
+        in_ext[i] = task_in_ext(kt_work_tid(w, (size_t)i));
     kt_work_stop(w);
     kt_work_free(w);
     if (in_ext[0] < 0 || in_ext[1] < 0 || in_ext[2] < 0) {

@@ -67,7 +67,8 @@ static kt_work *run_spec(const kt_work_spec *spec, unsigned first, unsigned run_
         rc = kt_work_get(w, i, &r, &err);
         check_int(rc, ==, 0);
         check_int(r.tid, >, 0);
-        read_comm(r.tid, spec->process, comm, sizeof(comm));
+        check_int(kt_work_tid(w, i), ==, r.tid);   /* live, while it runs */
+        read_comm(kt_work_tid(w, i), spec->process, comm, sizeof(comm));
         snprintf(want, sizeof(want), "ktw%zu", first + i);
         check_str(comm, want);
         check_uint(kt_work_iterations(w, i), >, 0);
@@ -83,6 +84,7 @@ static kt_work *run_spec(const kt_work_spec *spec, unsigned first, unsigned run_
 
         kt_work_get(w, i, &r, &err);
         check_uint(r.index, ==, first + i);
+        check_int(kt_work_tid(w, i), ==, r.tid);
         check_uint(r.iterations, >, 0);
         check_uint(r.run_ns, >=, (uint64_t)run_ms * MS / 2);
         check_uint(r.max_gap_ns, >, 0);
@@ -95,6 +97,7 @@ static kt_work *run_spec(const kt_work_spec *spec, unsigned first, unsigned run_
             sleep_ms(10);
         check(stat(path, &st) != 0);
     }
+    check_int(kt_work_tid(w, kt_work_count(w)), ==, -1);   /* out of range */
     return w;
 }
 

@@ -42,14 +42,6 @@ static kt_work *start(const kt_work_spec *spec, kt_err *err)
     return w;
 }
 
-static int tid_of(kt_work *w, size_t i)
-{
-    kt_work_result r;
-
-    kt_work_get(w, i, &r, NULL);
-    return r.tid;
-}
-
 /* Field 19 of /proc/self/task/<tid>/stat: nice. */
 static long stat_nice(int tid)
 {
@@ -83,7 +75,7 @@ static void t_nice(void)
     if (!w)
         return;
     for (size_t i = 0; i < 2; i++) {
-        int tid = tid_of(w, i);
+        int tid = kt_work_tid(w, i);
 
         errno = 0;
         check_int(getpriority(PRIO_PROCESS, (id_t)tid), ==, 7);
@@ -114,7 +106,7 @@ static void t_affinity(void)
         if (!w)
             return;
         for (size_t i = 0; i < 2; i++) {
-            check_int(sched_getaffinity(tid_of(w, i), sizeof(got), &got), ==, 0);
+            check_int(sched_getaffinity(kt_work_tid(w, i), sizeof(got), &got), ==, 0);
             check_int(CPU_COUNT(&got), ==, 1);
             check(CPU_ISSET(last, &got));
         }
@@ -133,7 +125,7 @@ static void t_affinity(void)
         if (!w)
             return;
         for (size_t i = 0; i < 3; i++) {
-            check_int(sched_getaffinity(tid_of(w, i), sizeof(got), &got), ==, 0);
+            check_int(sched_getaffinity(kt_work_tid(w, i), sizeof(got), &got), ==, 0);
             check_int(CPU_COUNT(&got), ==, 1);
             check(CPU_ISSET(want[i], &got));
         }
@@ -152,8 +144,8 @@ static void expect_policy(kt_policy p, int want, int prio)
 
     if (!w)
         return;
-    check_int(sched_getscheduler(tid_of(w, 0)), ==, want);
-    check_int(sched_getparam(tid_of(w, 0), &sp), ==, 0);
+    check_int(sched_getscheduler(kt_work_tid(w, 0)), ==, want);
+    check_int(sched_getparam(kt_work_tid(w, 0), &sp), ==, 0);
     check_int(sp.sched_priority, ==, prio);
     /* SCHED_IDLE under load may wait long for its first turn. */
     for (int k = 0; k < 500 && kt_work_iterations(w, 0) == 0; k++)
@@ -190,7 +182,7 @@ static void t_ext(void)
     check_int(rc, ==, 0);
     rc = kt_work_start(w, &err);
     if (rc == 0) {
-        check_int(sched_getscheduler(tid_of(w, 0)), ==, 7);
+        check_int(sched_getscheduler(kt_work_tid(w, 0)), ==, 7);
         test_msg("SCHED_EXT accepted by this kernel");
     } else {
         /* No sched_ext: a clear error, not a silent SCHED_OTHER. */

@@ -145,6 +145,9 @@ KT_API size_t kt_work_count(const kt_work *w);
 
 /* Live readings of worker i (0-based within the set), safe while running. */
 KT_API uint64_t kt_work_iterations(const kt_work *w, size_t i);
+/* Its thread id (a process worker's pid) once kt_work_start returned;
+ * -1 when i is out of range. */
+KT_API int kt_work_tid(const kt_work *w, size_t i);
 KT_API uint64_t kt_work_last_progress_ns(const kt_work *w, size_t i);
 KT_API uint64_t kt_work_max_gap_ns(const kt_work *w, size_t i);
 /* CPU time so far, from pthread_getcpuclockid (threads) or

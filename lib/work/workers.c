@@ -422,6 +422,13 @@ uint64_t kt_work_iterations(const kt_work *w, size_t i)
     return s ? atomic_load_explicit(&s->iterations, memory_order_relaxed) : 0;
 }
 
+int kt_work_tid(const kt_work *w, size_t i)
+{
+    kt__wslot *s = slot(w, i);
+
+    return s ? atomic_load(&s->tid) : -1;
+}
+
 uint64_t kt_work_last_progress_ns(const kt_work *w, size_t i)
 {
     kt__wslot *s = slot(w, i);
