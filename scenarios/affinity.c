@@ -155,9 +155,8 @@ static kt_monitor *run_watched(kt_verdict *v, const kt_work_spec *spec, kt_work 
     kt_monitor *m;
     kt_err err = { 0 };
 
-    *work = kt_work_new(0, &err);
-    if (!*work || kt_work_add(*work, spec, &err) || kt_work_start(*work, &err) ||
-        fill_watch(*work, w, n, cpu_of, ncpu, &err)) {
+    *work = kt_work_run(spec, 1, &err);
+    if (!*work || fill_watch(*work, w, n, cpu_of, ncpu, &err)) {
         kt_verdict_skip(v, "%s", err.msg);
         return NULL;
     }

@@ -118,11 +118,10 @@ KT_SCENARIO(guest_topology, .vm = ANY_TOPOLOGY, .timeout_s = 30)
 static bool spin_phase(kt_verdict *v, const kt_work_spec *spec)
 {
     kt_err err = { 0 };
-    kt_work *w = kt_work_new(0, &err);
+    kt_work *w = kt_work_run(spec, 1, &err);
 
-    if (!w || kt_work_add(w, spec, &err) < 0 || kt_work_start(w, &err) < 0) {
+    if (!w) {
         kt_verdict_skip(v, "workers: %s", err.msg);
-        kt_work_free(w);
         return false;
     }
     kt_sleep_ms(PHASE_MS);

@@ -50,17 +50,11 @@ static int task_in_ext(int tid)
 static kt_work *start(kt_verdict *v, const kt_work_spec *specs, size_t n)
 {
     kt_err err = { 0 };
-    kt_work *w = kt_work_new(0, &err);
+    kt_work *w = kt_work_run(specs, n, &err);
 
-    for (size_t i = 0; w && i < n; i++)
-        if (kt_work_add(w, &specs[i], &err) < 0)
-            goto fail;
-    if (w && kt_work_start(w, &err) == 0)
-        return w;
-fail:
-    kt_verdict_skip(v, "%s", err.msg);
-    kt_work_free(w);
-    return NULL;
+    if (!w)
+        kt_verdict_skip(v, "%s", err.msg);
+    return w;
 }
 
 /* The scheduler's identity now: state enabled and the same enable_seq

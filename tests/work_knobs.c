@@ -311,6 +311,23 @@ static void t_bad_specs(void)
         check_contains(err.msg, "no workers");
         kt_work_free(w);
     }
+    {
+        /* kt_work_run: every spec added and started, or NULL naming the bad one */
+        kt_work_spec two[] = { { .kind = KT_WORK_SPIN, .count = 1 },
+                               { .kind = KT_WORK_DUTY, .count = 2, .run_us = 100, .sleep_us = 100 } };
+        kt_work *w = kt_work_run(two, 2, &err);
+
+        if (check(w != NULL)) {
+            check_uint(kt_work_count(w), ==, 3);
+            check_int(kt_work_tid(w, 2), >, 0);
+            kt_work_free(w);
+        }
+        two[1].run_us = 0;
+        check(kt_work_run(two, 2, &err) == NULL);
+        check_contains(err.msg, "run_us 0");
+        check(kt_work_run(two, 0, &err) == NULL);
+        check_contains(err.msg, "no workers");
+    }
     check_str(kt_policy_name(KT_POLICY_IDLE), "SCHED_IDLE");
     check_str(kt_policy_name((kt_policy)-1), "?");
     check_str(kt_work_kind_name(KT_WORK_FANOUT), "fanout");

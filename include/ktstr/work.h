@@ -133,6 +133,11 @@ KT_API int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err);
  * releases them together. -1 with the first failure (no worker ran). */
 KT_API int kt_work_start(kt_work *w, kt_err *err);
 
+/* The workers of specs[0..n), numbered from 0, started: kt_work_new,
+ * kt_work_add of each, kt_work_start. NULL with err from the first step
+ * that failed (nothing is left running then). */
+KT_API kt_work *kt_work_run(const kt_work_spec *specs, size_t n, kt_err *err);
+
 /* Sets the stop flag, wakes every waiter, joins threads, reaps processes.
  * Safe to call twice. */
 KT_API void kt_work_stop(kt_work *w);

@@ -386,6 +386,20 @@ void kt_work_stop(kt_work *w)
     w->state = SET_STOPPED;
 }
 
+kt_work *kt_work_run(const kt_work_spec *specs, size_t n, kt_err *err)
+{
+    kt_work *w = kt_work_new(0, err);
+
+    for (size_t i = 0; w && i < n; i++)
+        if (kt_work_add(w, &specs[i], err) < 0)
+            goto fail;
+    if (w && kt_work_start(w, err) == 0)
+        return w;
+fail:
+    kt_work_free(w);
+    return NULL;
+}
+
 void kt_work_free(kt_work *w)
 {
     if (!w)

@@ -136,11 +136,10 @@ KT_SCENARIO(vm_sched_fifo, .vm = VM, .scheduler = "builtin:fifo", .timeout_s = 3
 static void run_workers(kt_verdict *v, const kt_work_spec *spec, unsigned ms)
 {
     kt_err err = { 0 };
-    kt_work *w = kt_work_new(0, &err);
+    kt_work *w = kt_work_run(spec, 1, &err);
 
-    if (!w || kt_work_add(w, spec, &err) < 0 || kt_work_start(w, &err) < 0) {
+    if (!w) {
         kt_verdict_skip(v, "%s", err.msg);
-        kt_work_free(w);
         return;
     }
     kt_sleep_ms(ms);
