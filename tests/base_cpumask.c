@@ -4,7 +4,7 @@
 #include "unit.h"
 
 #include "base/cpumask.h"
-#include "core/runner.h"
+#include "runner/reqs.h"
 #include "ktstr/work.h"
 
 #include <errno.h>

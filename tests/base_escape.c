@@ -5,7 +5,7 @@
 #include "unit.h"
 
 #include "base/escape.h"
-#include "core/runner.h"
+#include "runner/wire.h"
 #include "ktstr/tap.h"
 
 #include <stdio.h>

@@ -1,12 +1,14 @@
-/* The runner's evidence from inside (lib/core/evidence.h): the baseline's
+/* The runner's evidence from inside (lib/evidence/evidence.h): the baseline's
  * direction rules and gates, a series across a pipe into a result
  * with its bounds, the file stem of a scenario name, and the plot's
  * structure. The end-to-end checks are tests/artifacts.t and
  * tests/baseline.t. */
 #include "unit.h"
 
-#include "core/evidence.h"
-#include "core/json.h"
+#include "evidence/evidence.h"
+#include "evidence/json.h"
+#include "runner/series_wire.h"
+#include "ktstr/scenario.h"
 #include "ktstr/series.h"
 
 #include <errno.h>

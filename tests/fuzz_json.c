@@ -5,9 +5,10 @@
  * Seeds: sidecars the artifacts writer renders and generated JSON. */
 #include "fuzz.h"
 
-#include "core/evidence.h"
-#include "core/json.h"
-#include "core/verdict_item.h"
+#include "evidence/evidence.h"
+#include "ktstr/scenario.h"
+#include "evidence/json.h"
+#include "verdict/verdict_item.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -196,7 +197,7 @@ static int parse_baseline(const unsigned char *in, size_t n, kt_err *err)
         kt__vec_push(&r.passes, &it, NULL, "fuzz");
     if ((it = kt__verdict_item_new(&band, NULL)) != NULL)
         kt__vec_push(&r.passes, &it, NULL, "fuzz");
-    kt__baseline_check(&ev, &ctx, &r);
+    kt__baseline_check(&ev, ctx.name, &r);
     for (size_t i = 0; i < kt_verdict_failure_count(&r.v); i++) {
         const kt_claim_record *f = kt_verdict_failure(&r.v, i);
 

@@ -6,7 +6,7 @@
  * no message to check: -1 is the whole answer. */
 #include "fuzz.h"
 
-#include "core/runner.h"
+#include "runner/wire.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* The JSON writer and reader (lib/core/json.h): RFC 8259's number
+/* The JSON writer and reader (lib/evidence/json.h): RFC 8259's number
  * grammar, what the reader accepts and refuses with line and column, its
  * bounds (depth, truncation, NUL bytes), the writer's output read back
  * value for value, and a fuzz pass over truncated and mutated sidecars
@@ -6,7 +6,7 @@
 #include "unit.h"
 
 #include "base/escape.h"
-#include "core/json.h"
+#include "evidence/json.h"
 
 #include <locale.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Number formatting and exact comparison (lib/core/num.c). */
+/* Number formatting and exact comparison (lib/verdict/num.c). */
 #include "unit.h"
 
 #include <ktstr/verdict.h>

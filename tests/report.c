@@ -3,7 +3,7 @@
  * verdict and the runner both keep. */
 #include "unit.h"
 
-#include "core/verdict_item.h"
+#include "verdict/verdict_item.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Reductions against hand-computed values (lib/core/stats.c). */
+/* Reductions against hand-computed values (lib/verdict/stats.c). */
 #include "unit.h"
 
 #include <ktstr/stats.h>

@@ -2,6 +2,7 @@
 #include "base/cpumask.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 
 /* 2^20 CPUs: far past any kernel's NR_CPUS, so the loop always ends. */
@@ -57,4 +58,29 @@ void kt__cpumask_free(kt__cpumask *m)
     m->set = NULL;
     m->size = 0;
     m->bits = 0;
+}
+
+int kt__cpulist_format(char *buf, size_t n, const int *cpus, int count)
+{
+    size_t used = 0;
+
+    if (count <= 0 || n == 0)
+        return -1;
+    for (int i = 0; i < count;) {
+        int j = i, r;
+
+        /* a run of ascending neighbours prints as "a-b", as the kernel's
+         * lists do; work's kt__cpulist_parse expands it back in the same order */
+        while (j + 1 < count && cpus[j] < INT_MAX && cpus[j + 1] == cpus[j] + 1)
+            j++;
+        if (j > i)
+            r = snprintf(buf + used, n - used, "%s%d-%d", i ? "," : "", cpus[i], cpus[j]);
+        else
+            r = snprintf(buf + used, n - used, "%s%d", i ? "," : "", cpus[i]);
+        if (r < 0 || (size_t)r >= n - used)
+            return -1;
+        used += (size_t)r;
+        i = j + 1;
+    }
+    return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * lib/base/cpumask.h - the CPUs a thread may run on (private).
+ * lib/base/cpumask.h - the CPUs a thread may run on, and CPU lists as the
+ * kernel prints them (private).
  *
  * The one place the library asks the kernel for an affinity mask:
  *
@@ -44,5 +45,11 @@ bool kt__cpumask_has(const kt__cpumask *m, int cpu);
 
 /* Frees the mask (safe twice). */
 void kt__cpumask_free(kt__cpumask *m);
+
+/* cpus[0..count) as the kernel prints a CPU list, in the given order, a
+ * run of ascending neighbours as a range ({0,1,2,3,6} "0-3,6"): the one
+ * formatter of such lists (kt_cpulist_format and kt_cpuset_format call
+ * it). -1 when count is not positive or buf is too small. */
+int kt__cpulist_format(char *buf, size_t n, const int *cpus, int count);
 
 #endif

@@ -1,6 +1,6 @@
 /* The newc cpio writer: 110-byte ASCII headers, names and data each padded
  * to 4 bytes, a TRAILER!!! entry at the end. */
-#include "cpio.h"
+#include "guest/cpio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* Library resolution as glibc's ld.so does it (elf/dl-load.c,
  * _dl_map_object), run here so that the image holds every file at the
  * path the guest's loader will open. */
-#include "deps.h"
+#include "guest/deps.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf.h"
+#include "guest/elf.h"
 
 #define ET_EXEC_ 2
 #define ET_DYN_ 3

@@ -35,7 +35,7 @@
 
 #include "base/vec.h"
 #include "ktstr/error.h"
-#include "ldcache.h"
+#include "guest/ldcache.h"
 
 typedef enum kt__dep_via {
     KT__VIA_INTERP,     /* a program's PT_INTERP */

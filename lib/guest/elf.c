@@ -2,7 +2,7 @@
  * every offset checked against the buffer before it is used. Fields are
  * decoded byte by byte as little-endian: no struct is overlaid on the
  * buffer, so alignment and the host's byte order do not matter. */
-#include "elf.h"
+#include "guest/elf.h"
 
 #include <errno.h>
 #include <fcntl.h>

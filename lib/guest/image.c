@@ -1,6 +1,6 @@
 /* The initramfs: a plan of entries (what goes where), its cache key, and
  * the cpio written from the plan to a temporary file renamed into place. */
-#include "image.h"
+#include "guest/image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "base/vec.h"
-#include "cpio.h"
-#include "deps.h"
-#include "ldcache.h"
+#include "guest/cpio.h"
+#include "guest/deps.h"
+#include "guest/ldcache.h"
 
 #define KEY_VERSION "ktstr-initramfs-1"
 

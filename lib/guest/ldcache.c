@@ -5,7 +5,7 @@
  *   strings; key and value are offsets from the header's start.
  * Entries are sorted by _dl_cache_libcmp, descending: the loader's binary
  * search goes right when the name is smaller. */
-#include "ldcache.h"
+#include "guest/ldcache.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * tried here, in kt_microvm_create, so a scenario learns why it must skip
  * before any thread starts.
  */
-#include "microvm_int.h"
+#include "microvm/microvm_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * exit a vCPU takes is the host's doing (a kick) or the CPU's (HLT
  * without an in-kernel irqchip).
  */
-#include "microvm_int.h"
+#include "microvm/microvm_int.h"
 
 /* 1: hlt; addl $1,0x0; adcl $0,0x4; jmp 1b
  * Each wake-up (a kick that makes the vCPU runnable) counts once. */

@@ -5,7 +5,7 @@
  * descriptors on every call: for tests and occasional looks; a sampler
  * keeps a kt_kvmstats open and reads one data block per tick instead.
  */
-#include "microvm_int.h"
+#include "microvm/microvm_int.h"
 
 #include "ktstr/kvmstats.h"
 

@@ -27,7 +27,7 @@
  * thread waits for the next kick in sigwaitinfo, then re-enters the guest
  * past the HLT.
  */
-#include "microvm_int.h"
+#include "microvm/microvm_int.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 /* Cpu lists as the kernel prints them ("0-3,6"), for worker affinity, and
  * the CPUs this process may use. */
-#include "work_int.h"
+#include "work/work_int.h"
 
 #include "base/cpumask.h"
 
@@ -77,25 +77,5 @@ int kt_allowed_cpus(int *cpus, int cap, kt_err *err)
 
 int kt_cpulist_format(char *buf, size_t n, const int *cpus, int count)
 {
-    size_t used = 0;
-
-    if (count <= 0 || n == 0)
-        return -1;
-    for (int i = 0; i < count;) {
-        int j = i, r;
-
-        /* a run of ascending neighbours prints as "a-b", as the kernel's
-         * lists do; kt__cpulist_parse expands it back in the same order */
-        while (j + 1 < count && cpus[j] < INT_MAX && cpus[j + 1] == cpus[j] + 1)
-            j++;
-        if (j > i)
-            r = snprintf(buf + used, n - used, "%s%d-%d", i ? "," : "", cpus[i], cpus[j]);
-        else
-            r = snprintf(buf + used, n - used, "%s%d", i ? "," : "", cpus[i]);
-        if (r < 0 || (size_t)r >= n - used)
-            return -1;
-        used += (size_t)r;
-        i = j + 1;
-    }
-    return 0;
+    return kt__cpulist_format(buf, n, cpus, count);
 }

@@ -1,7 +1,7 @@
 /* The loop of each worker kind, and the table that names them. Every loop
  * ends when it sees the stop flag; blocking waits recheck it at least
  * every KT__WAIT_SLICE_MS, and kt_work_stop() also wakes them at once. */
-#include "work_int.h"
+#include "work/work_int.h"
 
 #include <errno.h>
 #include <limits.h>

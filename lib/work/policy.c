@@ -1,6 +1,6 @@
 /* The knobs a worker applies to itself before the start barrier:
  * cgroup, affinity, policy with RT priority, nice (in that order). */
-#include "work_int.h"
+#include "work/work_int.h"
 
 #include <errno.h>
 #include <sys/resource.h>

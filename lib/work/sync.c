@@ -1,7 +1,7 @@
 /* The public clock and sleep (on lib/base/clock.h) and the workers'
  * futexes. Futexes are the shared (not PRIVATE) kind because process
  * workers wait on the same words. */
-#include "work_int.h"
+#include "work/work_int.h"
 
 #include <limits.h>
 #include <linux/futex.h>

@@ -1,7 +1,7 @@
 /* A set of workers: add specs, start them behind a barrier, stop, join,
  * read results. All worker state lives in one MAP_SHARED mapping so that
  * thread and process workers are handled alike. */
-#include "work_int.h"
+#include "work/work_int.h"
 
 #include "base/vec.h"
 

@@ -23,8 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/evidence.h"
-#include "core/verdict_item.h"
+#include "evidence/evidence.h"
+#include "ktstr/scenario.h"
+#include "verdict/verdict_item.h"
 
 #define REPS 21
 #define WORKERS 8
@@ -143,7 +144,6 @@ static int bench_artifacts(void)
 {
     char dir[] = "/tmp/ktstr-bench-XXXXXX";
     kt__evidence ev;
-    kt__cli cli;
     kt_err err;
     kt__result r;
     kt_ctx ctx = { .name = "starve_none", .ncpus = 2, .timeout_s = 20 };
@@ -155,9 +155,7 @@ static int bench_artifacts(void)
         perror("mkdtemp");
         return 1;
     }
-    memset(&cli, 0, sizeof(cli));
-    cli.artifacts = dir;
-    if (kt__evidence_open(&ev, &cli, &err) < 0) {
+    if (kt__evidence_open(&ev, dir, NULL, 10, 0, &err) < 0) {
         fprintf(stderr, "bench evidence: %s\n", err.msg);
         return 1;
     }
@@ -172,7 +170,7 @@ static int bench_artifacts(void)
         kt__artifact_files f;
         double t0 = now_ns(), t1, t2;
 
-        kt__artifacts_point(&ev, &ctx, &r, KT_OUTCOME_FAIL, NULL, &f);
+        kt__artifacts_point(&ev, ctx.name, &r, KT_OUTCOME_FAIL, NULL, &f);
         t1 = now_ns();
         if (f.n != 3 || raw_write(dir, bufs) < 0) {
             fprintf(stderr, "bench evidence: writing failed: %s\n", f.error);

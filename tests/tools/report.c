@@ -25,7 +25,7 @@
 #include "base/escape.h"
 #include "base/file.h"
 #include "base/vec.h"
-#include "core/json.h"
+#include "evidence/json.h"
 
 #define MAX_SIDECAR (64u << 20)
 #define MAX_SVG (16u << 20)

@@ -1,0 +1,328 @@
+/* The supervisor of one point, of any kind: it forks the point's child,
+ * which sets itself up and runs the kind; the parent records the child's
+ * wire lines as they arrive (record.c), enforces the deadline, and
+ * afterwards kills and reaps every descendant and removes the
+ * directories the child asked for. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/pidstat.h"
+#include "runner/point.h"
+#include "runner/wire.h"
+
+#define DEFAULT_TIMEOUT_S 30
+/* How long the parent keeps retrying an rmdir that says EBUSY (a cgroup
+ * whose killed tasks are still exiting). */
+#define RMDIR_RETRY_MS 500
+/* How long to wait for descendants the parent cannot see in /proc. */
+#define REAP_GIVE_UP_MS 10000
+
+static int64_t now_ms(void)
+{
+    return (int64_t)(kt__mono_ns() / 1000000u);
+}
+
+/* ---- the child's side ------------------------------------------------- */
+
+__attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *ctx,
+                                                 int wire_fd, const sigset_t *mask,
+                                                 pid_t parent, const kt__point_kind *kind,
+                                                 const void *cfg, unsigned evidence)
+{
+    kt__run_ctx rc = { *ctx, wire_fd, evidence };
+
+    /* Both sides set the group, so neither order of running can race. */
+    setpgid(0, 0);
+    /* A runner killed outright must not leave its scenario running. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent)
+        _exit(127);
+    /* Only the parent writes TAP: a stray printf lands on stderr. */
+    if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        _exit(127);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    kt__run_ctx_enter(&rc);
+    kind->run(s, &rc, cfg);
+    fflush(NULL);
+    /* _exit: exit() would run the parent's atexit handlers in the child. */
+    _exit(0);
+}
+
+/* ---- supervision ------------------------------------------------------ */
+
+/* Waits for the child's exit, the deadline or a signal to the runner,
+ * reading the wire meanwhile. */
+static kt__end watch(pid_t pid, int *pfd, int sigfd, kt__wire_reader *rd,
+                    kt__result *r, int64_t deadline, int *sig)
+{
+    for (;;) {
+        struct pollfd fds[2] = { { sigfd, POLLIN, 0 }, { *pfd, POLLIN, 0 } };
+        int64_t left = deadline - now_ms();
+        int n;
+
+        if (left <= 0)
+            return KT__END_TIMEOUT;
+        n = poll(fds, *pfd >= 0 ? 2 : 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno != EINTR)
+            return KT__END_TIMEOUT;   /* cannot watch: stop it rather than hang */
+        if (n <= 0)
+            continue;
+        if (*pfd >= 0 && fds[1].revents && kt__wire_read(rd, *pfd, kt__record_line, r) != 0) {
+            close(*pfd);   /* end of file: every writer is gone */
+            *pfd = -1;
+        }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si[8];
+            ssize_t got = read(sigfd, si, sizeof(si));
+            siginfo_t info;
+
+            for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++) {
+                if (si[i].ssi_signo != SIGCHLD) {
+                    *sig = (int)si[i].ssi_signo;
+                    return KT__END_INTERRUPTED;
+                }
+            }
+            /* SIGCHLD also comes for reparented grandchildren: ask. */
+            memset(&info, 0, sizeof(info));
+            if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                info.si_pid == pid)
+                return KT__END_EXITED;
+        }
+    }
+}
+
+/* SIGKILLs every process whose parent is this one (orphans the child
+ * subreaper adopted included); returns how many it found. */
+static int kill_children(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t self = getpid();
+    int found = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[4096];
+        kt__pidstat st;
+        ssize_t n;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        n = kt__read_file_buf(path, buf, sizeof(buf), NULL);
+        if (n <= 0 || kt__pidstat_parse(buf, (size_t)n, &st, NULL) < 0 || st.ppid != self)
+            continue;
+        kill((pid_t)st.pid, SIGKILL);
+        found++;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Kills and reaps every remaining descendant. Under the subreaper every
+ * live descendant has a live parent that is ours or is one of our
+ * children, so "no child left" means "no descendant left". */
+static void reap_all(void)
+{
+    int64_t give_up = now_ms() + REAP_GIVE_UP_MS;
+
+    for (;;) {
+        pid_t w = waitpid(-1, NULL, WNOHANG);
+
+        if (w > 0 || (w < 0 && errno == EINTR))
+            continue;
+        if (w < 0)
+            return;   /* ECHILD: nothing left */
+        if (kill_children() > 0) {
+            waitpid(-1, NULL, 0);
+        } else {
+            /* Children we cannot see (another /proc): wait a little. */
+            struct timespec ms = { 0, 1000000 };
+
+            if (now_ms() > give_up)
+                return;
+            nanosleep(&ms, NULL);
+        }
+    }
+}
+
+static int depth(const char *p)
+{
+    int d = 0;
+
+    for (; *p; p++)
+        d += *p == '/';
+    return d;
+}
+
+/* Deepest first; among equals the last asked first (created last). */
+static void rmdir_all(kt__result *r)
+{
+    char **v = r->rmdirs.v;
+    size_t n = r->rmdirs.n;
+
+    for (size_t done = 0; done < n; done++) {
+        size_t best = n;
+
+        for (size_t i = n; i-- > 0;)
+            if (v[i] && (best == n || depth(v[i]) > depth(v[best])))
+                best = i;
+        if (best == n)
+            break;
+        int64_t until = now_ms() + RMDIR_RETRY_MS;
+        int rc;
+
+        while ((rc = rmdir(v[best])) < 0 && errno == EBUSY && now_ms() < until) {
+            struct timespec ms = { 0, 10000000 };
+
+            nanosleep(&ms, NULL);
+        }
+        if (rc < 0 && errno != ENOENT) {
+            char note[600];
+
+            snprintf(note, sizeof(note), "rmdir %s: %s", v[best], strerror(errno));
+            if (!kt__result_keep_str(&r->cleanup, note))
+                r->cleanup_dropped++;
+        }
+        free(v[best]);
+        v[best] = NULL;
+    }
+    kt__vec_free(&r->rmdirs);
+}
+
+static void start_failed(kt__result *r, int code, const char *what)
+{
+    r->end = KT__END_START_FAILED;
+    kt_err_sys(&r->start_error, code, "%s", what);
+}
+
+/* How a VM point's guest ended, when its host child itself ended well:
+ * in the terms the host's own children end in. */
+static void apply_guest_end(kt__result *r)
+{
+    static const struct {
+        const char *kind;
+        kt__end end;
+    } kinds[] = {
+        { "exited", KT__END_EXITED }, { "signaled", KT__END_SIGNALED },
+        { "timeout", KT__END_TIMEOUT }, { "panic", KT__END_PANIC },
+        { "error", KT__END_GUEST_ERROR },
+    };
+
+    if (!r->guest_end || r->end != KT__END_EXITED || r->status != 0)
+        return;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(r->guest_end_kind, kinds[i].kind) != 0)
+            continue;
+        r->end = kinds[i].end;
+        r->status = atoi(r->guest_end_arg);
+        if (r->end == KT__END_TIMEOUT)
+            r->timeout_s = (unsigned)r->status;
+        if (r->end == KT__END_GUEST_ERROR || r->end == KT__END_PANIC)
+            kt_err_set(&r->start_error, 0, "%s", r->guest_end_arg);
+        return;
+    }
+    r->end = KT__END_GUEST_ERROR;
+    kt_err_set(&r->start_error, 0, "the guest ended as '%s' (%s)", r->guest_end_kind,
+               r->guest_end_arg);
+}
+
+void kt__child_signals(sigset_t *set)
+{
+    static const int watched[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
+
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
+        sigaddset(set, watched[i]);
+}
+
+void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
+                         const sigset_t *child_mask, const kt__point_kind *kind,
+                         const void *cfg, int forward_fd, unsigned evidence, kt__result *r)
+{
+    unsigned limit_s;
+    kt__wire_reader rd;
+    int p[2], st = 0, sig = 0;
+    int64_t t0;
+    pid_t pid, self = getpid();
+    kt__end end;
+
+    kt__result_init(r);
+    r->forward_fd = forward_fd;
+    if (ctx->timeout_s == 0)
+        ctx->timeout_s = DEFAULT_TIMEOUT_S;
+    limit_s = ctx->timeout_s + kind->extra_s(cfg);
+    if (kt__wire_reader_init(&rd) < 0) {
+        start_failed(r, errno, "runner: wire buffer");
+        return;
+    }
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        start_failed(r, errno, "runner: pipe");
+        kt__wire_reader_fini(&rd);
+        return;
+    }
+    fflush(NULL);   /* or the child would print the parent's buffer again */
+    t0 = now_ms();
+    pid = fork();
+    if (pid < 0) {
+        start_failed(r, errno, "runner: fork");
+        close(p[0]);
+        close(p[1]);
+        kt__wire_reader_fini(&rd);
+        return;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        close(sigfd);
+        child_main(s, ctx, p[1], child_mask, self, kind, cfg, evidence);
+    }
+    setpgid(pid, pid);   /* may fail once the child has set it: fine */
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+
+    end = watch(pid, &p[0], sigfd, &rd, r, t0 + (int64_t)limit_s * 1000, &sig);
+    /* The group first, while the child's zombie still holds its id. */
+    kill(-pid, SIGKILL);
+    if (end != KT__END_EXITED)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (p[0] >= 0 && kt__wire_read(&rd, p[0], kt__record_line, r) != 0) {
+        close(p[0]);
+        p[0] = -1;
+    }
+    reap_all();
+    /* Whatever the killed writers managed to send before dying. */
+    if (p[0] >= 0) {
+        kt__wire_read(&rd, p[0], kt__record_line, r);
+        close(p[0]);
+    }
+    r->bad_lines += rd.overlong;
+    kt__wire_reader_fini(&rd);
+    r->duration_ms = now_ms() - t0;
+
+    r->end = end;
+    if (end == KT__END_INTERRUPTED)
+        r->status = sig;
+    else if (end == KT__END_EXITED && WIFSIGNALED(st))
+        r->end = KT__END_SIGNALED, r->status = WTERMSIG(st);
+    else if (end == KT__END_EXITED)
+        r->status = WEXITSTATUS(st);
+    apply_guest_end(r);
+    rmdir_all(r);
+}

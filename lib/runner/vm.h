@@ -1,0 +1,46 @@
+/*
+ * lib/runner/vm.h - VM mode's two sides (private): the host's kind of
+ * point (point_vm_host.c: boot, relay, watch the vCPUs) and the guest's
+ * PID 1 (point_vm_guest.c: run the one point and power off).
+ */
+#ifndef KTSTR_LIB_RUNNER_VM_H
+#define KTSTR_LIB_RUNNER_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ktstr/scenario.h"
+#include "ktstr/topology.h"
+
+/* A guest that has not reached /init (no BOOT line) within this many
+ * seconds (KTSTR_VM_BOOT_S) is stuck: the slowest boot seen here, 4 vCPUs
+ * on this 2-CPU host beside a spinner, is far below it. Under TCG a
+ * loaded host was seen to leave a guest silent (an empty console) for
+ * good: such a guest is booted again (point_vm_host.c). */
+#define KT__VM_BOOT_S 30
+/* How long beyond the body's timeout a VM point may take: boot and
+ * power-off, and up to two boots again after a guest stuck before /init
+ * (KT__VM_BOOT_S each). */
+#define KT__VM_EXTRA_S 100
+
+/* The cfg of kt__point_vm (point.h): the run's VM settings. */
+typedef struct kt__vm_cfg {
+    bool all;                  /* --vm: every scenario, not only those with .vm */
+    const char *kernel, *qemu, *accel;   /* NULL: the defaults */
+    kt_topology topology;      /* the run's default (resolved), or all 0 */
+    const char *cache_dir;     /* guest images */
+    const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER, or NULL */
+    unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, else KT__SCHED_ATTACH_S */
+    const char *sched_fault;   /* KTSTR_SCHED_FAULT (checked), or NULL */
+    unsigned boot_s;           /* KTSTR_VM_BOOT_S, else KT__VM_BOOT_S */
+} kt__vm_cfg;
+
+/* True when s runs in a guest under cfg. */
+bool kt__vm_wanted(const kt_scenario *s, const kt__vm_cfg *cfg);
+
+/* True in the guest's PID 1 (KTSTR_GUEST in the environment). */
+bool kt__vm_is_guest(void);
+/* The guest's PID 1: runs KTSTR_GUEST's scenario and powers off. */
+__attribute__((noreturn)) void kt__vm_guest_main(const kt_scenario *list, size_t n);
+
+#endif
