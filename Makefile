@@ -2,9 +2,12 @@
 #
 # Sources are found by wildcard so that adding a module, a test or a
 # scenario never needs an edit here:
-#   lib/**/*.c        -> build/libktstr.a, build/libktstr.so
-#   tests/*.c         -> build/tests/<name>.t   (tests/unit.c is the harness,
-#                        tests/fuzz.c the engine every tests/fuzz_*.c links)
+#   lib/<layer>/*.c   -> build/libktstr.a, build/libktstr.so (lib/README.md)
+#   tests/<room>/*.c  -> build/tests/<room>/<name>.t   (a room per layer of
+#                        lib/, and sensitivity/, fuzz/, package/; every test
+#                        links tests/harness/unit.c, and tests/fuzz/*.c the
+#                        engine tests/fuzz/engine.c too)
+#   tests/<room>/*.t  -> run as they are (Perl, TAP::Parser)
 #   tests/progs/*.c   -> build/tests/progs/<name> (helpers the .t files run)
 #   tests/bench/*.c   -> build/bench/<name>
 #   tests/tools/*.c   -> build/tools/<name>  (make report's renderer)
@@ -30,11 +33,17 @@ endif
 LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # libktstr.so exports only what include/ declares with KT_API (ktstr/api.h);
-# the library's private kt__ helpers stay inside it (tests/exports.t).
+# the library's private kt__ helpers stay inside it (tests/package/exports.t).
 LIB_CFLAGS := -fvisibility=hidden
 $(LIB_OBJ): ALL_CFLAGS += $(LIB_CFLAGS)
-TEST_SRC  := $(filter-out tests/unit.c tests/fuzz.c,$(wildcard tests/*.c))
+# Every folder of tests/ is a room of tests but these: helpers, benches,
+# tools, Perl modules and fixtures. The harness's room holds its C code
+# (linked into every test, not one itself) and its Perl tests.
+NOT_ROOMS := tests/progs/ tests/bench/ tests/tools/ tests/lib/ tests/fixtures/
+TEST_ROOMS := $(filter-out $(NOT_ROOMS),$(sort $(wildcard tests/*/)))
+TEST_SRC  := $(filter-out tests/harness/% tests/fuzz/engine.c,$(foreach r,$(TEST_ROOMS),$(wildcard $(r)*.c)))
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
+UNIT_OBJ  := $(B)/obj/tests/harness/unit.o
 PROG_SRC  := $(wildcard tests/progs/*.c)
 PROGS     := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
@@ -61,6 +70,10 @@ $(B)/obj/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# Tests include the harness and each other's fixtures by room:
+# "harness/unit.h", "scx/fixture.h".
+$(B)/obj/tests/%.o: ALL_CFLAGS += -Itests
+
 $(B)/libktstr.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -68,11 +81,11 @@ $(B)/libktstr.a: $(LIB_OBJ)
 $(B)/libktstr.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libktstr.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%.t: $(B)/obj/tests/%.o $(B)/obj/tests/unit.o $(B)/libktstr.a
+$(B)/tests/%.t: $(B)/obj/tests/%.o $(UNIT_OBJ) $(B)/libktstr.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/unit.o $(B)/libktstr.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_OBJ) $(B)/libktstr.a $(LDLIBS)
 
-$(B)/tests/fuzz_%.t: $(B)/obj/tests/fuzz_%.o $(B)/obj/tests/fuzz.o $(B)/obj/tests/unit.o $(B)/libktstr.a
+$(B)/tests/fuzz/%.t: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/engine.o $(UNIT_OBJ) $(B)/libktstr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libktstr.a $(LDLIBS)
 
@@ -111,14 +124,14 @@ report: $(B)/tools/report
 	$(B)/tools/report $(ARTIFACTS) $(B)/report/index.html
 	@echo "report: $(B)/report/index.html"
 
-# tests/install.t runs `make install` again: hand it the same variables so
+# tests/package/install.t runs `make install` again: hand it the same variables so
 # nothing is rebuilt under the running tests. A user's KTSTR_* settings for
 # `make run` must not change what the framework's own tests see.
 check: all
 	env -u KTSTR_FILTER -u KTSTR_TIMEOUT -u KTSTR_VERBOSE \
 	  -u KTSTR_ARTIFACTS -u KTSTR_BASELINE -u KTSTR_BASELINE_REL -u KTSTR_BASELINE_ABS \
 	KT_CC='$(CC)' KT_SAN='$(SAN)' KT_CFLAGS='$(CFLAGS)' KT_LDFLAGS='$(LDFLAGS)' \
-	  prove build/tests/ tests/*.t
+	  prove -r build/tests/ $(TEST_ROOMS)
 
 bench: all
 	@set -e; for b in $(BENCHES); do echo "# $$b"; $$b; done
@@ -129,16 +142,16 @@ bench: all
 N ?= 20
 MODE ?= both
 soak: all
-	perl tests/calibrate.pl --runs $(N) --mode $(MODE) --no-table
+	perl tests/tools/calibrate.pl --runs $(N) --mode $(MODE) --no-table
 
 # Threshold calibration: N idle and N loaded runs of the catalog (README).
 calibrate: all
-	perl tests/calibrate.pl --runs $(N)
+	perl tests/tools/calibrate.pl --runs $(N)
 
 # The catalog in QEMU guests booting the kernel from `make kernel` (or
 # KTSTR_KERNEL); KTSTR_TOPOLOGY picks the default guest shape. The
 # uncompressed vmlinux boots (PVH) a second faster under TCG than the
-# bzImage, which tests/vm_mode.t boots.
+# bzImage, which tests/runner/vm_mode.t boots.
 KTSTR_KERNEL ?= $(B)/kernel/vmlinux
 run-vm: all kernel
 	KTSTR_VM=1 KTSTR_KERNEL='$(KTSTR_KERNEL)' prove build/scenarios/

@@ -1,4 +1,4 @@
-/* Scratch cgroups for tests/cgroup_sweep.t: cgroup_hold makes one, says
+/* Scratch cgroups for tests/work/cgroup_sweep.t: cgroup_hold makes one, says
  * where ("held <path>" on stderr, the child's stdout) and waits to be
  * killed; cgroup_fresh makes and removes one, so that the sweep of its
  * first group puts what it removed in the point's notes. Both lend the

@@ -1,5 +1,5 @@
-/* Scenarios for the evidence tests (tests/artifacts.t, tests/baseline.t,
- * tests/report_html.t): points of every outcome with claims of every
+/* Scenarios for the evidence tests (tests/evidence/artifacts.t, tests/evidence/baseline.t,
+ * tests/evidence/report_html.t): points of every outcome with claims of every
  * kind, notes and series, and one whose claim values come from the
  * environment (KT_AB_<NAME>) so that two runs can differ on purpose. */
 #include <ktstr.h>

@@ -1,4 +1,4 @@
-/* A stand-in for a user's sched_ext scheduler, for tests/vm_mode.t: it
+/* A stand-in for a user's sched_ext scheduler, for tests/runner/vm_mode.t: it
  * attaches for real (builtin:fifo over plain bpf()) or misbehaves.
  *
  *   fake_sched --exit-now            exits 3 at once

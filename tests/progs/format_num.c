@@ -1,5 +1,5 @@
 /*
- * Helper for tests/format_num.t: reads doubles as 16 hex digits of their
+ * Helper for tests/verdict/format_num.t: reads doubles as 16 hex digits of their
  * bits, one a line, and prints kt_format_double of each. It takes the
  * locale from the environment (setlocale(LC_ALL, "")), so the test can
  * show that a ',' decimal-point locale does not change the output.

@@ -1,5 +1,5 @@
 /*
- * Helper for tests/fuzz_tap.t: writes a TAP stream with kt_tap_* whose
+ * Helper for tests/fuzz/tap.t: writes a TAP stream with kt_tap_* whose
  * point names, directive reasons, comments, YAML keys' values, list items
  * and nested maps are random byte strings ('#', '\', colons, quotes,
  * newlines, control bytes, "- " and "key: value" text, valid and invalid

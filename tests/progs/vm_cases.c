@@ -1,4 +1,4 @@
-/* VM-mode scenarios for tests/vm_mode.t: every way a guest point can end.
+/* VM-mode scenarios for tests/runner/vm_mode.t: every way a guest point can end.
  * Each runs in a guest (.vm set); the test picks them with --filter. */
 #include <ktstr.h>
 

@@ -1,0 +1,161 @@
+#!/usr/bin/perl
+# Calibrate the catalog's thresholds: run every scenario file N times on an
+# idle machine and N times with one CPU loaded by an outside hog, read the
+# actual value of every claim from --verbose TAP, and print, for each
+# threshold, the two distributions and the margin it leaves.
+#
+#   perl tests/tools/calibrate.pl [--runs N] [--mode idle|loaded|both]
+#                           [--hog-cpu C] [--raw FILE] [--no-table] [scenario.t ...]
+#
+# Margin: how far the worst value seen stays from the threshold, as a
+# ratio (threshold / worst for at_most and lt, worst / threshold for
+# at_least and gt, both for between's edges; for near, the share of the
+# tolerance the worst value left unused). Also prints, per mode, how many
+# catalog runs had a point not ok: the soak figure (`make soak`).
+use strict;
+use warnings;
+use Getopt::Long;
+use List::Util qw(min max sum);
+use POSIX qw(ceil);
+use TAP::Parser;
+
+my ($runs, $mode, $hog_cpu, $raw, $no_table) = (20, 'both', 0, '', 0);
+GetOptions('runs=i' => \$runs, 'mode=s' => \$mode, 'hog-cpu=i' => \$hog_cpu,
+           'raw=s' => \$raw, 'no-table' => \$no_table)
+    or die "usage: calibrate.pl [--runs N] [--mode idle|loaded|both] [--hog-cpu C] [--raw FILE] [files]\n";
+die "calibrate.pl: --mode must be idle, loaded or both, not '$mode'\n"
+    unless $mode =~ /^(idle|loaded|both)$/;
+my @files = @ARGV ? @ARGV : sort glob('build/scenarios/*.t');
+die "calibrate.pl: no scenario files (run make first)\n" unless @files;
+
+my %series;    # "$scenario\t$label\t$op\t$expected" -> { idle => [...], loaded => [...] }
+my %fails;     # mode -> count of not-ok points
+my %bad_runs;  # mode -> catalog runs with at least one not-ok point
+my %runs_done; # mode -> catalog runs
+my %failed_at; # mode -> [ "scenario: message" ]
+my $rawfh;
+if ($raw) { open($rawfh, '>', $raw) or die "$raw: $!\n"; }
+
+sub value_of {
+    my ($s) = @_;
+    return undef unless defined $s;
+    return 9**9**9 if $s eq 'inf';
+    return -9**9**9 if $s eq '-inf';
+    return undef if $s eq 'nan';
+    return $s =~ /^-?[\d.]+(e[-+]?\d+)?$/i ? $s + 0 : undef;
+}
+
+sub run_file {
+    my ($file, $m) = @_;
+    my $p = TAP::Parser->new({ exec => [$file, '--verbose'] });
+    my $name;
+    while (my $r = $p->next) {
+        if ($r->is_test) {
+            $name = $r->description;
+            $name =~ s/^-\s*//;
+            if (!$r->is_ok) {
+                $fails{$m}++;
+                push @{ $failed_at{$m} }, $name;
+            }
+        } elsif ($r->is_yaml && defined $name) {
+            my $y = $r->data;
+            for my $c (@{ $y->{passes} || [] }, @{ $y->{failures} || [] }) {
+                next unless defined $c->{label} && defined $c->{op};
+                next if $c->{op} eq 'dropped';
+                my $key = join("\t", $name, $c->{label}, $c->{op}, $c->{expected} // '');
+                my $v = value_of($c->{actual});
+                push @{ $series{$key}{$m} }, $v if defined $v;
+                print $rawfh join("\t", $m, $key, $c->{actual} // ''), "\n" if $rawfh;
+            }
+        }
+    }
+}
+
+sub with_hog {
+    my ($code) = @_;
+    my $pid = fork() // die "fork: $!\n";
+    if ($pid == 0) {
+        exec('taskset', '-c', $hog_cpu, 'perl', '-e', '1 while 1') or die "exec taskset: $!\n";
+    }
+    my $ok = eval { $code->(); 1 };
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    die $@ unless $ok;
+}
+
+for my $m ($mode eq 'both' ? ('idle', 'loaded') : ($mode)) {
+    my $body = sub {
+        for my $i (1 .. $runs) {
+            my $before = $fails{$m} // 0;
+            run_file($_, $m) for @files;
+            $runs_done{$m}++;
+            $bad_runs{$m}++ if ($fails{$m} // 0) > $before;
+            print STDERR "# $m run $i/$runs done\n";
+        }
+    };
+    $m eq 'loaded' ? with_hog($body) : $body->();
+}
+
+sub pct {
+    my ($sorted, $p) = @_;
+    my $rank = ceil($p / 100 * @$sorted);
+    $rank = 1 if $rank < 1;
+    return $sorted->[$rank - 1];
+}
+
+sub fmt { my ($x) = @_; return 'n/a' unless defined $x; return sprintf('%.4g', $x); }
+
+sub margin {
+    my ($op, $exp, @vals) = @_;
+    return 'n/a' unless @vals;
+    my ($lo, $hi) = (min(@vals), max(@vals));
+    if ($op =~ /^(at_most|lt)$/) {
+        my $t = value_of($exp) // return 'n/a';
+        return $hi > 0 ? sprintf('%.2fx', $t / $hi) : 'inf';
+    }
+    if ($op =~ /^(at_least|gt)$/) {
+        my $t = value_of($exp) // return 'n/a';
+        return $t > 0 ? sprintf('%.2fx', $lo / $t) : 'n/a';
+    }
+    if ($op eq 'between' && $exp =~ /^\[(\S+), (\S+)\]$/) {
+        my ($a, $b) = (value_of($1), value_of($2));
+        return 'n/a' unless defined $a && defined $b;
+        my @m;
+        push @m, sprintf('%.2fx above lo', $lo / $a) if $a > 0;
+        push @m, sprintf('%.2fx below hi', $b / $hi) if $hi > 0;
+        return @m ? join(', ', @m) : 'n/a';
+    }
+    if ($op eq 'near' && $exp =~ /^(\S+) \(\+\/-(\S+)\)$/) {
+        my ($t, $tol) = (value_of($1), value_of($2));
+        return 'n/a' unless defined $t && $tol;
+        return sprintf('%.0f%% of tol left', 100 * (1 - max(abs($lo - $t), abs($hi - $t)) / $tol));
+    }
+    return 'n/a';
+}
+
+goto SOAK if $no_table;
+print "| scenario | claim | threshold | idle n / min / p50 / max | loaded n / min / p50 / max | margin (worst) |\n";
+print "|---|---|---|---|---|---|\n";
+for my $key (sort keys %series) {
+    my ($scen, $label, $op, $exp) = split /\t/, $key;
+    my @cells;
+    my @all;
+    for my $m ('idle', 'loaded') {
+        my @v = sort { $a <=> $b } @{ $series{$key}{$m} || [] };
+        push @all, @v;
+        push @cells, @v ? sprintf('%d / %s / %s / %s', scalar(@v), fmt($v[0]), fmt(pct(\@v, 50)), fmt($v[-1])) : '-';
+    }
+    printf "| %s | %s | %s %s | %s | %s | %s |\n", $scen, $label, $op, $exp, @cells, margin($op, $exp, @all);
+}
+SOAK:
+for my $m (sort keys %runs_done) {
+    printf "bench: soak.%s.runs %d runs\n", $m, $runs_done{$m};
+    printf "bench: soak.%s.failures %d runs\n", $m, $bad_runs{$m} // 0;
+    printf "bench: soak.%s.failed_points %d points\n", $m, $fails{$m} // 0;
+    my %n;
+    $n{$_}++ for @{ $failed_at{$m} || [] };
+    print "# $m: $_ failed $n{$_} times\n" for sort keys %n;
+}
+my $total = 0;
+$total += $_ for values %bad_runs;
+printf "bench: soak.failures %d runs\n", $total if $no_table;
