@@ -10,13 +10,17 @@
 #   tests/<room>/*.t  -> run as they are (Perl, TAP::Parser)
 #   tests/progs/*.c   -> build/tests/progs/<name> (helpers the .t files run)
 #   tests/bench/*.c   -> build/bench/<name>
-#   tests/tools/*.c   -> build/tools/<name>  (make report's renderer)
+#   lib/cmd/*.c       -> build/bin/ktstr, the command (not in the library;
+#                        build/libexec/ktstr/ holds what it runs, as installed)
 #   scenarios/*.c     -> build/scenarios/<name>.t
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+EXECDIR ?= $(PREFIX)/libexec/ktstr
+MANDIR  ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 B       := build
 
@@ -30,7 +34,7 @@ ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 ALL_LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_SRC   := $(filter-out lib/cmd/%,$(sort $(wildcard lib/*.c lib/*/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # libktstr.so exports only what include/ declares with KT_API (ktstr/api.h);
 # the library's private kt__ helpers stay inside it (tests/package/exports.t).
@@ -48,15 +52,20 @@ PROG_SRC  := $(wildcard tests/progs/*.c)
 PROGS     := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
-TOOL_SRC  := $(wildcard tests/tools/*.c)
-TOOLS     := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+CMD_SRC   := $(wildcard lib/cmd/*.c)
+CMD_OBJ   := $(CMD_SRC:%.c=$(B)/obj/%.o)
+$(CMD_OBJ): ALL_CFLAGS += -DKT_VERSION='"$(VERSION)"'
+# What the command runs besides the catalog, installed beside it.
+CMD_EXEC  := lib/cmd/fetch-kernel.sh lib/cmd/private-apt.sh lib/cmd/junit.pl
+LIBEXEC   := $(B)/libexec/ktstr
 SCEN_SRC  := $(wildcard scenarios/*.c)
 SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
 .PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx scx-matrix distclean report FORCE
-all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(TOOLS) $(SCENARIOS) $(HDRCHECK)
+all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK) \
+     $(B)/bin/ktstr $(LIBEXEC)/.stamp
 
 # Rebuild everything when the compiler or flags change (CC=clang SAN=1 after
 # a gcc build must not link gcc objects with clang's sanitizer runtime).
@@ -97,9 +106,16 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
 
-$(B)/tools/%: $(B)/obj/tests/tools/%.o $(B)/libktstr.a
+$(B)/bin/ktstr: $(CMD_OBJ) $(B)/libktstr.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libktstr.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libktstr.a $(LDLIBS)
+
+# The build tree has the installed shape, so build/bin/ktstr runs as is.
+$(LIBEXEC)/.stamp: $(CMD_EXEC)
+	@mkdir -p $(LIBEXEC)
+	ln -sfn ../../scenarios $(LIBEXEC)/scenarios
+	for f in $(CMD_EXEC); do ln -sf ../../../$$f $(LIBEXEC)/; done
+	@touch $@
 
 $(B)/scenarios/%.t: $(B)/obj/scenarios/%.o $(B)/libktstr.a
 	@mkdir -p $(@D)
@@ -113,15 +129,21 @@ $(B)/hdrcheck/%.o: include/%.h $(B)/.flags
 	  $(CC) -std=c11 -Iinclude $(WARN) -Wpedantic -x c -c - -o $@
 
 # Every point's artifacts (DIR/<scenario>.json, .csv, .svg) land in
-# build/artifacts/ unless KTSTR_ARTIFACTS names another directory.
+# build/artifacts/ unless KTSTR_ARTIFACTS names another directory;
+# JUNIT=FILE also writes the results as JUnit XML (ktstr run --junit).
+JUNIT ?=
 run: all
+ifeq ($(JUNIT),)
 	KTSTR_ARTIFACTS="$${KTSTR_ARTIFACTS:-$(B)/artifacts}" prove build/scenarios/
+else
+	KTSTR_ARTIFACTS="$${KTSTR_ARTIFACTS:-$(B)/artifacts}" $(B)/bin/ktstr run --junit '$(JUNIT)'
+endif
 
 # build/report/index.html from an artifacts directory (README: Evidence).
 ARTIFACTS ?= $(B)/artifacts
-report: $(B)/tools/report
+report: $(B)/bin/ktstr
 	@mkdir -p $(B)/report
-	$(B)/tools/report $(ARTIFACTS) $(B)/report/index.html
+	$(B)/bin/ktstr report $(ARTIFACTS) -o $(B)/report/index.html
 	@echo "report: $(B)/report/index.html"
 
 # tests/package/install.t runs `make install` again: hand it the same variables so
@@ -169,7 +191,7 @@ scx-matrix: all kernel scx
 
 # The guest kernel for VM mode (README: VM mode); cached in build/kernel/.
 kernel:
-	@tests/tools/fetch-kernel.sh $(B)/kernel
+	@lib/cmd/fetch-kernel.sh $(B)/kernel
 
 # The kernel's example sched_ext schedulers, built against that kernel's
 # BTF; cached in build/scx/ (README: VM mode).
@@ -183,8 +205,13 @@ $(B)/ktstr.pc: FORCE
 	  'Cflags: -I$${includedir} -pthread' 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lktstr' \
 	  'Libs.private: -lpthread -lm' > $@
 
-install: $(B)/libktstr.a $(B)/libktstr.so $(B)/ktstr.pc
+install: $(B)/libktstr.a $(B)/libktstr.so $(B)/ktstr.pc $(B)/bin/ktstr $(SCENARIOS)
 	install -d $(DESTDIR)$(INCDIR)/ktstr $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXECDIR)/scenarios $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(B)/bin/ktstr $(DESTDIR)$(BINDIR)/
+	install -m 755 $(SCENARIOS) $(DESTDIR)$(EXECDIR)/scenarios/
+	install -m 755 $(CMD_EXEC) $(DESTDIR)$(EXECDIR)/
+	install -m 644 lib/cmd/ktstr.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 include/ktstr.h $(DESTDIR)$(INCDIR)/
 	install -m 644 $(wildcard include/ktstr/*.h) $(DESTDIR)$(INCDIR)/ktstr/
 	install -m 644 $(B)/libktstr.a $(DESTDIR)$(LIBDIR)/
@@ -195,6 +222,7 @@ install: $(B)/libktstr.a $(B)/libktstr.so $(B)/ktstr.pc
 
 uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/ktstr $(DESTDIR)$(INCDIR)/ktstr.h $(DESTDIR)$(LIBDIR)/libktstr.* $(DESTDIR)$(LIBDIR)/pkgconfig/ktstr.pc
+	rm -rf $(DESTDIR)$(BINDIR)/ktstr $(DESTDIR)$(EXECDIR) $(DESTDIR)$(MANDIR)/man1/ktstr.1
 
 # clean keeps the downloads and the kernel-source build (build/kernel,
 # build/scx); distclean removes them too.

@@ -220,7 +220,8 @@ static void judge(kt_verdict *v, const kt_timeline *tl, const watch *w, int n,
 
 /* Threads pinned one CPU each (two per CPU, so a balancer has something
  * to move) neither migrate nor are seen on another CPU. */
-KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2)
+KT_SCENARIO(aff_pinned_stays, .timeout_s = 20, .min_cpus = 2,
+            .purpose = "threads pinned one per CPU never migrate nor run elsewhere")
 {
     int cpus[MAX_PINNED], ncpu, n;
     char list[MAX_PINNED * 8] = "";
@@ -257,7 +258,8 @@ out:
 
 /* Threads in a cpuset cgroup limited to one CPU never run elsewhere, and
  * the kernel never widens their allowed mask beyond it. */
-KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = true)
+KT_SCENARIO(aff_cpuset_isolation, .timeout_s = 20, .min_cpus = 2, .needs_root = true,
+            .purpose = "threads in a one-CPU cpuset never run outside it")
 {
     int cpus[2], n = 2;
     char one[16];

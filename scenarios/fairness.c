@@ -232,7 +232,8 @@ static double max_idle_fraction(const cpu_window *cw)
  * time (spread, Jain) and no CPU sits idle while they wait (work
  * conserving; outside load only lowers idle time, so this bound holds
  * on a busy machine too). */
-KT_SCENARIO(fair_equal_hogs, .timeout_s = 20)
+KT_SCENARIO(fair_equal_hogs, .timeout_s = 20,
+            .purpose = "equal spinners get equal CPU time and no CPU idles while they wait")
 {
     kt_work_spec spec = { .kind = KT_WORK_SPIN };
     double used[MAX_WORKERS], wall, share_spread, jain, cpu_idle_max, fair;
@@ -306,7 +307,8 @@ static int add_spinner(kt_work *w, int cpu, int nice, kt_cgroup *g, kt_err *err)
  * ktw1) and nice 0 with nice 10 (ktw2, ktw3). Within a pair CPU time
  * follows the load-weight table, whatever else runs on that CPU (the
  * other pair too, on a 1-CPU machine). */
-KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
+KT_SCENARIO(fair_nice_weights, .timeout_s = 20,
+            .purpose = "CPU time of pinned pairs follows the nice load-weight table")
 {
     double used[4], wall, ratio_nice5, ratio_nice10;
     int cpus[2], cpu_a, cpu_b, n;
@@ -363,7 +365,8 @@ KT_SCENARIO(fair_nice_weights, .timeout_s = 20)
  * (ktw0 in fairlight, ktw1 in fairheavy), both pinned to one CPU: CPU
  * time in the ratio of the weights. Process workers, so it works on
  * cgroup v2 (whole processes) as on v1. */
-KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true)
+KT_SCENARIO(fair_cgroup_weights, .timeout_s = 20, .needs_root = true,
+            .purpose = "two cgroups weighted 1:3 share one CPU 1:3")
 {
     double used[2], wall, cgroup_ratio;
     int cpu;

@@ -85,7 +85,8 @@ static int distinct(int ncpus, const char *fmt)
     return n;
 }
 
-KT_SCENARIO(guest_topology, .vm = ANY_TOPOLOGY, .timeout_s = 30)
+KT_SCENARIO(guest_topology, .vm = ANY_TOPOLOGY, .timeout_s = 30,
+            .purpose = "the guest sees the NUMA nodes, LLCs, cores and threads it was booted with")
 {
     const kt_topology *t = &ctx->topology;
     int vcpus = (int)kt_topology_vcpus(t);
@@ -171,7 +172,8 @@ static void follow_load_host(const kt_vcpus *vc, kt_verdict *v)
 
 /* One spinner per guest CPU for a phase, then a phase of nothing. */
 KT_SCENARIO(guest_vcpus_follow_load, .vm = ANY_TOPOLOGY, .timeout_s = 30,
-            .host_check = follow_load_host)
+            .host_check = follow_load_host,
+            .purpose = "vCPU threads are busy while the guest spins and idle when it sleeps")
 {
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)ctx->ncpus };
 
@@ -194,7 +196,8 @@ static void pinned_host(const kt_vcpus *vc, kt_verdict *v)
 }
 
 /* A task pinned to guest CPU 1 keeps vCPU 1 busy and leaves vCPU 0 idle. */
-KT_SCENARIO(guest_pinned_task, .vm = ANY_TOPOLOGY, .timeout_s = 30, .host_check = pinned_host)
+KT_SCENARIO(guest_pinned_task, .vm = ANY_TOPOLOGY, .timeout_s = 30, .host_check = pinned_host,
+            .purpose = "a task pinned to guest CPU 1 keeps vCPU 1 busy and vCPU 0 idle")
 {
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 1, .cpus = "1" };
 

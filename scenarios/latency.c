@@ -315,21 +315,24 @@ static void wakeup_scenario(kt_ctx *ctx, kt_verdict *v, bool loaded, const wake_
 }
 
 /* A ping-pong pair on an otherwise idle machine. */
-KT_SCENARIO(lat_wakeup_idle, .timeout_s = 20)
+KT_SCENARIO(lat_wakeup_idle, .timeout_s = 20,
+            .purpose = "wakeup latency of a ping-pong pair on an idle machine")
 {
     wakeup_scenario(ctx, v, false, ctx->in_vm ? &vm_idle_bounds : &idle_bounds);
 }
 
 /* The same pair while one spinner per CPU keeps every CPU busy: the
  * woken thread has to preempt (or wait for) a spinner each time. */
-KT_SCENARIO(lat_wakeup_loaded, .timeout_s = 20)
+KT_SCENARIO(lat_wakeup_loaded, .timeout_s = 20,
+            .purpose = "wakeup latency of a ping-pong pair while every CPU is busy")
 {
     wakeup_scenario(ctx, v, true, ctx->in_vm ? &vm_loaded_bounds : &loaded_bounds);
 }
 
 /* A cyclictest-style thread (ktw0) sleeping to absolute deadlines one
  * period apart; lateness = wake time - deadline. */
-KT_SCENARIO(lat_timer_periodic, .timeout_s = 20)
+KT_SCENARIO(lat_timer_periodic, .timeout_s = 20,
+            .purpose = "lateness of a periodic timer thread (cyclictest style)")
 {
     kt_work_spec spec = { .kind = KT_WORK_TIMER, .count = 1, .period_us = TIMER_PERIOD_US };
     kt_err err;
@@ -370,7 +373,8 @@ static unsigned fanout_wakees(int ncpus)
  * round and waits until all of them ran. The waker counts a round only
  * after every wakee acknowledged it, so each wakee's wakeups are the
  * rounds, or one more when the stop came mid-round; fewer is a lost wake. */
-KT_SCENARIO(wake_fanout, .timeout_s = 20)
+KT_SCENARIO(wake_fanout, .timeout_s = 20,
+            .purpose = "one waker wakes N wakees each round: no wakeup lost, latency bounded")
 {
     unsigned n = fanout_wakees(ctx->ncpus);
     kt_work_spec spec = { .kind = KT_WORK_FANOUT, .count = 1, .fanout = n,

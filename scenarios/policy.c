@@ -111,7 +111,8 @@ out:
 
 /* A SCHED_FIFO spinner takes its CPU from a SCHED_OTHER spinner pinned
  * with it, except for what RT throttling leaves to the fair class. */
-KT_SCENARIO(policy_fifo_preempts, .timeout_s = 20, .needs_root = true)
+KT_SCENARIO(policy_fifo_preempts, .timeout_s = 20, .needs_root = true,
+            .purpose = "a SCHED_FIFO spinner takes its CPU from a SCHED_OTHER one")
 {
     kt_work_spec other = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_OTHER };
     kt_work_spec fifo = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_FIFO,
@@ -151,7 +152,8 @@ KT_SCENARIO(policy_fifo_preempts, .timeout_s = 20, .needs_root = true)
 
 /* A SCHED_IDLE spinner gets almost nothing against a nice-0 spinner on
  * the same CPU (weight 3 against 1024). */
-KT_SCENARIO(policy_idle_yields, .timeout_s = 20)
+KT_SCENARIO(policy_idle_yields, .timeout_s = 20,
+            .purpose = "a SCHED_IDLE spinner gets almost nothing against a nice-0 one")
 {
     kt_work_spec normal = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_OTHER,
                             .set_nice = true, .nice = 0 };

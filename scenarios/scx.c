@@ -127,7 +127,8 @@ static int fork_exit(void)
  * children that exit at once and moves the spinners between CPUs. The
  * scheduler must stay attached (state, enable_seq, ops name) and every
  * worker make progress. */
-KT_SCENARIO(scx_attached_under_churn, .scheduler = "builtin:fifo", .timeout_s = 30)
+KT_SCENARIO(scx_attached_under_churn, .scheduler = "builtin:fifo", .timeout_s = 30,
+            .purpose = "the sched_ext scheduler stays attached through forks and migrations")
 {
     unsigned n = (unsigned)ctx->ncpus;
     kt_work_spec specs[] = {
@@ -190,7 +191,8 @@ KT_SCENARIO(scx_attached_under_churn, .scheduler = "builtin:fifo", .timeout_s = 
  * does (the RT class is above it), and the SCHED_OTHER one does exactly
  * when the scheduler switched every task (switch_all 1; 0 for a partial
  * scheduler such as builtin:fifo_partial, this scenario's own). */
-KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 20)
+KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 20,
+            .purpose = "SCHED_EXT tasks run in sched_ext, RT tasks never, fair ones as switch_all says")
 {
     kt_work_spec specs[] = {
         { .kind = KT_WORK_DUTY, .count = 1, .policy = KT_POLICY_EXT, .run_us = 1000, .sleep_us = 1000 },
@@ -245,7 +247,8 @@ KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 
 /* Per CPU: two SCHED_EXT spinners and a SCHED_EXT duty worker (1 ms on,
  * 1 ms off), none pinned. Every one makes progress within a bounded gap,
  * and together they keep every CPU busy. */
-KT_SCENARIO(scx_ext_progress, .scheduler = "builtin:fifo", .timeout_s = 30)
+KT_SCENARIO(scx_ext_progress, .scheduler = "builtin:fifo", .timeout_s = 30,
+            .purpose = "every SCHED_EXT task makes progress and every CPU stays busy")
 {
     unsigned n = (unsigned)ctx->ncpus;
     kt_work_spec specs[] = {

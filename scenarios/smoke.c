@@ -17,7 +17,8 @@ static double cpu_seconds(clockid_t clock)
 
 /* The affinity mask the runner measured agrees with the CPUs online
  * (they differ only under taskset or a cpuset, which a note reveals). */
-KT_SCENARIO(affinity_matches_online_cpus, .timeout_s = 10)
+KT_SCENARIO(affinity_matches_online_cpus, .timeout_s = 10,
+            .purpose = "the affinity mask the runner sees matches the CPUs online")
 {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -39,7 +40,8 @@ static void *sleeper(void *arg)
 
 /* A thread that sleeps 200 ms uses almost no CPU: generous bound (20 ms)
  * so a loaded machine cannot make it flaky. */
-KT_SCENARIO(sleeping_thread_uses_no_cpu, .timeout_s = 10)
+KT_SCENARIO(sleeping_thread_uses_no_cpu, .timeout_s = 10,
+            .purpose = "a sleeping thread uses almost no CPU")
 {
     pthread_t t;
     double used = -1.0;

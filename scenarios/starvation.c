@@ -103,7 +103,8 @@ static void watch_run(const kt_work *w, watch *wt)
  * (i mod n)-th allowed CPU, so ktw0 and ktw<n> share a CPU. A worker's
  * longest gap between two iterations is how long it was kept off the CPU
  * (plus the duty worker's own 1 ms sleep). */
-KT_SCENARIO(starve_none, .timeout_s = 20)
+KT_SCENARIO(starve_none, .timeout_s = 20,
+            .purpose = "no spinner, yielder or duty worker is kept off its CPU for long")
 {
     unsigned n = (unsigned)ctx->ncpus;
     kt_work_spec specs[] = {

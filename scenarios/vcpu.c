@@ -384,7 +384,8 @@ static kt_monitor *run_measured(kt_ctx *ctx, kt_verdict *v, vmm *m,
 }
 
 /* One spinning vCPU per CPU: every vCPU thread gets its fair share. */
-KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true)
+KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true,
+            .purpose = "every spinning vCPU thread gets its fair share of the host")
 {
     kt_microvm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_MICROVM_PROG_SPIN };
     double share[KT_MICROVM_MAX_VCPUS], ratio[KT_MICROVM_MAX_VCPUS];
@@ -417,7 +418,8 @@ KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true)
 
 /* Halted vCPUs, woken every HALT_WAKE_MS: nearly idle threads, and KVM
  * counts the time they spend waiting in halt. */
-KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true)
+KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true,
+            .purpose = "halted vCPUs stay nearly idle and KVM counts their halt time")
 {
     kt_microvm_config cfg = { .nr_vcpus = ctx->ncpus, .prog = KT_MICROVM_PROG_HALT,
                               .halt_wake_ms = HALT_WAKE_MS };
@@ -459,7 +461,8 @@ KT_SCENARIO(vcpu_halt_idle, .timeout_s = 20, .needs_kvm = true)
 }
 
 /* Twice as many spinning vCPUs as CPUs: host CPU time is shared fairly. */
-KT_SCENARIO(vcpu_overcommit_fair, .timeout_s = 20, .needs_kvm = true)
+KT_SCENARIO(vcpu_overcommit_fair, .timeout_s = 20, .needs_kvm = true,
+            .purpose = "twice as many spinning vCPUs as CPUs share the host fairly")
 {
     kt_microvm_config cfg = { .nr_vcpus = 2 * ctx->ncpus, .prog = KT_MICROVM_PROG_SPIN };
     double share[KT_MICROVM_MAX_VCPUS];

@@ -62,6 +62,8 @@ typedef struct kt_scenario_opts {
      * stall) or a program path and its arguments; KTSTR_SCHEDULER and
      * --scheduler override it. Its ejection fails the point. */
     const char *scheduler;
+    /* What the scenario proves, in one line (--describe, `ktstr list`). */
+    const char *purpose;
 } kt_scenario_opts;
 
 typedef struct kt_scenario {
@@ -76,7 +78,7 @@ typedef struct kt_scenario {
 KT_API void kt_register(const kt_scenario *s);
 
 /* Runs the registered scenarios as the command line asks (--list,
- * --filter GLOB, --timeout S, --verbose, --help); returns the exit status:
+ * --describe, --filter GLOB, --timeout S, --verbose, --help); returns the exit status:
  * 0 when no point is "not ok", 1 otherwise, 2 on a usage error, 128 + the
  * signal after SIGINT/SIGTERM/SIGHUP ("Bail out! interrupted"). Filters
  * that match nothing give "1..0 # SKIP" and 0. It kills and reaps every

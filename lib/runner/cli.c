@@ -18,7 +18,7 @@
 #define TIMEOUT_MAX 86400
 
 enum opt {
-    OPT_LIST, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
+    OPT_LIST, OPT_DESCRIBE, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
     OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY, OPT_SCHEDULER,
     OPT_SCHED_ATTACH, OPT_SCHED_FAULT, OPT_VM_BOOT, OPT_ARTIFACTS, OPT_BASELINE,
 };
@@ -29,6 +29,7 @@ static const struct {
     bool takes_value;
 } options[] = {
     { "--list", OPT_LIST, false },
+    { "--describe", OPT_DESCRIBE, false },
     { "--filter", OPT_FILTER, true },
     { "--timeout", OPT_TIMEOUT, true },
     { "--verbose", OPT_VERBOSE, false },
@@ -49,10 +50,12 @@ static const struct {
 void kt__cli_usage(FILE *fp, const char *prog)
 {
     fprintf(fp,
-            "usage: %s [--list] [--filter GLOB]... [--timeout S] [--verbose] [--help]\n"
+            "usage: %s [--list | --describe] [--filter GLOB]... [--timeout S] [--verbose]\n"
+            "          [--help]\n"
             "          [--vm] [--topology NAME] [--kernel BZIMAGE] [--qemu PROG] [--accel A]\n"
             "          [--shard I/N]\n"
             "  --list         print the scenario names, one per line, and exit\n"
+            "  --describe     print each scenario's name, a tab and its purpose, and exit\n"
             "  --filter GLOB  run only scenarios whose name matches GLOB (fnmatch);\n"
             "                 repeatable, the union is run and counted in the plan\n"
             "  --timeout S    timeout in whole seconds for every scenario (1..%d),\n"
@@ -426,6 +429,9 @@ int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
         switch (options[k].opt) {
         case OPT_LIST:
             c->list = true;
+            break;
+        case OPT_DESCRIBE:
+            c->describe = true;
             break;
         case OPT_VERBOSE:
             c->verbose = true;

@@ -506,9 +506,15 @@ int kt_main(int argc, char **argv)
     for (size_t i = 0, k = 0; i < nall; i++)
         if (kt__cli_selects(&cli, all[i].name) && kt__cli_in_shard(&cli, (unsigned)k++))
             sel[nsel++] = &all[i];
-    if (cli.list) {
-        for (size_t i = 0; i < nsel; i++)
-            printf("%s\n", sel[i]->name);
+    if (cli.list || cli.describe) {
+        for (size_t i = 0; i < nsel; i++) {
+            const char *purpose = sel[i]->opts.purpose ? sel[i]->opts.purpose : "";
+
+            if (cli.describe)
+                printf("%s\t%s\n", sel[i]->name, purpose);
+            else
+                printf("%s\n", sel[i]->name);
+        }
         rc = fflush(stdout) == 0 ? 0 : 1;
         goto out;
     }

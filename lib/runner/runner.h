@@ -35,7 +35,7 @@ int kt__registry_get(const kt_scenario **list, size_t *n, kt_err *err);
 /* ---- cli.c ------------------------------------------------------------ */
 
 typedef struct kt__cli {
-    bool list, verbose, help;
+    bool list, describe, verbose, help;   /* describe: --list with each purpose */
     unsigned timeout_s;        /* 0: not given */
     const char **filters;      /* point into argv or env_filters */
     size_t nfilters;

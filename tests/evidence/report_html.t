@@ -1,5 +1,6 @@
 #!/usr/bin/perl
-# make report's page (build/tools/report), in a real browser: the page
+# ktstr report's page (build/bin/ktstr report, as make report runs it), in a
+# real browser: the page
 # built from the artifacts of tests/progs/evidence.c's points lists every
 # point with failing ones first, and headless Chromium loads it without a
 # console error, builds its summary table and inline plots, and paints a
@@ -16,7 +17,7 @@ use lib "$FindBin::Bin/../lib";
 use KtTest;
 
 my $bin = 'build/tests/progs/evidence';
-my $tool = 'build/tools/report';
+my $tool = 'build/bin/ktstr';
 plan skip_all => "$bin or $tool is not built (run make)" unless -x $bin && -x $tool;
 
 my $dir = tempdir(CLEANUP => 1);
@@ -29,7 +30,7 @@ open(my $fh, '>', "$dir/art/broken.json") or die;
 print $fh '{"scenario": "broken", ';
 close($fh);
 
-my $r = run_prog(prog => $tool, args => ["$dir/art", "$dir/index.html"]);
+my $r = run_prog(prog => $tool, args => ['report', "$dir/art", '-o', "$dir/index.html"]);
 is($r->{exit}, 0, 'report: exit 0') or diag($r->{err});
 my $html = slurp("$dir/index.html");
 
@@ -53,15 +54,17 @@ like($html, qr{gap &quot;ms&quot;, &lt;worst&gt; &amp; \\ \x{c3}\x{a9}}, 'text e
 
 # ---- errors --------------------------------------------------------------
 
-$r = run_prog(prog => $tool, args => ["$dir/none", "$dir/x.html"]);
-ok($r->{exit} == 1 && $r->{err} =~ m{report: \Q$dir\E/none: No such file or directory},
-   'a missing directory: exit 1 naming it');
+$r = run_prog(prog => $tool, args => ['report', "$dir/none", '-o', "$dir/x.html"]);
+ok($r->{exit} == 2 && $r->{err} =~ m{^ktstr report: \Q$dir\E/none: No such file or directory},
+   'a missing directory: exit 2 naming it');
 mkdir "$dir/empty";
-$r = run_prog(prog => $tool, args => ["$dir/empty", "$dir/x.html"]);
+$r = run_prog(prog => $tool, args => ['report', "$dir/empty", '-o', "$dir/x.html"]);
 ok($r->{exit} == 1 && $r->{err} =~ /no sidecar/, 'an empty directory: exit 1, said so');
-$r = run_prog(prog => $tool, args => ["$dir/art"]);
+$r = run_prog(prog => $tool, args => ['report', '-o']);
 is($r->{exit}, 2, 'a usage error: exit 2');
-$r = run_prog(prog => $tool, args => ["$dir/art", "$dir/no/such/dir/x.html"]);
+$r = run_prog(prog => $tool, args => ['report']);
+is($r->{exit}, 2, 'no directory: exit 2');
+$r = run_prog(prog => $tool, args => ['report', "$dir/art", '-o', "$dir/no/such/dir/x.html"]);
 ok($r->{exit} == 1 && $r->{err} =~ /No such file or directory/, 'an unwritable page: exit 1');
 
 # ---- in a browser --------------------------------------------------------

@@ -14,7 +14,8 @@ use Test::More;
 
 # Who may use whom: each folder, the folders it may include or call (its
 # own always). The order, from the ground up: base, verdict, the sources
-# and actors (capture, then work, microvm, guest, scx), evidence, runner.
+# and actors (capture, then work, microvm, guest, scx), evidence, runner,
+# and cmd (the ktstr command, linked against the library).
 my %MAY = (
     base     => [],
     verdict  => [qw(base)],
@@ -25,6 +26,7 @@ my %MAY = (
     scx      => [qw(base verdict)],
     evidence => [qw(base verdict capture work microvm guest scx)],
     runner   => [qw(base verdict capture work microvm guest scx evidence)],
+    cmd      => [qw(base verdict capture work microvm guest scx evidence runner)],
 );
 
 # Each public header, by the folder that implements what it declares.

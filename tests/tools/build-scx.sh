@@ -6,7 +6,7 @@
 # built from which source and for which kernel.
 #
 # Installs the Debian packages it lacks itself (apt-get, as root). The
-# source is reached as tests/tools/private-apt.sh says; only the parts of
+# source is reached as lib/cmd/private-apt.sh says; only the parts of
 # the tree the build reads are unpacked, under build/scx/.work (never into
 # the project). Every scheduler that builds is kept; one of the required
 # list that does not is an error. Cached: a second run builds nothing.
@@ -72,8 +72,8 @@ if [ ${#need[@]} -gt 0 ]; then
         die "apt-get install ${need[*]} failed: $(tail -n 5 "$log" | tr '\n' ' ')"
 fi
 
-# shellcheck source=tests/tools/private-apt.sh
-. "$(dirname "$0")/private-apt.sh"
+# shellcheck source=lib/cmd/private-apt.sh
+. "$(dirname "$0")/../../lib/cmd/private-apt.sh"
 kt_apt_source trixie-backports "${KTSTR_KERNEL_MIRROR:-}"
 
 mkdir -p "$out"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# make kernel: Debian's trixie-backports cloud kernel (sched_ext, BTF,
-# schedstats) into build/kernel/: bzImage, config and vmlinux (with .BTF).
+# make kernel and `ktstr kernel`: Debian's trixie-backports cloud kernel
+# (sched_ext, BTF, schedstats) into OUTDIR: bzImage, config and vmlinux
+# (with .BTF).
 #
-# The archive is reached as tests/tools/private-apt.sh says: through the
+# The archive is reached as private-apt.sh (beside this file) says: through the
 # URI of this machine's own Debian source, with a private apt state
 # directory. Cached: a second run downloads nothing. Prints the bzImage
 # path on success; on failure, the reason on stderr and exit 1.
 #
-#   tests/tools/fetch-kernel.sh [OUTDIR]     (default build/kernel)
+#   lib/cmd/fetch-kernel.sh [OUTDIR]         (default build/kernel)
 #   KTSTR_KERNEL_SERIES=7.3                  the kernel series to pick
 #   KTSTR_KERNEL_MIRROR=URI                  a Debian mirror instead of the
 #                                            machine's own (tests use it)
@@ -15,7 +16,7 @@ set -euo pipefail
 
 out=${1:-build/kernel}
 series=${KTSTR_KERNEL_SERIES:-7.3}
-die() { echo "make kernel: $*" >&2; exit 1; }
+die() { echo "${KTSTR_CMD:-make kernel}: $*" >&2; exit 1; }
 
 if [ -s "$out/bzImage" ] && [ -s "$out/config" ] && [ -s "$out/vmlinux" ]; then
     echo "$out/bzImage"
@@ -26,7 +27,7 @@ for tool in apt-get dpkg-deb zstd od; do
     command -v "$tool" >/dev/null || die "needs $tool (apt-get install zstd for zstd)"
 done
 
-# shellcheck source=tests/tools/private-apt.sh
+# shellcheck source=lib/cmd/private-apt.sh
 . "$(dirname "$0")/private-apt.sh"
 kt_apt_source trixie-backports "${KTSTR_KERNEL_MIRROR:-}"
 uri=$kt_apt_uri
