@@ -127,3 +127,15 @@ size_t kt__escape(char *out, size_t n, const char *s, const kt__escape_rules *ru
 {
     return kt__escape_n(out, n, s, (size_t)-1, rules);
 }
+
+int kt__escape_append(kt__vec *out, const char *s, const kt__escape_rules *rules, kt_err *err,
+                      const char *what)
+{
+    size_t need = kt__escape(NULL, 0, s ? s : "", rules);
+
+    if (out->elem != 1 || kt__vec_reserve(out, need + 1, err, what) < 0)
+        return kt__vec_append(out, "", 0, err, what);   /* its error */
+    kt__escape((char *)out->v + out->n, need + 1, s ? s : "", rules);
+    out->n += need;
+    return 0;
+}

@@ -28,6 +28,8 @@
 
 #include <stddef.h>
 
+#include "base/vec.h"
+
 /* The longest form a byte takes in any table (JSON's \u00NN, XML's
  * &quot;); tables keep their forms within it, so callers can size a
  * buffer per byte. */
@@ -62,5 +64,10 @@ size_t kt__escape_n(char *out, size_t n, const char *s, size_t len,
 
 /* kt__escape_n of the whole string s. */
 size_t kt__escape(char *out, size_t n, const char *s, const kt__escape_rules *rules);
+
+/* Appends s (NULL: "") escaped by rules to a vec of char, NUL kept
+ * after it; 0, or -1 as kt__vec_append. */
+int kt__escape_append(kt__vec *out, const char *s, const kt__escape_rules *rules, kt_err *err,
+                      const char *what);
 
 #endif

@@ -2,6 +2,8 @@
 #include "base/vec.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,38 @@ int kt__vec_append(kt__vec *a, const void *bytes, size_t n, kt_err *err,
     a->n += n;
     ((char *)a->v)[a->n] = '\0';
     return 0;
+}
+
+int kt__vec_vappendf(kt__vec *a, kt_err *err, const char *what, const char *fmt, va_list ap)
+{
+    va_list again;
+    int len;
+
+    va_copy(again, ap);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    if (len < 0) {
+        va_end(again);
+        return kt_err_set(err, EINVAL, "%s: bad format", what);
+    }
+    if (a->elem != 1 || kt__vec_reserve(a, (size_t)len + 1, err, what) < 0) {
+        va_end(again);
+        return kt__vec_append(a, "", 0, err, what);   /* its error */
+    }
+    vsnprintf((char *)a->v + a->n, (size_t)len + 1, fmt, again);
+    va_end(again);
+    a->n += (size_t)len;
+    return 0;
+}
+
+int kt__vec_appendf(kt__vec *a, kt_err *err, const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = kt__vec_vappendf(a, err, what, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void kt__vec_free(kt__vec *a)

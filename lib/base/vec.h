@@ -14,6 +14,7 @@
 #ifndef KTSTR_LIB_BASE_VEC_H
 #define KTSTR_LIB_BASE_VEC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "ktstr/error.h"
@@ -49,6 +50,14 @@ int kt__vec_push(kt__vec *a, const void *elem, kt_err *err, const char *what);
  * counted in a->n), so the bytes read as a string; 0 or -1 as above. */
 int kt__vec_append(kt__vec *a, const void *bytes, size_t n, kt_err *err,
                    const char *what);
+
+/* Appends printf-style text to a vec of elem 1 (NUL kept after it, as
+ * kt__vec_append), whatever its length; 0 or -1 as above. */
+int kt__vec_appendf(kt__vec *a, kt_err *err, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same with a va_list, for a writer's own printf-style helper. */
+int kt__vec_vappendf(kt__vec *a, kt_err *err, const char *what, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Pointer to element i (no bounds check: i < a->n is the caller's). */
 static inline void *kt__vec_at(const kt__vec *a, size_t i)

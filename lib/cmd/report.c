@@ -59,26 +59,19 @@ static void put(page *pg, const char *s)
 static void putf(page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(page *pg, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (kt__vec_vappendf(&pg->html, NULL, "report", fmt, ap) < 0)
+        pg->oom = true;
     va_end(ap);
-    put(pg, buf);
 }
 
 /* s as HTML text or attribute value. */
 static void put_text(page *pg, const char *s)
 {
-    size_t need = kt__escape(NULL, 0, s ? s : "", &kt__escape_xml);
-
-    if (kt__vec_reserve(&pg->html, need + 1, NULL, "report") < 0) {
+    if (kt__escape_append(&pg->html, s, &kt__escape_xml, NULL, "report") < 0)
         pg->oom = true;
-        return;
-    }
-    kt__escape((char *)pg->html.v + pg->html.n, need + 1, s ? s : "", &kt__escape_xml);
-    pg->html.n += need;
 }
 
 /* ---- reading ---------------------------------------------------------- */

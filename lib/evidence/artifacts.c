@@ -290,12 +290,8 @@ static int append(kt__vec *out, const char *s, size_t n)
 
 static int append_csv_field(kt__vec *out, const char *s)
 {
-    size_t need = kt__escape(NULL, 0, s, &kt__escape_csv);
-
-    if (append(out, "\"", 1) < 0 || kt__vec_reserve(out, need + 2, NULL, "CSV") < 0)
+    if (append(out, "\"", 1) < 0 || kt__escape_append(out, s, &kt__escape_csv, NULL, "CSV") < 0)
         return -1;
-    kt__escape((char *)out->v + out->n, need + 1, s, &kt__escape_csv);
-    out->n += need;
     return append(out, "\",", 2);
 }
 

@@ -117,17 +117,13 @@ static void puts_(kt__jw *w, const char *s)
 
 static void put_quoted(kt__jw *w, const char *s)
 {
-    size_t need = kt__escape(NULL, 0, s, &kt__escape_json);
-
     puts_(w, "\"");
     if (w->err)
         return;
-    if (kt__vec_reserve(w->out, need + 1, NULL, "JSON") < 0) {
+    if (kt__escape_append(w->out, s, &kt__escape_json, NULL, "JSON") < 0) {
         w->err = ENOMEM;
         return;
     }
-    kt__escape((char *)w->out->v + w->out->n, need + 1, s, &kt__escape_json);
-    w->out->n += need;
     puts_(w, "\"");
 }
 

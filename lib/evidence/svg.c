@@ -65,25 +65,18 @@ static void put(out *o, const char *s)
 static void putf(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(out *o, const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (!o->err)
+        o->err = kt__vec_vappendf(o->v, NULL, "SVG", fmt, ap);
     va_end(ap);
-    put(o, buf);
 }
 
 static void put_text(out *o, const char *s)
 {
-    size_t need = kt__escape(NULL, 0, s, &kt__escape_xml);
-
-    if (o->err || kt__vec_reserve(o->v, need + 1, NULL, "SVG") < 0) {
-        o->err = -1;
-        return;
-    }
-    kt__escape((char *)o->v->v + o->v->n, need + 1, s, &kt__escape_xml);
-    o->v->n += need;
+    if (!o->err)
+        o->err = kt__escape_append(o->v, s, &kt__escape_xml, NULL, "SVG");
 }
 
 /* A pixel coordinate with two decimals, without printf (fast for long

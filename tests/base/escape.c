@@ -249,8 +249,21 @@ static void t_xml_csv_tables(void)
     check_str(buf, "say \"\"hi\"\", a,b c");
 }
 
+static void t_escape_append(void)
+{
+    kt__vec v = KT__VEC_INIT(char);
+
+    check_int(kt__escape_append(&v, "a<b", &kt__escape_xml, NULL, "x"), ==, 0);
+    check_int(kt__escape_append(&v, NULL, &kt__escape_xml, NULL, "x"), ==, 0);
+    check_int(kt__escape_append(&v, "\"&", &kt__escape_json, NULL, "x"), ==, 0);
+    check_str((char *)v.v, "a&lt;b\\\"&");
+    check_uint(v.n, ==, strlen("a&lt;b\\\"&"));
+    kt__vec_free(&v);
+}
+
 int main(void)
 {
+    TEST(t_escape_append(), "kt__escape_append: escaped onto a growing text, NULL as empty");
     TEST(t_rules(), "a table: its forms, \\xNN for other control bytes, a ctrl literal, UTF-8 as is");
     TEST(t_measure_and_cut(), "measures like snprintf; cuts only between whole forms; len bounds s");
     TEST(t_tap_contexts(), "TAP descriptions and YAML strings: every byte as the old escapers wrote it");

@@ -64,8 +64,32 @@ static void t_errors_name_what(void)
     kt__vec_free(&a);
 }
 
+static void t_appendf(void)
+{
+    kt__vec a = KT__VEC_INIT(char), ints = KT__VEC_INIT(int);
+    kt_err err = { 0 };
+    char big[3000];
+
+    check_int(kt__vec_appendf(&a, &err, "text", "%d-%s", 42, "x"), ==, 0);
+    check_int(kt__vec_appendf(&a, &err, "text", "|%s", ""), ==, 0);
+    check_str((char *)a.v, "42-x|");
+    check_uint(a.n, ==, 5);
+    /* longer than any fixed buffer a writer kept before */
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    check_int(kt__vec_appendf(&a, &err, "text", "%s!", big), ==, 0);
+    check_uint(a.n, ==, 5 + sizeof(big));
+    check_int(((char *)a.v)[a.n - 1], ==, '!');
+    check_int(((char *)a.v)[a.n], ==, '\0');
+    check_int(kt__vec_appendf(&ints, &err, "ints", "%d", 1), ==, -1);
+    check_int(err.code, ==, EINVAL);
+    kt__vec_free(&a);
+    kt__vec_free(&ints);
+}
+
 int main(void)
 {
+    TEST(t_appendf(), "appendf: printf-style text of any length, NUL after it; a non-byte array refused");
     TEST(t_push_grows(), "push: 1000 elements kept in order");
     TEST(t_append_bytes(), "append: bytes stay a NUL-terminated string");
     TEST(t_errors_name_what(), "errors name what was being built; array kept");

@@ -65,7 +65,8 @@ my %run_env = (%env, HOME => "$tmp/home", PATH => "$tmp/home/.local/bin:$ENV{PAT
 sub step {
     my ($cmd, %sub) = @_;
     $cmd =~ s/\$\{\{ matrix\.shard \}\}/$sub{shard}/g if defined $sub{shard};
-    $cmd =~ s/^make /make @vars /;
+    my $quoted = join ' ', map { "'$_'" } @vars;
+    $cmd =~ s/^make /make $quoted /;
     return run_prog(prog => 'bash', args => ['-c', "cd '$work' && $cmd"], env => \%run_env);
 }
 

@@ -91,7 +91,7 @@ SKIP: {
        && $suite =~ /\berrors="0"/, 'one suite: 3 tests, 1 failure, no error') or diag($x);
     is(scalar(() = $x =~ /<skipped /g), 1, 'one skipped, with its reason')
         or diag($x);
-    like($x, qr/<failure [^>]*message="not ok 2 - ev_fail">.*max_gap_ms: expected at most 150/s,
+    like($x, qr/<failure [^>]*message="not ok 2 - ev_fail"[^>]*>.*max_gap_ms: expected at most 150/s,
          "the failure carries the point's YAML");
 }
 
