@@ -29,6 +29,13 @@ KT_API int kt_vcpus_count(const kt_vcpus *vc);
  * CPU all the time); NaN when i is out of range or nothing was sampled. */
 KT_API double kt_vcpus_share(const kt_vcpus *vc, int i);
 
+/* Host steal of vCPU thread i: how long it was runnable on the host but
+ * not running (schedstat's run delay) over the body, as a share of the
+ * body's wall time (0.38: kept off a CPU 38% of the body); NaN when i is
+ * out of range or nothing was sampled. The point's vm: map lists it per
+ * vCPU as host_steal, in ms and as this share. */
+KT_API double kt_vcpus_steal(const kt_vcpus *vc, int i);
+
 /* The monitor's timeline over the body: target i is vCPU thread i, with
  * schedstat and the software perf group (the hardware group with
  * exclude_host where it opens). NULL when nothing was sampled. */

@@ -225,6 +225,22 @@ static void json_vm_scheduler(kt__jw *w, const kt__result *r)
         kt__jw_str(w, "kernel", r->vm_kernel);
         kt__jw_str(w, "topology", r->vm_topology);
         kt__jw_int(w, "boot_ms", r->boot_ms);
+        if (r->host_steal.n) {
+            const kt__steal *st = r->host_steal.v;
+
+            kt__jw_arr(w, "host_steal");
+            for (size_t i = 0; i < r->host_steal.n; i++) {
+                char share[32];
+
+                snprintf(share, sizeof(share), "%.4f", st[i].share);
+                kt__jw_obj(w, NULL);
+                kt__jw_int(w, "vcpu", st[i].vcpu);
+                kt__jw_int(w, "ms", (int64_t)(st[i].ms + 0.5));
+                kt__jw_num(w, "share", share);
+                kt__jw_end(w);
+            }
+            kt__jw_end(w);
+        }
         kt__jw_end(w);
     }
     if (r->sched_name) {

@@ -33,6 +33,7 @@ static void reported_init(kt__result *r)
     kt_verdict_init(&r->v);
     r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r->console = (kt__vec)KT__VEC_INIT(char *);
+    r->host_steal = (kt__vec)KT__VEC_INIT(kt__steal);
     r->sched_log = (kt__vec)KT__VEC_INIT(char *);
     r->sched_out = (kt__vec)KT__VEC_INIT(char *);
     r->sched_dump = (kt__vec)KT__VEC_INIT(char *);
@@ -52,6 +53,7 @@ static void reported_fini(kt__result *r)
     kt_verdict_fini(&r->v);
     free_all(&r->passes);
     free_all(&r->console);
+    kt__vec_free(&r->host_steal);
     free_all(&r->sched_log);
     free_all(&r->sched_out);
     free_all(&r->sched_dump);

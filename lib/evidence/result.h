@@ -46,6 +46,13 @@ typedef enum kt__end {
     KT__END_GUEST_ERROR   /* VM mode: the guest failed: start_error says why */
 } kt__end;
 
+/* Host steal of one vCPU thread over the body (VM mode's STEAL lines). */
+typedef struct kt__steal {
+    int vcpu;
+    double ms;                /* run delay on the host */
+    double share;             /* of the body's wall time */
+} kt__steal;
+
 /* What the parent learnt about one scenario run. The child's failures,
  * notes and skip land in a verdict of the parent's own, kept within the
  * same bounds as the child's. */
@@ -75,6 +82,7 @@ typedef struct kt__result {
     char guest_end_kind[16];
     char guest_end_arg[KT_ERR_MSG_MAX];
     kt__vec console;           /* char *: the guest's last console lines */
+    kt__vec host_steal;        /* kt__steal, one per vCPU thread watched */
     unsigned timeout_s;        /* the timeout the guest reported, else 0 */
     /* The scheduler under test (SCHED... lines). */
     char *sched_name;          /* its ops name, or NULL when none ran */

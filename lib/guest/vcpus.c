@@ -7,15 +7,36 @@
 #include <string.h>
 
 #include "ktstr/discover.h"
+#include "ktstr/schedstat.h"
 #include "ktstr/topology.h"
 
 struct kt_vcpus {
     int n;
+    int pid;
     int tid[KT_TOPOLOGY_MAX_VCPUS];
     const char *accel;
     kt_monitor *mon;
     double body_s;
+    /* schedstat's run delay of each vCPU thread at the body's start mark
+     * and at its end: the host steal, on the marks' own clock */
+    uint64_t delay0[KT_TOPOLOGY_MAX_VCPUS], delay1[KT_TOPOLOGY_MAX_VCPUS];
+    bool have_delay[KT_TOPOLOGY_MAX_VCPUS];
 };
+
+/* Run delay of vCPU thread i now; false when it cannot be read. */
+static bool read_delay(const kt_vcpus *vc, int i, uint64_t *delay)
+{
+    kt_schedstat s;
+    kt_schedstat_sample x;
+    bool ok;
+
+    if (kt_schedstat_open(&s, vc->pid, vc->tid[i], NULL) < 0)
+        return false;
+    ok = kt_schedstat_read(&s, &x, NULL) == 0;
+    kt_schedstat_close(&s);
+    *delay = x.delay_ns;
+    return ok;
+}
 
 kt_vcpus *kt__vcpus_new(const char *accel)
 {
@@ -46,6 +67,9 @@ int kt__vcpus_start(kt_vcpus *vc, int qemu_pid, unsigned body_max_s, kt_err *err
                             .kvm_stats_fd = -1 };
     }
     vc->n = n;
+    vc->pid = qemu_pid;
+    for (int i = 0; i < n; i++)
+        vc->have_delay[i] = read_delay(vc, i, &vc->delay0[i]);
     vc->mon = kt_monitor_start(t, n, &cfg, NULL);
     if (vc->mon)
         return 0;
@@ -58,6 +82,8 @@ int kt__vcpus_start(kt_vcpus *vc, int qemu_pid, unsigned body_max_s, kt_err *err
 
 void kt__vcpus_stop(kt_vcpus *vc, double body_s)
 {
+    for (int i = 0; i < vc->n; i++)
+        vc->have_delay[i] = vc->have_delay[i] && read_delay(vc, i, &vc->delay1[i]);
     if (vc->mon)
         kt_monitor_stop(vc->mon);
     vc->body_s = body_s;
@@ -81,6 +107,15 @@ double kt_vcpus_share(const kt_vcpus *vc, int i)
     if (!vc || !vc->mon || i < 0 || i >= vc->n)
         return NAN;
     return kt_timeline_cpu_share(kt_monitor_timeline(vc->mon), i, 0, KT_TICK_END);
+}
+
+double kt_vcpus_steal(const kt_vcpus *vc, int i)
+{
+    if (!vc || i < 0 || i >= vc->n || !vc->have_delay[i] || !(vc->body_s > 0))
+        return NAN;
+    double share = (double)(vc->delay1[i] - vc->delay0[i]) / (vc->body_s * 1e9);
+
+    return share < 1.0 ? share : 1.0;   /* the reads straddle the marks by a hair */
 }
 
 const kt_timeline *kt_vcpus_timeline(const kt_vcpus *vc)

@@ -47,7 +47,8 @@ typedef struct vm_run {
     const kt_scenario *s;
     int wire_up;                 /* to the parent */
     pid_t qemu;
-    int64_t t_spawn_ms, t_begin_ms;
+    int64_t t_spawn_ms;
+    uint64_t t_begin_ns;         /* the body's start mark (BEGIN), kt__mono_ns */
     int64_t boot_ms;             /* -1 until BOOT */
     char release[128];
     bool began, done, ended;
@@ -147,7 +148,7 @@ static void on_guest_line(void *arg, char *line)
     }
     if (!strcmp(m.type, "BEGIN")) {
         r->began = true;
-        r->t_begin_ms = now_ms();
+        r->t_begin_ns = kt__mono_ns();
         if (kt__vcpus_start(r->vc, r->qemu, r->ctx->timeout_s, &r->vcpu_err) < 0)
             r->vcpu_failed = true;
         return;
@@ -156,7 +157,7 @@ static void on_guest_line(void *arg, char *line)
         r->done = true;
         r->guest_claims = strtoull(m.field[0], NULL, 10);
         r->guest_failed = strtoull(m.field[1], NULL, 10);
-        kt__vcpus_stop(r->vc, (double)(now_ms() - r->t_begin_ms) / 1000.0);
+        kt__vcpus_stop(r->vc, (double)(kt__mono_ns() - r->t_begin_ns) / 1e9);
         return;
     }
     if (!strcmp(m.type, "END") && m.n == 2) {
@@ -284,6 +285,24 @@ static void report_end(vm_run *r, relay_end how, const char *console_path, unsig
         kt__wire_send_end(r->wire_up, r->end_kind, r->end_arg);
     }
     free(console);
+}
+
+/* A STEAL line per vCPU thread the host watched: its run delay over the
+ * body (%.17g: the parent reads the same double back). */
+static void send_steal(vm_run *r)
+{
+    for (int i = 0; r->began && i < kt_vcpus_count(r->vc); i++) {
+        double share = kt_vcpus_steal(r->vc, i);
+        char vcpu[16], ms[40], sh[40];
+        const char *f[3] = { vcpu, ms, sh };
+
+        if (share != share)
+            continue;   /* NaN: not sampled */
+        snprintf(vcpu, sizeof(vcpu), "%d", i);
+        snprintf(ms, sizeof(ms), "%.17g", share * kt_vcpus_body_s(r->vc) * 1000.0);
+        snprintf(sh, sizeof(sh), "%.17g", share);
+        kt__wire_send(r->wire_up, "STEAL", f, 3);
+    }
 }
 
 /* The vm: map's line: accel, kernel release, topology, boot_ms. */
@@ -542,7 +561,7 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
     while (waitpid(r->qemu, &st, 0) < 0 && errno == EINTR)
         ;
     if (r->began && !r->done)   /* the body never finished: watch what it did */
-        kt__vcpus_stop(r->vc, (double)(now_ms() - r->t_begin_ms) / 1000.0);
+        kt__vcpus_stop(r->vc, (double)(kt__mono_ns() - r->t_begin_ns) / 1e9);
     if (!last && tcg_int3(pt))
         return again_int3;
     /* a stall with output is the kernel's to explain: reported, not retried */
@@ -550,6 +569,7 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
         now_ms() + ((int64_t)pt->boot_s + 5) * 1000 < r->point_deadline_ms)
         return again_no_init;
     send_vm(r, pt->accel, &pt->t);
+    send_steal(r);
     run_host_check(r);
     report_end(r, how, pt->console, pt->boot_s);
     if (!r->ended && r->boot_ms < 0) {

@@ -58,6 +58,12 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
         r->guest_end = true;
         snprintf(r->guest_end_kind, sizeof(r->guest_end_kind), "%s", m->field[0]);
         snprintf(r->guest_end_arg, sizeof(r->guest_end_arg), "%s", m->field[1]);
+    } else if (!strcmp(t, "STEAL") && m->n == 3) {
+        kt__steal st = { .vcpu = atoi(m->field[0]), .ms = strtod(m->field[1], NULL),
+                         .share = strtod(m->field[2], NULL) };
+
+        if (r->host_steal.n < 256)
+            kt__vec_push(&r->host_steal, &st, NULL, "runner: host steal");
     } else if (!strcmp(t, "CONSOLE") && m->n == 1) {
         if (r->console.n < 64)
             kt__result_keep_str(&r->console, m->field[0]);

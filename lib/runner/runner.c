@@ -140,6 +140,20 @@ static void yaml_vm(kt_tap *t, const kt__result *r)
         kt_tap_yaml_str(t, "kernel", r->vm_kernel);
         kt_tap_yaml_str(t, "topology", r->vm_topology);
         kt_tap_yaml_int(t, "boot_ms", r->boot_ms);
+        if (r->host_steal.n) {
+            const kt__steal *st = r->host_steal.v;
+
+            /* how long the host kept each vCPU off a CPU during the body */
+            kt_tap_yaml_list(t, "host_steal");
+            for (size_t i = 0; i < r->host_steal.n; i++) {
+                kt_tap_yaml_item_map(t);
+                kt_tap_yaml_int(t, "vcpu", st[i].vcpu);
+                kt_tap_yaml_int(t, "ms", (int64_t)(st[i].ms + 0.5));
+                kt_tap_yaml_strf(t, "share", "%.4f", st[i].share);
+                kt_tap_yaml_close(t);
+            }
+            kt_tap_yaml_close(t);
+        }
         kt_tap_yaml_close(t);
     }
     if (r->console.n == 0)

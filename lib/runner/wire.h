@@ -20,6 +20,7 @@
  *   VM mode (point_vm_guest.c, point_vm_host.c):
  *     BOOT <uptime_ms> <release>        (the guest's /init; the host keeps it)
  *     VM <accel> <release> <topology> <boot_ms>
+ *     STEAL <vcpu> <ms> <share>         (host steal of a vCPU thread, per vCPU)
  *     CONSOLE <line>  RESET             (the guest is booted again: forget)
  */
 #ifndef KTSTR_LIB_RUNNER_WIRE_H

@@ -33,6 +33,14 @@ sub run_case {
     like(yaml_at($pt, 'vm', 'kernel') // '', qr/^\d+\.\d+/, 'vm: kernel is the guest uname -r');
     like(yaml_at($pt, 'vm', 'accel') // '', qr/^(kvm|tcg)$/, 'vm: accel');
     like(yaml_at($pt, 'vm', 'boot_ms') // '', qr/^[1-9]\d*$/, 'vm: boot_ms whole and positive');
+    my $steal = yaml_at($pt, 'vm', 'host_steal');
+    is(ref $steal eq 'ARRAY' ? scalar @$steal : 0, 2, 'vm: host_steal, one entry per vCPU');
+    is(scalar(grep { ref eq 'HASH' && $_->{ms} =~ /^\d+$/ && $_->{share} =~ /^\d+\.\d{4}$/
+                     && $_->{share} >= 0 && $_->{share} <= 1 } @{ ref $steal eq 'ARRAY' ? $steal : [] }),
+       2, 'each: vcpu, whole ms, and a share of the body in [0, 1]')
+        or diag($r->{out});
+    is(join(',', map { ref eq 'HASH' ? $_->{vcpu} : '' } @{ ref $steal eq 'ARRAY' ? $steal : [] }),
+       '0,1', 'in vCPU order');
     is($r->{exit}, 0, 'exit status 0');
 }
 {
