@@ -288,6 +288,7 @@ static void json_point(kt__jw *w, const kt__evidence *ev, const char *name,
     json_claims(w, r);
     json_notes(w, r, why);
     kt__jw_int(w, "duration_ms", r->duration_ms);
+
     kt__jw_obj(w, "host");
     kt__jw_str(w, "kernel", ev->kernel);
     kt__jw_int(w, "cpus", ev->cpus);

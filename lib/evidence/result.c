@@ -1,6 +1,7 @@
 /* A point's result: its life cycle (see result.h). */
 #include "evidence/result.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,7 @@ void kt__result_init(kt__result *r)
     r->cleanup = (kt__vec)KT__VEC_INIT(char *);
     r->forward_fd = -1;
     r->boot_ms = -1;
+    r->foreign_load = NAN;
 }
 
 void kt__result_restart(kt__result *r)

@@ -72,6 +72,10 @@ typedef struct kt__result {
     kt__end end;
     int status;
     int64_t duration_ms;
+    /* CPU time this machine spent outside the point's process tree while
+     * it ran, in CPUs' worth (0.9: nearly a whole CPU busy with other
+     * work); NaN when it could not be measured. */
+    double foreign_load;
     kt_err start_error;
     int forward_fd;            /* >= 0: every line but RMDIR is copied there */
     /* VM mode: what the host child added to the guest's lines. */

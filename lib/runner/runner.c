@@ -312,6 +312,10 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
             kt_tap_yaml_int(t, "timeout_s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
         if (o == KT_OUTCOME_ERROR && r->end == KT__END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
+        /* what the rest of the machine took meanwhile: read it before
+         * blaming the scheduler for a timing claim */
+        if (r->foreign_load == r->foreign_load)
+            kt_tap_yaml_strf(t, "foreign_load", "%.2f", r->foreign_load);
     }
     if (!ok || rn->cli->verbose) {
         if (r->done || rn->cli->verbose)

@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +23,7 @@
 #include "base/clock.h"
 #include "base/file.h"
 #include "base/pidstat.h"
+#include "ktstr/procstat.h"
 #include "runner/point.h"
 #include "runner/wire.h"
 
@@ -30,6 +33,8 @@
 #define RMDIR_RETRY_MS 500
 /* How long to wait for descendants the parent cannot see in /proc. */
 #define REAP_GIVE_UP_MS 10000
+/* CPUs /proc/stat is read for (the rest are not counted). */
+#define KT__LOAD_MAX_CPUS 1024
 
 static int64_t now_ms(void)
 {
@@ -60,6 +65,53 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
     fflush(NULL);
     /* _exit: exit() would run the parent's atexit handlers in the child. */
     _exit(0);
+}
+
+/* ---- the load from outside the point ---------------------------------- */
+
+/* A mark of the machine's busy CPU time (/proc/stat, every CPU) and of
+ * the CPU time of this process's reaped children, when the point starts
+ * and when it is over: the busy time its own tree did not use is what
+ * the rest of the machine took from it. */
+typedef struct load_mark {
+    bool ok;
+    uint64_t busy_ns, tree_ns, t_ns;
+} load_mark;
+
+static load_mark load_mark_now(void)
+{
+    load_mark m = { .ok = false, .t_ns = kt__mono_ns() };
+    kt_cpu_times cpus[KT__LOAD_MAX_CPUS];
+    struct rusage ru;
+    kt_procstat ps;
+    int n;
+
+    if (kt_procstat_open(&ps, NULL) < 0)
+        return m;
+    n = kt_procstat_read(&ps, cpus, KT__LOAD_MAX_CPUS, NULL);
+    kt_procstat_close(&ps);
+    if (n <= 0 || getrusage(RUSAGE_CHILDREN, &ru) < 0)
+        return m;
+    for (int i = 0; i < n && i < KT__LOAD_MAX_CPUS; i++)
+        if (cpus[i].present)
+            m.busy_ns += kt_cpu_busy_ns(&cpus[i]);
+    m.tree_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+                (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+    m.ok = true;
+    return m;
+}
+
+/* Foreign load between two marks, CPUs' worth (never below 0: /proc/stat
+ * counts in ticks of 10 ms, so a short point's figure is rough). */
+static double foreign_load(const load_mark *a, const load_mark *b)
+{
+    double busy, tree;
+
+    if (!a->ok || !b->ok || b->t_ns <= a->t_ns)
+        return NAN;
+    busy = (double)(b->busy_ns - a->busy_ns);
+    tree = (double)(b->tree_ns - a->tree_ns);
+    return busy > tree ? (busy - tree) / (double)(b->t_ns - a->t_ns) : 0.0;
 }
 
 /* ---- supervision ------------------------------------------------------ */
@@ -261,6 +313,7 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     int64_t t0;
     pid_t pid, self = getpid();
     kt__end end;
+    load_mark m0, m1;
 
     kt__result_init(r);
     r->forward_fd = forward_fd;
@@ -277,6 +330,7 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
         return;
     }
     fflush(NULL);   /* or the child would print the parent's buffer again */
+    m0 = load_mark_now();
     t0 = now_ms();
     pid = fork();
     if (pid < 0) {
@@ -307,6 +361,8 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
         p[0] = -1;
     }
     reap_all();
+    m1 = load_mark_now();
+    r->foreign_load = foreign_load(&m0, &m1);
     /* Whatever the killed writers managed to send before dying. */
     if (p[0] >= 0) {
         kt__wire_read(&rd, p[0], kt__record_line, r);
