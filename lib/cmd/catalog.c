@@ -158,6 +158,37 @@ int kt__cmd_spawn(char *const argv[], kt_err *err)
     return rc;
 }
 
+int kt__cmd_scenarios(const char *file, bool describe, kt__vec *lines, kt_err *err)
+{
+    char *argv[] = { (char *)file, describe ? "--describe" : "--list", "--filter", "*",
+                     "--shard", "1/1", NULL };
+    kt__vec out;
+    int rc = kt__cmd_capture(argv, &out, err);
+
+    *lines = (kt__vec)KT__VEC_INIT(char *);
+    if (rc != 0) {
+        kt__vec_free(&out);
+        if (rc > 0)
+            kt_err_set(err, EINVAL, "%s: %s failed (not a ktstr scenario file?)", file, argv[1]);
+        return -1;
+    }
+    for (char *line = out.v, *nl; line && (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        char *copy = strndup(line, (size_t)(nl - line));
+
+        if (!copy || kt__vec_push(lines, &copy, err, "ktstr: scenario names") < 0) {
+            free(copy);
+            kt__vec_free(&out);
+            kt__cmd_free_strs(lines);
+            return -1;
+        }
+    }
+    kt__vec_free(&out);
+    if (lines->n == 0)
+        return kt_err_set(err, ENOENT, "%s: %s printed no scenario (not a ktstr scenario "
+                          "file?)", file, argv[1]);
+    return 0;
+}
+
 void kt__cmd_free_strs(kt__vec *v)
 {
     for (size_t i = 0; i < v->n; i++)

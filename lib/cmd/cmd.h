@@ -21,6 +21,7 @@
 #define KTSTR_LIB_CMD_CMD_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/vec.h"
@@ -60,6 +61,12 @@ int kt__cmd_capture(char *const argv[], kt__vec *out, kt_err *err);
 /* Runs argv with stdout and stderr as ours and waits; its exit status
  * (128 + signal when killed), or -1 with err when it could not run. */
 int kt__cmd_spawn(char *const argv[], kt_err *err);
+
+/* Every scenario of a scenario file, whatever KTSTR_FILTER or KTSTR_SHARD
+ * say: the lines of `file --list` (names) or, with describe, of
+ * `file --describe` ("name\tpurpose"), as malloc'd char * into lines;
+ * -1 with err naming the file when it cannot say or names none. */
+int kt__cmd_scenarios(const char *file, bool describe, kt__vec *lines, kt_err *err);
 
 /* Frees a kt__vec of malloc'd char * and its elements. */
 void kt__cmd_free_strs(kt__vec *v);

@@ -17,29 +17,21 @@ static void usage(FILE *fp)
 static int list_file(const char *file)
 {
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    kt__vec out;
+    kt__vec lines;
     kt_err err = { 0, "" };
-    int rc = kt__cmd_capture((char *const[]){ (char *)file, "--describe", NULL }, &out, &err);
 
-    if (rc != 0) {
-        fprintf(stderr, "ktstr list: %s: %s\n", file,
-                rc < 0 ? err.msg : "--describe failed (not a ktstr scenario file?)");
-        kt__vec_free(&out);
+    if (kt__cmd_scenarios(file, true, &lines, &err) < 0) {
+        fprintf(stderr, "ktstr list: %s\n", err.msg);
         return -1;
     }
-    for (char *line = out.v, *nl; line && *line; line = nl + 1) {
-        char *tab;
+    for (size_t i = 0; i < lines.n; i++) {
+        char *line = ((char **)lines.v)[i], *tab = strchr(line, '\t');
 
-        nl = strchr(line, '\n');
-        if (!nl)
-            break;
-        *nl = '\0';
-        tab = strchr(line, '\t');
         if (tab)
             *tab = '\0';
         printf("%-30s %-14s %s\n", line, base, tab ? tab + 1 : "");
     }
-    kt__vec_free(&out);
+    kt__cmd_free_strs(&lines);
     return 0;
 }
 

@@ -3,6 +3,7 @@
  * after prove's "::" -- checked first by the runner's own parser, so a
  * typo is one usage error here, not a failure in every file. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fnmatch.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -78,38 +79,29 @@ static int lookup(const char *arg, const char **value)
     return -1;
 }
 
-static int bad(const char *fmt, const char *a, const char *b)
+/* Bad input: one line on stderr, and the usage exit status. */
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
 {
+    va_list ap;
+
     fprintf(stderr, "ktstr run: ");
-    fprintf(stderr, fmt, a, b);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "\n");
     return KT__CMD_USAGE;
 }
 
-/* The lines of `file --list`, as malloc'd names into names. */
+/* Every scenario name of file, or -1 after saying why not. */
 static int list_names(const char *file, kt__vec *names)
 {
-    kt__vec out;
     kt_err err = { 0, "" };
-    int rc = kt__cmd_capture((char *const[]){ (char *)file, "--list", "--filter", "*", NULL },
-                             &out, &err);
 
-    *names = (kt__vec)KT__VEC_INIT(char *);
-    if (rc != 0) {
-        fprintf(stderr, "ktstr run: %s: %s\n", file, rc < 0 ? err.msg : "--list failed");
-        kt__vec_free(&out);
-        return -1;
-    }
-    for (char *line = out.v, *nl; line && (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-        char *copy = strndup(line, (size_t)(nl - line));
-
-        if (!copy || kt__vec_push(names, &copy, NULL, "ktstr run") < 0) {
-            free(copy);
-            break;
-        }
-    }
-    kt__vec_free(&out);
-    return 0;
+    if (kt__cmd_scenarios(file, false, names, &err) == 0)
+        return 0;
+    fprintf(stderr, "ktstr run: %s\n", err.msg);
+    return -1;
 }
 
 static bool has(const kt__vec *v, const char *s)
@@ -308,10 +300,10 @@ int kt__cmd_run(int argc, char **argv)
         }
         k = lookup(argv[i], &value);
         if (k < 0)
-            return bad("unknown option '%s'%s (ktstr run --help)", argv[i], "");
+            return bad("unknown option '%s' (ktstr run --help)", argv[i]);
         if (options[k].takes_value && !value) {
             if (i + 1 >= argc)
-                return bad("%s needs a value%s", options[k].name, "");
+                return bad("%s needs a value", options[k].name);
             value = argv[++i];
         }
         switch (options[k].kind) {
@@ -326,13 +318,13 @@ int kt__cmd_run(int argc, char **argv)
             long j = strtol(value, &end, 10);
 
             if (*value < '1' || *value > '9' || *end || j > 64)
-                return bad("--jobs '%s': must be 1 to 64%s", value, "");
+                return bad("--jobs '%s': must be 1 to 64", value);
             snprintf(jobs_s, sizeof(jobs_s), "-j%d", (int)j);
             break;
         }
         case RUNNER:
             if (rargc >= MAX_ARGS - 4)
-                return bad("too many options%s%s", "", "");
+                return bad("too many options");
             vm |= !strcmp(options[k].name, "--vm");
             has_kernel |= !strcmp(options[k].name, "--kernel");
             rargv[rargc++] = (char *)options[k].name;
@@ -355,12 +347,12 @@ int kt__cmd_run(int argc, char **argv)
      * file will see: its message names the option and the value. */
     if (kt__cli_parse(&cli, rargc, rargv, &err) < 0) {
         kt__cli_fini(&cli);
-        return bad("%s%s", err.msg, "");
+        return bad("%s", err.msg);
     }
     kt__cli_fini(&cli);
     if (junit && system("perl -MTAP::Formatter::JUnit -e 1 >/dev/null 2>&1") != 0)
         return bad("--junit %s: needs Perl's TAP::Formatter::JUnit (apt-get install "
-                   "libtap-formatter-junit-perl)%s", junit, "");
+                   "libtap-formatter-junit-perl)", junit);
     rc = resolve(pos, npos, &files, &filters);
     if (rc != 0) {
         kt__cmd_free_strs(&files);

@@ -67,7 +67,8 @@ for my $case ([['run', 'no_such_scenario'], qr/no scenario or file named 'no_suc
               [['run', '--kernel', "$tmp/none", 'smoke'], qr/\Q$tmp\E\/none/],
               [['run', '--jobs', '0'], qr/--jobs '0'/],
               [['frob'], qr/unknown command 'frob'/],
-              [['report', "$tmp/nodir"], qr/nodir/]) {
+              [['report', "$tmp/nodir"], qr/nodir/],
+              [['list', '/bin/true'], qr/printed no scenario \(not a ktstr scenario file\?\)/]) {
     my ($args, $re) = @$case;
     $r = ktstr(@$args);
     my @err = grep { length } split /\n/, $r->{err};
