@@ -165,7 +165,9 @@ static void follow_load_host(const kt_vcpus *vc, kt_verdict *v)
         double idle = phase_share(vc, i, idle_lo, idle_hi);
 
         kt_verdict_note(v, "vCPU %d: busy phase %.3f, idle phase %.3f", i, busy, idle);
+        kt_verdict_timing(v, true);   /* the host may keep a busy vCPU from its CPU */
         CLAIM_AS(v, "busy_share", busy, at_least, BUSY_SHARE_MIN);
+        kt_verdict_timing(v, false);
         CLAIM_AS(v, "idle_share", idle, between, 0.0, IDLE_SHARE_MAX);
     }
 }
@@ -191,7 +193,9 @@ static void pinned_host(const kt_vcpus *vc, kt_verdict *v)
         return;
     kt_verdict_note(v, "vCPU 0 %.3f, vCPU 1 %.3f", phase_share(vc, 0, lo, hi),
                     phase_share(vc, 1, lo, hi));
+    kt_verdict_timing(v, true);
     CLAIM_AS(v, "vcpu1_share", phase_share(vc, 1, lo, hi), at_least, BUSY_SHARE_MIN);
+    kt_verdict_timing(v, false);
     CLAIM_AS(v, "vcpu0_share", phase_share(vc, 0, lo, hi), between, 0.0, PINNED_OTHER_MAX);
 }
 

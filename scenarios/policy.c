@@ -142,8 +142,10 @@ KT_SCENARIO(policy_fifo_preempts, .timeout_s = 20, .needs_root = true,
                     one, (double)wall / 1e6, (double)cpu[0] / 1e6, other_share,
                     (double)cpu[1] / 1e6, fifo_share);
     CLAIM(v, other_share, at_most, expected + OTHER_SHARE_MARGIN);
+    kt_verdict_timing(v, true);   /* what the host left the FIFO task */
     CLAIM(v, fifo_share, at_least, FIFO_SHARE_MIN);
     CLAIM_SERIES(v, share[1], each_at_least, FIFO_INTERVAL_MIN);
+    kt_verdict_timing(v, false);
     kt_ctx_series(ctx, share[0], "share of a CPU", NAN, expected + OTHER_SHARE_MARGIN);
     kt_ctx_series(ctx, share[1], "share of a CPU", FIFO_INTERVAL_MIN, NAN);
     kt_series_free(share[0]);

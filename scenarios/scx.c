@@ -279,12 +279,16 @@ KT_SCENARIO(scx_ext_progress, .scheduler = "builtin:fifo", .timeout_s = 30,
             worst = i;
         }
         snprintf(label, sizeof(label), "ktw%zu.max_gap_ms", i);
+        kt_verdict_timing(v, true);
         CLAIM_AS(v, label, (double)r.max_gap_ns / 1e6, at_most, PROGRESS_MAX_GAP_MS);
+        kt_verdict_timing(v, false);
     }
     kt_verdict_note(v, "%s: worst gap %.1f ms (ktw%zu); workers used %.2f of %u CPUs",
                     ctx->scheduler ? ctx->scheduler : "?", worst_ms, worst,
                     (double)cpu_ns / (double)(t1 - t0), n);
+    kt_verdict_timing(v, true);
     CLAIM_AS(v, "cpu_use", (double)cpu_ns / (double)(t1 - t0) / n, at_least, PROGRESS_CPU_USE_MIN);
+    kt_verdict_timing(v, false);
     kt_work_free(w);
 }
 

@@ -154,6 +154,8 @@ KT_SCENARIO(starve_none, .timeout_s = 20,
     }
     watch_run(w, &wt);
     kt_work_stop(w);
+    /* gaps and shares: what the host left the workers (timing claims) */
+    kt_verdict_timing(v, true);
     for (i = 0; i < kt_work_count(w); i++) {
         kt_work_result r;
         char label[48];
@@ -198,6 +200,7 @@ KT_SCENARIO(starve_none, .timeout_s = 20,
         kt_ctx_series(ctx, wt.stale[i], "ms since last progress", NAN, max_gap);
         kt_ctx_series(ctx, wt.share[i], "share of a CPU", lo, NAN);
     }
+    kt_verdict_timing(v, false);
     watch_free(&wt);
     kt_work_free(w);
 }

@@ -404,14 +404,18 @@ KT_SCENARIO(vcpu_spin_busy, .timeout_s = 20, .needs_kvm = true,
 
         ratio[i] = share[i] / fair;
         snprintf(label, sizeof(label), "%s.share_of_fair", m.vcpus[i].comm);
+        kt_verdict_timing(v, true);   /* a share of a CPU: what the host left */
         CLAIM_AS(v, label, ratio[i], at_least, SPIN_SHARE_MIN);
+        kt_verdict_timing(v, false);
         if (!(ratio[i] >= share_of_fair_worst))
             share_of_fair_worst = ratio[i];
     }
     note_summary(v, "CPU share", share, m.nr);
     kt_verdict_note(v, "fair share %.3f of a CPU each", fair);
+    kt_verdict_timing(v, true);
     CLAIM(v, share_of_fair_worst, at_least, SPIN_SHARE_MIN);
     judge_shares(ctx, v, mon, &m, 1.0 / fair, SPIN_INTERVAL_MIN, NAN, "share of its fair share");
+    kt_verdict_timing(v, false);
     kt_monitor_free(mon);
     vmm_stop(&m);
 }

@@ -118,7 +118,9 @@ KT_API double kt_num_to_double(kt_num x);
  * adds the ways a run can end without its body finishing (CRASH: a signal;
  * TIMEOUT: killed at the deadline; PANIC: the guest kernel panicked, in VM
  * mode; SCHEDULER: the sched_ext scheduler under test failed or was
- * ejected; ERROR: anything else, e.g. exit() midway or a failed start). */
+ * ejected; ERROR: anything else, e.g. exit() midway or a failed start;
+ * INCONCLUSIVE: a failure the host's starvation excuses, README: On a busy
+ * machine). */
 typedef enum kt_outcome {
     KT_OUTCOME_PASS,
     KT_OUTCOME_FAIL,
@@ -128,11 +130,12 @@ typedef enum kt_outcome {
     KT_OUTCOME_PANIC,
     KT_OUTCOME_SCHEDULER,
     KT_OUTCOME_ERROR,
+    KT_OUTCOME_INCONCLUSIVE,
     KT_OUTCOME_N
 } kt_outcome;
 
 /* The outcome as the report writes it: "pass", "fail", "skip", "crash",
- * "timeout", "panic", "scheduler", "error" (TAP severity, artifacts'
+ * "timeout", "panic", "scheduler", "error", "inconclusive" (TAP severity, artifacts'
  * outcome); "?" when out of range. */
 KT_API const char *kt_outcome_name(kt_outcome o);
 
@@ -155,6 +158,7 @@ typedef struct kt_claim_record {
     const char *file;      /* "scenarios/fair.c"; "" when unknown */
     int line;              /* 0 when unknown */
     bool passed;
+    bool timed;            /* a timing claim (kt_verdict_timing) */
 } kt_claim_record;
 
 /* What a sink is told, in order, as it happens. */
@@ -203,6 +207,7 @@ typedef struct kt_verdict {
     kt_verdict_sink sink;
     void *sink_arg;
     bool sink_passes;              /* sink set and asked for passes */
+    bool timing;                   /* claims now are timing claims */
 } kt_verdict;
 
 /* Prepares an empty verdict (passes, no claims). */
@@ -228,10 +233,25 @@ KT_API void kt_verdict_note_hook(void *v, const char *msg);
 KT_API void kt_verdict_skip(kt_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Claims checked while timing is on are timing claims: bounds on
+ * latencies, shares, gaps and rates that hold only when the machine gives
+ * the scenario's tasks the CPU time they ask for. When a point fails only
+ * timing claims while the host starved it (README: On a busy machine) it
+ * is inconclusive, not a failure; every other claim (affinity, cpusets,
+ * counts, ext.enabled) fails it whatever the host did. Returns the
+ * previous setting, so a helper can restore it.
+ *
+ *   kt_verdict_timing(v, true);
+ *   CLAIM_AS(v, "wake_p99_us", p99, at_most, 50);
+ *   kt_verdict_timing(v, false); */
+KT_API bool kt_verdict_timing(kt_verdict *v, bool on);
+
 /* Copies src's failures, notes and claim count into dst, each label and
  * message prefixed with "<prefix>: ", streaming them to dst's sink. A skip
  * of src becomes a note "<prefix>: skipped: <reason>" in dst. Failures
- * and notes src did not keep are added to dst's "N more" counts. prefix
+ * and notes src did not keep are added to dst's "N more" counts. A
+ * timing claim stays one (and every failure copied while dst's timing is
+ * on becomes one). prefix
  * NULL or "" copies without one; dst may be src. */
 KT_API void kt_verdict_merge(kt_verdict *dst, const kt_verdict *src, const char *prefix);
 

@@ -138,6 +138,8 @@ static void json_claim(kt__jw *w, const kt_claim_record *c, bool passed)
     kt__jw_str(w, "expected", c->expected);
     kt__jw_num(w, "actual", c->actual);
     kt__jw_bool(w, "passed", passed);
+    if (c->timed)
+        kt__jw_bool(w, "timing", true);
     kt__jw_str(w, "at", at);
     kt__jw_end(w);
 }

@@ -35,6 +35,7 @@ static void reported_init(kt__result *r)
     r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r->console = (kt__vec)KT__VEC_INIT(char *);
     r->host_steal = (kt__vec)KT__VEC_INIT(kt__steal);
+    r->boot_steal = NAN;
     r->sched_log = (kt__vec)KT__VEC_INIT(char *);
     r->sched_out = (kt__vec)KT__VEC_INIT(char *);
     r->sched_dump = (kt__vec)KT__VEC_INIT(char *);

@@ -76,6 +76,7 @@ typedef struct kt__result {
      * it ran, in CPUs' worth (0.9: nearly a whole CPU busy with other
      * work); NaN when it could not be measured. */
     double foreign_load;
+    int machine_cpus;          /* CPUs foreign_load was measured over */
     kt_err start_error;
     int forward_fd;            /* >= 0: every line but RMDIR is copied there */
     /* VM mode: what the host child added to the guest's lines. */
@@ -87,6 +88,7 @@ typedef struct kt__result {
     char guest_end_arg[KT_ERR_MSG_MAX];
     kt__vec console;           /* char *: the guest's last console lines */
     kt__vec host_steal;        /* kt__steal, one per vCPU thread watched */
+    double boot_steal;         /* a missed boot's steal share (BOOTSTEAL), else NaN */
     unsigned timeout_s;        /* the timeout the guest reported, else 0 */
     /* The scheduler under test (SCHED... lines). */
     char *sched_name;          /* its ops name, or NULL when none ran */

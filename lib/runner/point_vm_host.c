@@ -175,8 +175,8 @@ static void on_guest_line(void *arg, char *line)
 typedef enum relay_end { RELAY_EXITED, RELAY_TIMEOUT, RELAY_NO_INIT } relay_end;
 
 /* Reads the guest's wire until QEMU exits, the deadline, or no BOOT line
- * by boot_deadline. */
-static relay_end relay(vm_run *r, int fd, int64_t boot_deadline, int64_t deadline)
+ * once the boot clock is over. */
+static relay_end relay(vm_run *r, int fd, kt__boot_clock *boot, int64_t deadline)
 {
     kt__wire_reader rd;
     relay_end end = RELAY_TIMEOUT;
@@ -188,7 +188,7 @@ static relay_end relay(vm_run *r, int fd, int64_t boot_deadline, int64_t deadlin
         int64_t now = now_ms(), left = deadline - now;
         int n;
 
-        if (r->boot_ms < 0 && now >= boot_deadline) {
+        if (r->boot_ms < 0 && kt__boot_clock_over(boot, now)) {
             end = RELAY_NO_INIT;
             break;
         }
@@ -267,7 +267,7 @@ static void report_end(vm_run *r, relay_end how, const char *console_path, unsig
         kt__wire_send_end(r->wire_up, "panic", "the guest kernel panicked");
         send_console(r, console);
     } else if (how == RELAY_NO_INIT) {
-        snprintf(arg, sizeof(arg), "the guest did not reach /init within %u s "
+        snprintf(arg, sizeof(arg), "the guest did not reach /init within %u s of CPU time "
                  "(KTSTR_VM_BOOT_S; no BOOT line, %zu bytes of console)", boot_s,
                  console ? strlen(console) : (size_t)0);
         kt__wire_send_end(r->wire_up, "error", arg);
@@ -529,6 +529,7 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
 {
     kt_err err = { 0 };
     int64_t deadline;
+    kt__boot_clock boot;
     relay_end how;
     int st, p[2];
 
@@ -555,7 +556,8 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
     deadline = r->t_spawn_ms + ((int64_t)r->ctx->timeout_s + BOOT_ALLOWANCE_S) * 1000;
     if (deadline > r->point_deadline_ms)
         deadline = r->point_deadline_ms;
-    how = relay(r, p[0], r->t_spawn_ms + (int64_t)pt->boot_s * 1000, deadline);
+    kt__boot_clock_start(&boot, r->qemu, r->t_spawn_ms, pt->boot_s);
+    how = relay(r, p[0], &boot, deadline);
     close(p[0]);
     kill(r->qemu, SIGKILL);
     while (waitpid(r->qemu, &st, 0) < 0 && errno == EINTR)
@@ -570,6 +572,12 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
         return again_no_init;
     send_vm(r, pt->accel, &pt->t);
     send_steal(r);
+    if (how == RELAY_NO_INIT) {
+        char share[40];
+
+        snprintf(share, sizeof(share), "%.17g", kt__boot_clock_steal(&boot, now_ms()));
+        send1(r->wire_up, "BOOTSTEAL", share);
+    }
     run_host_check(r);
     report_end(r, how, pt->console, pt->boot_s);
     if (!r->ended && r->boot_ms < 0) {

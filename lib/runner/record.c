@@ -64,6 +64,8 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
 
         if (r->host_steal.n < 256)
             kt__vec_push(&r->host_steal, &st, NULL, "runner: host steal");
+    } else if (!strcmp(t, "BOOTSTEAL") && m->n == 1) {
+        r->boot_steal = strtod(m->field[0], NULL);
     } else if (!strcmp(t, "CONSOLE") && m->n == 1) {
         if (r->console.n < 64)
             kt__result_keep_str(&r->console, m->field[0]);
@@ -116,9 +118,10 @@ void kt__record_line(void *arg, char *line)
     t = m.type;
     if (!ok) {
         r->bad_lines++;
-    } else if ((!strcmp(t, "PASS") || !strcmp(t, "FAIL")) && m.n == 7) {
+    } else if ((!strcmp(t, "PASS") || !strcmp(t, "FAIL")) && m.n == 8) {
         kt_claim_record c = { m.field[0], m.field[1], m.field[2], m.field[3],
-                              m.field[4], m.field[5], atoi(m.field[6]), t[0] == 'P' };
+                              m.field[4], m.field[5], atoi(m.field[6]), t[0] == 'P',
+                              !strcmp(m.field[7], "timed") };
 
         if (c.passed)
             add_pass(r, &c);

@@ -14,6 +14,7 @@
 #include "evidence/evidence.h"
 #include "ktstr/scx.h"
 #include "ktstr/tap.h"
+#include "runner/inconclusive.h"
 #include "runner/point.h"
 #include "runner/reqs.h"
 #include "runner/runner.h"
@@ -29,6 +30,8 @@ typedef struct run {
     sigset_t child_mask;
     int ncpus;
     bool any_not_ok;
+    unsigned inconclusive;     /* points the host's starvation excused */
+    kt__starve_rule starve;    /* KTSTR_STEAL_MAX, KTSTR_STRICT */
     kt__vm_cfg vm;
     kt__evidence ev;           /* artifacts and baseline (evidence/evidence.h) */
 } run;
@@ -46,6 +49,8 @@ static void yaml_claim(kt_tap *t, const kt_claim_record *c, bool with_message)
         kt_tap_yaml_str(t, "message", c->message);
     if (c->file && *c->file)
         kt_tap_yaml_strf(t, "at", "%s:%d", c->file, c->line);
+    if (c->timed)   /* host starvation may excuse it (README: On a busy machine) */
+        kt_tap_yaml_str(t, "timing", "true");
     kt_tap_yaml_close(t);
 }
 
@@ -60,14 +65,15 @@ static void yaml_dropped(kt_tap *t, uint64_t n, const char *what)
     kt_tap_yaml_close(t);
 }
 
-/* The failures the parent kept, plus one entry for those it could not. */
-static void yaml_failures(kt_tap *t, const kt__result *r)
+/* The failures the parent kept, plus one entry for those it could not,
+ * under key ("failures"; "inconclusive" for those starvation excused). */
+static void yaml_failures(kt_tap *t, const kt__result *r, const char *key)
 {
     uint64_t shown = r->v.failures_kept;
 
     if (shown == 0 && r->failed == 0)
         return;
-    kt_tap_yaml_list(t, "failures");
+    kt_tap_yaml_list(t, key);
     for (size_t i = 0; i < r->v.failures_kept; i++)
         yaml_claim(t, kt_verdict_failure(&r->v, i), true);
     if (r->failed > shown)
@@ -294,17 +300,28 @@ static void stderr_lines(const char *name, const kt__result *r, const char *why)
 static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
 {
     kt_tap *t = &rn->tap;
-    char why[KT_ERR_MSG_MAX + 64];
+    char why[KT_ERR_MSG_MAX + 64], starved[320], skip[340];
     kt_outcome o = outcome(r, ctx, why, sizeof(why));
-    bool ok = o == KT_OUTCOME_PASS || o == KT_OUTCOME_SKIP;
+    bool excused = kt__inconclusive(r, o, &rn->starve, starved, sizeof(starved));
+    bool ok, skipped;
     kt__artifact_files files;
 
-    kt__artifacts_point(&rn->ev, ctx->name, r, o, why, &files);
+    if (excused) {
+        o = KT_OUTCOME_INCONCLUSIVE;
+        rn->inconclusive++;
+        snprintf(skip, sizeof(skip), "inconclusive: %s", starved);
+    }
+    skipped = o == KT_OUTCOME_SKIP || (excused && !rn->starve.strict);
+    ok = o == KT_OUTCOME_PASS || skipped;
+    kt__artifacts_point(&rn->ev, ctx->name, r, o, excused ? skip : why, &files);
 
-    kt_tap_point(t, ok, n, ctx->name, o == KT_OUTCOME_SKIP ? KT_TAP_SKIP : KT_TAP_NONE,
-                 kt_verdict_skip_reason(&r->v));
-    if (!ok) {
-        kt_tap_yaml_str(t, "message", why);
+    kt_tap_point(t, ok, n, ctx->name, skipped ? KT_TAP_SKIP : KT_TAP_NONE,
+                 excused ? skip : kt_verdict_skip_reason(&r->v));
+    if (!ok || excused) {
+        if (excused && rn->starve.strict)
+            kt_tap_yaml_strf(t, "message", "%s: %s", skip, why);
+        else
+            kt_tap_yaml_str(t, "message", why);
         kt_tap_yaml_str(t, "severity", kt_outcome_name(o));
         if (o == KT_OUTCOME_CRASH)
             kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
@@ -312,22 +329,26 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
             kt_tap_yaml_int(t, "timeout_s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
         if (o == KT_OUTCOME_ERROR && r->end == KT__END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
-        /* what the rest of the machine took meanwhile: read it before
-         * blaming the scheduler for a timing claim */
-        if (r->foreign_load == r->foreign_load)
-            kt_tap_yaml_strf(t, "foreign_load", "%.2f", r->foreign_load);
+        if (r->boot_steal == r->boot_steal)
+            kt_tap_yaml_strf(t, "boot_steal", "%.4f", r->boot_steal);
+        if (excused)
+            kt_tap_yaml_strf(t, "steal_max", "%g", rn->starve.steal_max);
     }
-    if (!ok || rn->cli->verbose) {
+    /* what the rest of the machine took meanwhile: read it before blaming
+     * the scheduler for a timing claim (and calibrate the rule with it) */
+    if ((!ok || excused || rn->cli->verbose) && r->foreign_load == r->foreign_load)
+        kt_tap_yaml_strf(t, "foreign_load", "%.2f", r->foreign_load);
+    if (!ok || excused || rn->cli->verbose) {
         if (r->done || rn->cli->verbose)
             kt_tap_yaml_int(t, "claims", (int64_t)r->claims);
-        yaml_failures(t, r);
+        yaml_failures(t, r, excused && !rn->starve.strict ? "inconclusive" : "failures");
         if (rn->cli->verbose)
             yaml_passes(t, r);
     }
-    if (!ok)
+    if (!ok || excused)
         kt__artifacts_yaml(t, &files);
     kt__artifact_files_fini(&files);
-    if (!ok || rn->cli->verbose || has_notes(r) || r->vm || r->sched_name) {
+    if (!ok || excused || rn->cli->verbose || has_notes(r) || r->vm || r->sched_name) {
         yaml_notes(t, r);
         yaml_vm(t, r);
         yaml_sched(t, r);
@@ -336,8 +357,22 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
     kt_tap_end(t);
     if (!ok) {
         rn->any_not_ok = true;
-        stderr_lines(ctx->name, r, o == KT_OUTCOME_FAIL ? NULL : why);
+        stderr_lines(ctx->name, r, o == KT_OUTCOME_FAIL ? NULL : excused ? skip : why);
+    } else if (excused) {
+        fprintf(stderr, "# %s: %s\n", ctx->name, skip);
+        fflush(stderr);
     }
+}
+
+/* The run's last stderr line when the host's starvation excused points. */
+static void inconclusive_summary(const run *rn)
+{
+    if (!rn->inconclusive)
+        return;
+    fprintf(stderr, "ktstr: %u point%s inconclusive (host starvation); %s\n",
+            rn->inconclusive, rn->inconclusive == 1 ? "" : "s",
+            rn->starve.strict ? "failed by KTSTR_STRICT=1" : "KTSTR_STRICT=1 fails them");
+    fflush(stderr);
 }
 
 /* ---- the run loop ----------------------------------------------------- */
@@ -436,6 +471,7 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
         report(rn, (unsigned)i + 1, &ctx, &r);
         kt__result_fini(&r);
     }
+    inconclusive_summary(rn);
     return rn->any_not_ok ? 1 : 0;
 }
 
@@ -506,6 +542,12 @@ int kt_main(int argc, char **argv)
     }
     memset(&rn, 0, sizeof(rn));
     rn.cli = &cli;
+    if (kt__starve_rule_env(&rn.starve, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        kt__cli_usage(stderr, prog);
+        kt__cli_fini(&cli);
+        return 2;
+    }
     kt_tap_init_file(&rn.tap, stdout);
     if (kt__registry_get(&all, &nall, &err) < 0) {
         /* A broken program, not a failing scenario: stop prove as well. */

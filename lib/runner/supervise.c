@@ -75,6 +75,7 @@ __attribute__((noreturn)) static void child_main(const kt_scenario *s, kt_ctx *c
  * the rest of the machine took from it. */
 typedef struct load_mark {
     bool ok;
+    int ncpus;
     uint64_t busy_ns, tree_ns, t_ns;
 } load_mark;
 
@@ -93,8 +94,10 @@ static load_mark load_mark_now(void)
     if (n <= 0 || getrusage(RUSAGE_CHILDREN, &ru) < 0)
         return m;
     for (int i = 0; i < n && i < KT__LOAD_MAX_CPUS; i++)
-        if (cpus[i].present)
+        if (cpus[i].present) {
             m.busy_ns += kt_cpu_busy_ns(&cpus[i]);
+            m.ncpus++;
+        }
     m.tree_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
                 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
     m.ok = true;
@@ -363,6 +366,7 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
     reap_all();
     m1 = load_mark_now();
     r->foreign_load = foreign_load(&m0, &m1);
+    r->machine_cpus = m1.ncpus;
     /* Whatever the killed writers managed to send before dying. */
     if (p[0] >= 0) {
         kt__wire_read(&rd, p[0], kt__record_line, r);

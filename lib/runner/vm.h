@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ktstr/scenario.h"
 #include "ktstr/topology.h"
@@ -22,6 +23,27 @@
  * power-off, and up to two boots again after a guest stuck before /init
  * (KT__VM_BOOT_S each). */
 #define KT__VM_EXTRA_S 100
+
+/* A guest's boot deadline counts the time its QEMU got a CPU (vm_boot.c):
+ * KTSTR_VM_BOOT_S of wall time plus what the host denied the most starved
+ * of its threads, up to this many times KTSTR_VM_BOOT_S of wall time. A
+ * guest stopped at that ceiling while starved is inconclusive
+ * (inconclusive.h); one that used its whole budget is not ok. */
+#define KT__VM_BOOT_CEILING 2
+
+typedef struct kt__boot_clock {
+    int pid;                   /* QEMU */
+    int64_t spawn_ms, budget_ms, ceiling_ms;
+    int64_t denied_ms;         /* the most any of its threads waited for a CPU */
+} kt__boot_clock;
+
+/* Starts b for QEMU's pid, spawned at now_ms, with boot_s of budget. */
+void kt__boot_clock_start(kt__boot_clock *b, int pid, int64_t now_ms, unsigned boot_s);
+/* True when the boot has had its budget of CPU time or hit the ceiling
+ * (reads QEMU's threads' schedstat only once past the budget). */
+bool kt__boot_clock_over(kt__boot_clock *b, int64_t now_ms);
+/* The share of the boot so far that the host denied QEMU. */
+double kt__boot_clock_steal(const kt__boot_clock *b, int64_t now_ms);
 
 /* The cfg of kt__point_vm (point.h): the run's VM settings. */
 typedef struct kt__vm_cfg {

@@ -193,12 +193,13 @@ int kt__wire_read(kt__wire_reader *r, int fd, void (*fn)(void *arg, char *line),
 int kt__wire_send_claim(int fd, bool passed, const kt_claim_record *c, const char *prefix)
 {
     char label[KT__WIRE_FIELD_MAX], message[KT__WIRE_FIELD_MAX], line[16];
-    const char *f[7] = { label, c->op, c->expected, c->actual, message, c->file, line };
+    const char *f[8] = { label, c->op, c->expected, c->actual, message, c->file, line,
+                         c->timed ? "timed" : "" };
 
     snprintf(label, sizeof(label), "%s%s", prefix, c->label);
     snprintf(message, sizeof(message), "%s%s", prefix, c->message);
     snprintf(line, sizeof(line), "%d", c->line);
-    return kt__wire_send(fd, passed ? "PASS" : "FAIL", f, 7);
+    return kt__wire_send(fd, passed ? "PASS" : "FAIL", f, 8);
 }
 
 int kt__wire_write_line(int fd, const char *line)

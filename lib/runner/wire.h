@@ -8,7 +8,8 @@
  * serial port unchanged. The lines, by who sends them:
  *
  *   the body (point_plain.c, series_wire.c):
- *     PASS|FAIL <label> <op> <expected> <actual> <message> <file> <line>
+ *     PASS|FAIL <label> <op> <expected> <actual> <message> <file> <line> <timed>
+ *                                 (<timed>: "timed" for a timing claim, else "")
  *     NOTE <text>     SKIP <reason>     DROP <text>     RMDIR <path>
  *     BEGIN           (the body starts: a watching host starts sampling)
  *     DONE <claims> <failed>            (the body returned)
@@ -21,6 +22,7 @@
  *     BOOT <uptime_ms> <release>        (the guest's /init; the host keeps it)
  *     VM <accel> <release> <topology> <boot_ms>
  *     STEAL <vcpu> <ms> <share>         (host steal of a vCPU thread, per vCPU)
+ *     BOOTSTEAL <share>                 (a missed boot: the host's steal meanwhile)
  *     CONSOLE <line>  RESET             (the guest is booted again: forget)
  */
 #ifndef KTSTR_LIB_RUNNER_WIRE_H

@@ -70,10 +70,8 @@ static void report(kt_verdict *v, kt_op op, const char *label, kt_num value,
     rec.file = file ? file : "";
     rec.line = line;
     rec.passed = passed;
-    if (passed)
-        v->sink(v->sink_arg, KT_EVENT_PASS, &rec, NULL);
-    else
-        kt__verdict_add_failure(v, &rec);
+    rec.timed = false;
+    kt__claim_report(v, &rec);
 }
 
 static bool holds(kt_op op, int c)

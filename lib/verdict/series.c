@@ -535,6 +535,7 @@ bool kt_claim_series(kt_verdict *v, const kt_series *s, kt_series_op op,
     rec.file = file ? file : "";
     rec.line = line;
     rec.passed = o.kind == HELD;
+    rec.timed = false;
     kt__claim_report(v, &rec);
     return rec.passed;
 }

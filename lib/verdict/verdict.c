@@ -172,6 +172,7 @@ struct kt__verdict_item *kt__verdict_item_new(const kt_claim_record *rec,
     put_str(p, prefix, message, 2 * max);
     it->rec.line = rec->line;
     it->rec.passed = rec->passed;
+    it->rec.timed = rec->timed;
     return it;
 }
 
@@ -192,6 +193,7 @@ static void add_failure(kt_verdict *v, const kt_claim_record *rec,
         return;
     }
     it->rec.passed = false;
+    it->rec.timed = rec->timed || v->timing;
     if (!push_item(&v->failures, &v->failures_kept, &v->failures_cap, it)) {
         free(it);
         drop_failures(v, 1);
@@ -290,6 +292,14 @@ void kt_verdict_set_sink(kt_verdict *v, kt_verdict_sink sink, void *arg,
     v->sink_passes = sink && want_passes;
 }
 
+bool kt_verdict_timing(kt_verdict *v, bool on)
+{
+    bool was = v->timing;
+
+    v->timing = on;
+    return was;
+}
+
 void kt_verdict_note(kt_verdict *v, const char *fmt, ...)
 {
     char buf[KT_VERDICT_STR_MAX + 1];
@@ -369,6 +379,7 @@ const char *kt_outcome_name(kt_outcome o)
         [KT_OUTCOME_SKIP] = "skip",       [KT_OUTCOME_CRASH] = "crash",
         [KT_OUTCOME_TIMEOUT] = "timeout", [KT_OUTCOME_PANIC] = "panic",
         [KT_OUTCOME_SCHEDULER] = "scheduler", [KT_OUTCOME_ERROR] = "error",
+        [KT_OUTCOME_INCONCLUSIVE] = "inconclusive",
     };
 
     return (unsigned)o < KT_OUTCOME_N ? names[o] : "?";

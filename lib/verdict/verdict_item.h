@@ -29,15 +29,18 @@ struct kt__verdict_item {
  * be kept. */
 void kt__verdict_add_failure(kt_verdict *v, const kt_claim_record *rec);
 
-/* Streams a passing record to the sink (if any) or records a failing one:
- * for claims that build their own record (series, CPU sets). The caller
- * has counted the claim. */
+/* Streams a passing record to the sink (if any) or records a failing one,
+ * marked timed while the verdict's timing is on: for every claim that
+ * builds its own record. The caller has counted the claim. */
 static inline void kt__claim_report(kt_verdict *v, const kt_claim_record *rec)
 {
-    if (!rec->passed)
-        kt__verdict_add_failure(v, rec);
+    kt_claim_record r = *rec;
+
+    r.timed = rec->timed || v->timing;
+    if (!r.passed)
+        kt__verdict_add_failure(v, &r);
     else if (v->sink)
-        v->sink(v->sink_arg, KT_EVENT_PASS, rec, NULL);
+        v->sink(v->sink_arg, KT_EVENT_PASS, &r, NULL);
 }
 
 /* Copies s to dst (KT_VERDICT_STR_MAX + 1 bytes), cut as the verdict cuts

@@ -13,7 +13,7 @@ static void t_outcome_names(void)
 {
     /* DESIGN.md section 10's outcome names, in the enum's order. */
     static const char *const want[] = { "pass", "fail", "skip", "crash", "timeout",
-                                        "panic", "scheduler", "error" };
+                                        "panic", "scheduler", "error", "inconclusive" };
 
     check_int(KT_OUTCOME_N, ==, sizeof(want) / sizeof(want[0]));
     for (int o = 0; o < KT_OUTCOME_N; o++)

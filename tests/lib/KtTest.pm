@@ -164,15 +164,19 @@ sub run_fault {
 
 # The single (last) test point of a TAP stream, or undef: ok (actual),
 # directive, skip, reason (the directive's explanation), yaml, and its
-# failures with their labels and messages.
+# failures with their labels and messages. A point the host's starvation
+# made inconclusive ("# SKIP inconclusive: ...") is not a skip here but
+# inconclusive: a test that wants a failure must not pass over it.
 sub point_of {
     my ($tap) = @_;
     my $p = TAP::Parser->new({ tap => $tap // '' });
     my $pt;
     while (my $r = $p->next) {
         if ($r->is_test) {
+            my $inconclusive = $r->has_skip && ($r->explanation // '') =~ /^inconclusive: /;
             $pt = { ok => $r->is_actual_ok, directive => $r->directive,
-                    skip => $r->has_skip, reason => $r->explanation,
+                    skip => $r->has_skip && !$inconclusive, inconclusive => $inconclusive,
+                    reason => $r->explanation,
                     yaml => undef, failures => [], labels => [], msgs => [] };
         } elsif ($r->is_yaml && $pt) {
             $pt->{yaml} = $r->data;

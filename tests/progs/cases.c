@@ -111,6 +111,34 @@ KT_SCENARIO(fail_two)
     kt_verdict_note(v, "a note with \"quotes\", a \\ and a\nnewline");
 }
 
+/* A timing claim that fails on purpose after 400 ms of body: inconclusive
+ * when the host's other tasks took the CPU meanwhile
+ * (tests/runner/inconclusive.t), not ok otherwise. */
+KT_SCENARIO(timing_fails)
+{
+    double wake_p99_us = 63.2;
+
+    kt_sleep_ms(400);
+    CLAIM(v, ctx->ncpus, at_least, 1);
+    kt_verdict_timing(v, true);
+    CLAIM(v, wake_p99_us, at_most, 50);
+    kt_verdict_timing(v, false);
+}
+
+/* The same, with a claim that is not a timing claim failing as well: not
+ * ok whatever the host did. */
+KT_SCENARIO(timing_and_count_fail)
+{
+    double wake_p99_us = 63.2;
+    int wakeups = 3;
+
+    kt_sleep_ms(400);
+    kt_verdict_timing(v, true);
+    CLAIM(v, wake_p99_us, at_most, 50);
+    kt_verdict_timing(v, false);
+    CLAIM(v, wakeups, at_least, 100);
+}
+
 KT_SCENARIO(skip_reason)
 {
     kt_verdict_note(v, "checked the widget");

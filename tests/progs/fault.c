@@ -15,6 +15,9 @@
  *   move NAME DIR         write the thread's tid to DIR/tasks (v1) or
  *                         DIR/cgroup.threads|cgroup.procs (v2)
  *   stop NAME             SIGSTOP the thread's process for --hold-ms, then SIGCONT
+ *   freeze NAME           hold that one thread stopped (ptrace) for --hold-ms:
+ *                         off every CPU while no other task uses one, as a
+ *                         scheduler that forgot it would leave it
  *   hog CPU PRIO          a SCHED_FIFO spinner (PRIO 0: SCHED_OTHER) pinned
  *                         to CPU for --hold-ms (default 1000)
  *   write PATH VALUE      write VALUE to PATH for --hold-ms, then restore it
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -47,7 +51,8 @@ static void usage(const char *why)
     fprintf(stderr, "fault: %s\n"
             "usage: fault [--under PID] [--wait-ms N] [--hold-ms N] ACTION ARGS...\n"
             "  renice NAME NICE | fifo NAME PRIO | other NAME | pin NAME CPU |\n"
-            "  move NAME DIR | stop NAME | hog CPU PRIO | write PATH VALUE\n", why);
+            "  move NAME DIR | stop NAME | freeze NAME | hog CPU PRIO | write PATH VALUE\n",
+            why);
     exit(2);
 }
 
@@ -247,6 +252,28 @@ static int do_hog(int cpu, int prio, long hold_ms)
     return 0;
 }
 
+/* PTRACE_SEIZE and PTRACE_INTERRUPT stop the one thread (a SIGSTOP would
+ * stop its whole process); detaching lets it run on. */
+static int do_freeze(int tid, const char *name, long hold_ms)
+{
+    int status;
+
+    if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0)
+        return fail("PTRACE_SEIZE", name);
+    if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 ||
+        waitpid(tid, &status, __WALL) < 0) {
+        int e = errno;
+
+        ptrace(PTRACE_DETACH, tid, NULL, NULL);
+        errno = e;
+        return fail("PTRACE_INTERRUPT", name);
+    }
+    sleep_ms(hold_ms);
+    if (ptrace(PTRACE_DETACH, tid, NULL, NULL) < 0)
+        return fail("PTRACE_DETACH", name);
+    return 0;
+}
+
 static int do_write(const char *path, const char *value, long hold_ms)
 {
     char old[256];
@@ -316,6 +343,9 @@ int main(int argc, char **argv)
     } else if (strcmp(action, "move") == 0 && i + 2 < argc) {
         if (do_move(tid, argv[i + 2]) < 0)
             return fail("move", name);
+    } else if (strcmp(action, "freeze") == 0) {
+        if (do_freeze(tid, name, o.hold_ms) != 0)
+            return 1;
     } else if (strcmp(action, "stop") == 0) {
         if (kill(pid, SIGSTOP) < 0)
             return fail("SIGSTOP", name);

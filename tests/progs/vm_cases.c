@@ -4,7 +4,9 @@
 
 #include "scx/scx.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,6 +117,52 @@ static void builtin_case(kt_verdict *v, const char *spec, const char *ops, bool 
         kt_sleep_ms(10);
     }
     CLAIM_AS(v, "disabled_after_unload", strcmp(state, "disabled"), eq, 0);
+}
+
+/* Spins on guest CPU 1 for ms, returning the longest gap between two
+ * reads of the clock in ms: what the host took from vCPU 1 meanwhile. */
+static double spin_gap_ms(kt_verdict *v, unsigned ms)
+{
+    cpu_set_t one;
+    uint64_t t0 = kt_now_ns(), last = t0, worst = 0;
+
+    CPU_ZERO(&one);
+    CPU_SET(1, &one);
+    if (sched_setaffinity(0, sizeof(one), &one) < 0)
+        kt_verdict_note(v, "sched_setaffinity(CPU 1): %s", strerror(errno));
+    for (;;) {
+        uint64_t now = kt_now_ns();
+
+        if (now - last > worst)
+            worst = now - last;
+        last = now;
+        if (now - t0 >= (uint64_t)ms * 1000000u)
+            return (double)worst / 1e6;
+    }
+}
+
+/* A timing claim the host breaks by keeping vCPU 1 from its CPU
+ * (tests/runner/inconclusive_vm.t): the longest gap of a spin on guest
+ * CPU 1. */
+KT_SCENARIO(vm_timed_gap, .vm = VM, .timeout_s = 30)
+{
+    double gap_ms = spin_gap_ms(v, 2500);
+
+    kt_verdict_timing(v, true);
+    CLAIM(v, gap_ms, at_most, 100.0);
+    kt_verdict_timing(v, false);
+}
+
+/* The same with a claim that is not a timing claim failing too. */
+KT_SCENARIO(vm_timed_gap_and_count, .vm = VM, .timeout_s = 30)
+{
+    double gap_ms = spin_gap_ms(v, 2500);
+    int forks = 0;
+
+    kt_verdict_timing(v, true);
+    CLAIM(v, gap_ms, at_most, 100.0);
+    kt_verdict_timing(v, false);
+    CLAIM(v, forks, at_least, 1);
 }
 
 /* A body that lasts, for schedulers that fail while it runs. */

@@ -1,19 +1,18 @@
 #!/usr/bin/perl
 # Sensitivity of the latency scenarios (scenarios/latency.c): while each
-# one runs, build/tests/progs/fault starves one of its woken threads the
-# way a faulty scheduler would (pins it to a CPU, then lets a SCHED_FIFO
-# thread hold that CPU for 1.8 s, or turns the spinner pinned there
-# SCHED_FIFO), and the scenario must fail naming its latency claim, not
-# merely fail.
+# one runs, build/tests/progs/fault keeps one of its woken threads off
+# every CPU for 1.8 s the way a scheduler that forgot it would (the
+# thread held stopped by ptrace: no other task takes a CPU meanwhile, so
+# the host is idle and the failure is the scheduler's, never
+# inconclusive), or turns the spinner pinned beside it SCHED_FIFO, and
+# the scenario must fail naming its latency claim, not merely fail.
 #
-# RT throttling (sched_rt_runtime_us 950000 of 1000000, served by the fair
-# server on recent kernels) leaves the starved thread 50 ms per second, so
-# a wake waits up to 950 ms. Where those 50 ms fall is not ours to choose:
-# with a 1 s hog one stall could be as short as ~475 ms (seen: 504 ms), so
-# the hog holds 1.8 s, which leaves one stall of at least ~800 ms, ending
-# (and so recorded) before the scenario's 2 s window closes. Measured
-# under these faults in 40 runs (half with the other CPU busy): 820 to
-# 1880 ms, against max bounds of 400 ms.
+# Where the 1.8 s fall in the scenario's 2 s window is not ours to
+# choose; the stall it leaves (the thread woken while held runs when let
+# go) is recorded when it ends inside the window. Before this fault the
+# cases pinned the thread beside a SCHED_FIFO hog (an outside task: by
+# README's rule, host starvation, now inconclusive; tests/runner/
+# inconclusive.t covers that rule).
 #
 # KT_SENS_REPEAT=N runs every case N times (default 1).
 use strict;
@@ -41,13 +40,13 @@ plan skip_all => 'cannot read Cpus_allowed_list from /proc/self/status' unless d
 # label of the latency claim that must fail.
 my @cases = (
     { name => 'lat_wakeup_idle', label => 'wake_max_us',
-      faults => [ [ 'pin', 'ktw1', $cpu ], [ '--hold-ms', 1800, 'hog', $cpu, 50 ] ] },
+      faults => [ [ '--hold-ms', 1800, 'freeze', 'ktw1' ] ] },
     { name => 'lat_wakeup_loaded', label => 'wake_max_us',
       faults => [ [ 'pin', 'ktw1', $cpu ], [ 'fifo', 'ktw2', 50 ] ] },
     { name => 'lat_timer_periodic', label => 'late_max_us',
-      faults => [ [ 'pin', 'ktw0', $cpu ], [ '--hold-ms', 1800, 'hog', $cpu, 50 ] ] },
+      faults => [ [ '--hold-ms', 1800, 'freeze', 'ktw0' ] ] },
     { name => 'wake_fanout', label => 'wake_max_us_worst',
-      faults => [ [ 'pin', 'ktw1', $cpu ], [ '--hold-ms', 1800, 'hog', $cpu, 50 ] ] },
+      faults => [ [ '--hold-ms', 1800, 'freeze', 'ktw1' ] ] },
 );
 
 # The names are contract: users and the calibration tool filter on them.
@@ -58,8 +57,9 @@ is_deeply([ split /\n/, `$bin --list` ], [ map { $_->{name} } @cases ],
 # returns its exit status and what it said.
 sub fault_under {
     my ($pid, @args) = @_;
+    my ($action) = grep { !/^(--|\d)/ } @args;
     return run_fault(args => \@args,
-                     ($args[0] =~ /^(pin|fifo|renice|other|move|stop)$/ ? (under => $pid) : ()));
+                     ($action =~ /^(pin|fifo|renice|other|move|stop|freeze)$/ ? (under => $pid) : ()));
 }
 
 for my $c (@cases) {
@@ -77,7 +77,7 @@ for my $c (@cases) {
         SKIP: {
             skip "$what: the fault could not be applied: $said", 3 if $st;
             skip "$what: no test point (stderr: " . slurp("$dir/err") . ')', 3 unless $pt;
-            skip "$what: $pt->{reason}", 3 if ($pt->{directive} // '') eq 'SKIP';
+            skip "$what: $pt->{reason}", 3 if $pt->{skip};
             ok(!$pt->{ok}, "$what: fails under the fault");
             my @fails = @{ $pt->{failures} };
             my ($hit) = grep { $_->{label} eq $c->{label} } @fails;

@@ -1,6 +1,8 @@
 /* The verdict: notes, skip, merge, bounds and the sink. */
 #include "harness/unit.h"
 
+#include <ktstr/cpuset.h>
+#include <ktstr/series.h>
 #include <ktstr/verdict.h>
 
 #include <stdio.h>
@@ -327,6 +329,62 @@ static void t_reinit_after_fini(void)
     kt_verdict_fini(&v);
 }
 
+/* Counts the timed passes a sink sees. */
+static void count_timed(void *arg, kt_event ev, const kt_claim_record *c, const char *text)
+{
+    (void)text;
+    if (ev == KT_EVENT_PASS && c->timed)
+        ++*(int *)arg;
+}
+
+static void t_timing(void)
+{
+    kt_verdict v, dst;
+    kt_series *s = kt_series_new("gap_ms");
+    kt_cpuset set, bound;
+    int timed_passes = 0, x = 1;
+
+    kt_verdict_init(&v);
+    check(!kt_verdict_timing(&v, true));
+    CLAIM(&v, x, eq, 2);                      /* timed */
+    CLAIM(&v, x, eq, 1);                      /* timed pass, counted only */
+    kt_series_add(s, 0, 5.0);
+    kt_series_add(s, 1000000, 5.0);
+    CLAIM_SERIES(&v, s, each_at_most, 1.0);   /* timed series */
+    check(kt_verdict_timing(&v, false));
+    CLAIM(&v, x, eq, 3);                      /* not timed */
+    kt_cpuset_clear(&set);
+    kt_cpuset_clear(&bound);
+    kt_cpuset_add(&set, 1);
+    CLAIM_CPUS(&v, set, subset_of, bound);    /* not timed */
+    check_uint(kt_verdict_failure_count(&v), ==, 4);
+    check(kt_verdict_failure(&v, 0)->timed);
+    check(kt_verdict_failure(&v, 1)->timed);
+    check(!kt_verdict_failure(&v, 2)->timed);
+    check(!kt_verdict_failure(&v, 3)->timed);
+
+    /* a merge keeps the flag, and marks what it copies while dst's is on */
+    kt_verdict_init(&dst);
+    kt_verdict_merge(&dst, &v, "vcpu1");
+    check(kt_verdict_failure(&dst, 0)->timed);
+    check(!kt_verdict_failure(&dst, 2)->timed);
+    kt_verdict_timing(&dst, true);
+    kt_verdict_merge(&dst, &v, "vcpu2");
+    check(kt_verdict_failure(&dst, 6)->timed);
+    kt_verdict_fini(&dst);
+
+    /* a sink that wants passes sees them marked */
+    kt_verdict_set_sink(&v, count_timed, &timed_passes, true);
+    kt_verdict_timing(&v, true);
+    CLAIM(&v, x, eq, 1);
+    CLAIM_SERIES(&v, s, each_at_most, 10.0);
+    kt_verdict_timing(&v, false);
+    CLAIM(&v, x, eq, 1);
+    check_int(timed_passes, ==, 2);
+    kt_series_free(s);
+    kt_verdict_fini(&v);
+}
+
 int main(void)
 {
     TEST(t_empty(), "an empty verdict passes");
@@ -341,5 +399,6 @@ int main(void)
     TEST(t_sink_events_in_order(), "the sink sees every event in order");
     TEST(t_sink_dropped(), "the sink is told about dropped failures and notes");
     TEST(t_reinit_after_fini(), "a verdict can be initialised again after fini");
+    TEST(t_timing(), "claims checked while timing is on are marked timed, through merge and sink");
     return test_done();
 }

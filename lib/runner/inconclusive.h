@@ -1,0 +1,52 @@
+/*
+ * lib/runner/inconclusive.h - the rule that keeps host starvation from
+ * failing a point (private; README: On a busy machine).
+ *
+ * A point that failed only timing claims (kt_verdict_timing), or whose
+ * guest missed its boot deadline, while the host kept it from the CPU
+ * for more than KTSTR_STEAL_MAX of the time is inconclusive: the figures
+ * say the host, not the scheduler under test, was short of CPU. Anything
+ * else (a crash, a timeout, a panic, the scheduler ejected, a guest that
+ * never reported, any failed claim that is not a timing claim) stays not
+ * ok, whatever the host did.
+ */
+#ifndef KTSTR_LIB_RUNNER_INCONCLUSIVE_H
+#define KTSTR_LIB_RUNNER_INCONCLUSIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "evidence/result.h"
+#include "ktstr/error.h"
+
+/* KTSTR_STEAL_MAX's default, a share of the body. Calibrated here
+ * (README: On a busy machine): idle points' worst vCPU steal has median
+ * 0.01 and p99 0.06, host mode's foreign share 0.00; with stress-ng
+ * --cpu 1 on the 2 host CPUs, medians 0.30 (VM) and 0.33 (host). */
+#define KT__STEAL_MAX_DEFAULT 0.15
+
+/* The limits of the rule. */
+typedef struct kt__starve_rule {
+    double steal_max;          /* KTSTR_STEAL_MAX: a share in (0, 1] */
+    bool strict;               /* KTSTR_STRICT=1: inconclusive fails */
+} kt__starve_rule;
+
+/* Parses KTSTR_STEAL_MAX ("0.15" or "15%") and KTSTR_STRICT ("0" or "1")
+ * from the environment into rule, defaults where unset; -1 with err
+ * naming the variable and the value on anything else. */
+int kt__starve_rule_env(kt__starve_rule *rule, kt_err *err);
+
+/* How much the host starved the point, a share: in VM mode the worst
+ * vCPU's host steal over the body (or over the boot, when the body never
+ * began), on the host the other tasks' CPU time over the machine's; NaN
+ * when not measured. what (n bytes) gets it in words ("host kept vCPU 1
+ * off a CPU for 38% of the body"). */
+double kt__starvation(const kt__result *r, char *what, size_t n);
+
+/* True when the point with outcome o (a FAIL, or a guest ERROR for a
+ * missed boot) is inconclusive under rule; why (n bytes) then gets
+ * "<starvation in words> (limit 15%)". */
+bool kt__inconclusive(const kt__result *r, kt_outcome o, const kt__starve_rule *rule,
+                      char *why, size_t n);
+
+#endif

@@ -1,0 +1,110 @@
+#!/usr/bin/perl
+# The inconclusive rule on the host (README: On a busy machine): a point
+# that failed only timing claims while other tasks took more than
+# KTSTR_STEAL_MAX of the machine is "ok # SKIP inconclusive: ..." with
+# its failed claims under inconclusive:; any other failure stays not ok
+# whatever the load; KTSTR_STRICT=1 fails it; a bad setting is a usage
+# error. Every stream is read with TAP::Parser. The load is one spinner
+# outside the point, for the whole point.
+use strict;
+use warnings;
+use POSIX ();
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use KtTest;
+
+my $bin = 'build/tests/progs/cases';
+plan skip_all => "$bin is not built (run make)" unless -x $bin;
+
+my %clean = (KTSTR_STEAL_MAX => undef, KTSTR_STRICT => undef, KTSTR_FILTER => undef);
+
+sub run_case {
+    my ($case, %env) = @_;
+    my $r = run_prog(prog => $bin, args => ['--filter', $case], env => { %clean, %env });
+    return ($r, point_of($r->{out}));
+}
+
+# A spinner per CPU but one, outside the point's tree: on this 2-CPU
+# machine one CPU's worth, 50% of the machine.
+sub with_spinner {
+    my ($code) = @_;
+    my $spinner = fork();
+    die "fork: $!" unless defined $spinner;
+    if ($spinner == 0) {
+        my $until = time + 60;
+        1 while time < $until;
+        POSIX::_exit(0);
+    }
+    my @got = eval { $code->() };
+    my $err = $@;
+    kill 'KILL', $spinner;
+    waitpid($spinner, 0);
+    die $err if $err;
+    return @got;
+}
+
+# Idle: the timing claim's failure is the point's failure.
+{
+    my ($r, $pt) = run_case('timing_fails');
+    ok($pt && !$pt->{ok}, 'idle: a failed timing claim is not ok') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'fail', 'severity fail');
+    is($pt && $pt->{failures}[0]{timing}, 'true', 'the failure says it is a timing claim');
+    unlike($r->{err}, qr/inconclusive/, 'and no inconclusive line on stderr');
+}
+
+with_spinner(sub {
+    my ($r, $pt) = run_case('timing_fails');
+    ok($pt && $pt->{ok} && $pt->{inconclusive}, 'loaded: only a timing claim failed: ok # SKIP')
+        or diag($r->{out});
+    like($pt ? $pt->{reason} : '', qr/^inconclusive: other tasks took \d\.\d\d of the machine's \d+ CPUs \(\d+%\) while it ran \(limit 15%\)$/,
+         'the reason says what the host took, and the limit') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'inconclusive', 'severity inconclusive');
+    my $inc = yaml_at($pt, 'inconclusive');
+    is(ref $inc eq 'ARRAY' ? $inc->[0]{label} : undef, 'wake_p99_us', 'the failed claim under inconclusive:');
+    is(ref $inc eq 'ARRAY' ? $inc->[0]{actual} : undef, '63.2', 'with its actual value');
+    is(ref $inc eq 'ARRAY' ? $inc->[0]{expected} : undef, '50', 'and its bound');
+    like(ref $inc eq 'ARRAY' ? $inc->[0]{message} : '', qr/expected at most 50/, 'and its message');
+    cmp_ok(yaml_at($pt, 'foreign_load') // 0, '>=', 0.6, 'foreign_load beside it');
+    is(yaml_at($pt, 'failures'), undef, 'and no failures: list');
+    is($r->{exit}, 0, 'the run exits 0');
+    like($r->{err}, qr/^ktstr: 1 point inconclusive \(host starvation\); KTSTR_STRICT=1 fails them\n\z/m,
+         'the last stderr line counts it') or diag($r->{err});
+
+    ($r, $pt) = run_case('timing_and_count_fail');
+    ok($pt && !$pt->{ok}, 'loaded, a count failed too: not ok') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'fail', 'severity fail');
+    is_deeply($pt ? $pt->{labels} : [], ['wake_p99_us', 'wakeups'], 'both failures listed');
+    ok(defined yaml_at($pt, 'foreign_load'), 'with the foreign load beside them');
+
+    ($r, $pt) = run_case('crash_segv');
+    ok($pt && !$pt->{ok}, 'loaded, a crash: not ok');
+    is(yaml_at($pt, 'severity'), 'crash', 'severity crash');
+
+    ($r, $pt) = run_case('timing_fails', KTSTR_STRICT => 1);
+    ok($pt && !$pt->{ok}, 'KTSTR_STRICT=1: inconclusive is not ok') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'inconclusive', 'severity inconclusive');
+    like(yaml_at($pt, 'message') // '', qr/^inconclusive: other tasks took .*: 1 of 2 claims failed$/,
+         'the message says both');
+    is_deeply($pt ? $pt->{labels} : [], ['wake_p99_us'], 'the failure under failures:');
+    is($r->{exit}, 1, 'the run exits 1');
+    like($r->{err}, qr/^ktstr: 1 point inconclusive \(host starvation\); failed by KTSTR_STRICT=1$/m,
+         'the stderr line says it failed');
+
+    ($r, $pt) = run_case('timing_fails', KTSTR_STEAL_MAX => '0.9');
+    ok($pt && !$pt->{ok}, 'KTSTR_STEAL_MAX=0.9: the load is under the limit, not ok')
+        or diag($r->{out});
+    ($r, $pt) = run_case('timing_fails', KTSTR_STEAL_MAX => '20%');
+    like($pt ? $pt->{reason} // '' : '', qr/\(limit 20%\)$/, 'KTSTR_STEAL_MAX=20%: a percentage');
+});
+
+for my $bad (['KTSTR_STEAL_MAX', 'abc'], ['KTSTR_STEAL_MAX', '0'], ['KTSTR_STEAL_MAX', '1.5'],
+             ['KTSTR_STEAL_MAX', '150%'], ['KTSTR_STEAL_MAX', '-0.1'], ['KTSTR_STRICT', 'yes']) {
+    my ($var, $val) = @$bad;
+    my $r = run_prog(prog => $bin, args => ['--filter', 'pass_quiet'],
+                     env => { %clean, $var => $val });
+    is($r->{exit}, 2, "$var=$val: a usage error");
+    like($r->{err}, qr/\Q$var '$val'\E: must be/, 'naming the variable and the value');
+    is($r->{out}, '', 'and no TAP');
+}
+done_testing();
