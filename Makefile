@@ -159,12 +159,17 @@ bench: all
 	@set -e; for b in $(BENCHES); do echo "# $$b"; $$b; done
 
 # Runs the whole catalog N times idle and N times with a spinner pinned to
-# CPU 0 (MODE=idle or MODE=loaded for one of them); a run fails when any
-# point is not ok. Prints bench: soak.failures <k> runs.
+# CPU 0 (MODE=idle or MODE=loaded for one of them; MODE=stress under
+# stress-ng --cpu STRESS_CPUS, default one per CPU); VM=1 runs every point
+# in a guest (the kernel of run-vm). A run fails when any point is not ok.
+# Prints bench: soak.failures <k> runs and bench: soak.inconclusive <k> points.
 N ?= 20
 MODE ?= both
+STRESS_CPUS ?=
+VM ?=
 soak: all
-	perl tests/tools/calibrate.pl --runs $(N) --mode $(MODE) --no-table
+	$(if $(VM),KTSTR_VM=1 KTSTR_KERNEL='$(KTSTR_KERNEL)') perl tests/tools/calibrate.pl \
+	  --runs $(N) --mode $(MODE) $(if $(STRESS_CPUS),--stress-cpus $(STRESS_CPUS)) --no-table
 
 # Threshold calibration: N idle and N loaded runs of the catalog (README).
 calibrate: all

@@ -4,8 +4,19 @@
 # actual value of every claim from --verbose TAP, and print, for each
 # threshold, the two distributions and the margin it leaves.
 #
-#   perl tests/tools/calibrate.pl [--runs N] [--mode idle|loaded|both]
-#                           [--hog-cpu C] [--raw FILE] [--no-table] [scenario.t ...]
+#   perl tests/tools/calibrate.pl [--runs N] [--mode idle|loaded|stress|both]
+#                           [--hog-cpu C] [--stress-cpus N] [--raw FILE] [--no-table]
+#                           [scenario.t ...]
+#
+# Modes: idle; loaded (a spinner pinned to CPU C, default 0); stress
+# (Debian's `stress-ng --cpu N`, default one per CPU: a busy CI machine);
+# both (idle, then loaded). With KTSTR_VM=1 in the environment the files
+# run their points in guests.
+#
+# Per mode it also prints the host starvation each point saw (the worst
+# vCPU's host_steal in VM mode, foreign_load over the CPUs on the host:
+# what KTSTR_STEAL_MAX is set against) and counts the points the rule
+# made inconclusive (README: On a busy machine).
 #
 # Margin: how far the worst value seen stays from the threshold, as a
 # ratio (threshold / worst for at_most and lt, worst / threshold for
@@ -19,12 +30,15 @@ use List::Util qw(min max sum);
 use POSIX qw(ceil);
 use TAP::Parser;
 
-my ($runs, $mode, $hog_cpu, $raw, $no_table) = (20, 'both', 0, '', 0);
+my $ncpus = () = (do { local (@ARGV, $/) = ('/proc/cpuinfo'); <> } // '') =~ /^processor\s/mg;
+my ($runs, $mode, $hog_cpu, $raw, $no_table, $stress_cpus) = (20, 'both', 0, '', 0, $ncpus || 1);
 GetOptions('runs=i' => \$runs, 'mode=s' => \$mode, 'hog-cpu=i' => \$hog_cpu,
-           'raw=s' => \$raw, 'no-table' => \$no_table)
-    or die "usage: calibrate.pl [--runs N] [--mode idle|loaded|both] [--hog-cpu C] [--raw FILE] [files]\n";
-die "calibrate.pl: --mode must be idle, loaded or both, not '$mode'\n"
-    unless $mode =~ /^(idle|loaded|both)$/;
+           'raw=s' => \$raw, 'no-table' => \$no_table, 'stress-cpus=i' => \$stress_cpus)
+    or die "usage: calibrate.pl [--runs N] [--mode idle|loaded|stress|both] [--hog-cpu C] "
+         . "[--stress-cpus N] [--raw FILE] [files]\n";
+die "calibrate.pl: --mode must be idle, loaded, stress or both, not '$mode'\n"
+    unless $mode =~ /^(idle|loaded|stress|both)$/;
+die "calibrate.pl: --stress-cpus must be at least 1\n" unless $stress_cpus >= 1;
 my @files = @ARGV ? @ARGV : sort glob('build/scenarios/*.t');
 die "calibrate.pl: no scenario files (run make first)\n" unless @files;
 
@@ -33,6 +47,9 @@ my %fails;     # mode -> count of not-ok points
 my %bad_runs;  # mode -> catalog runs with at least one not-ok point
 my %runs_done; # mode -> catalog runs
 my %failed_at; # mode -> [ "scenario: message" ]
+my %inconc;    # mode -> count of inconclusive points
+my %inconc_at; # mode -> [ scenario ]
+my %starved;   # mode -> [ the starvation share each point saw ]
 my $rawfh;
 if ($raw) { open($rawfh, '>', $raw) or die "$raw: $!\n"; }
 
@@ -56,9 +73,14 @@ sub run_file {
             if (!$r->is_ok) {
                 $fails{$m}++;
                 push @{ $failed_at{$m} }, $name;
+            } elsif ($r->has_skip && ($r->explanation // '') =~ /^inconclusive: /) {
+                $inconc{$m}++;
+                push @{ $inconc_at{$m} }, $name;
             }
         } elsif ($r->is_yaml && defined $name) {
             my $y = $r->data;
+            my $s = starvation_of($y);
+            push @{ $starved{$m} }, $s if defined $s;
             for my $c (@{ $y->{passes} || [] }, @{ $y->{failures} || [] }) {
                 next unless defined $c->{label} && defined $c->{op};
                 next if $c->{op} eq 'dropped';
@@ -69,6 +91,36 @@ sub run_file {
             }
         }
     }
+}
+
+# What the rule reads from a point's YAML: the worst vCPU's host steal,
+# else the foreign load as a share of the machine.
+sub starvation_of {
+    my ($y) = @_;
+    my $steal = ref $y->{vm} eq 'HASH' ? $y->{vm}{host_steal} : undef;
+    if (ref $steal eq 'ARRAY' && @$steal) {
+        return max(map { ref $_ eq 'HASH' ? $_->{share} // 0 : 0 } @$steal);
+    }
+    return undef if ref $y->{vm} eq 'HASH';
+    my $f = value_of($y->{foreign_load});
+    return defined $f && $ncpus ? $f / $ncpus : undef;
+}
+
+# Runs code while stress-ng keeps $stress_cpus CPUs busy (its own process
+# group, killed whole afterwards).
+sub with_stress {
+    my ($code) = @_;
+    my $pid = fork() // die "fork: $!\n";
+    if ($pid == 0) {
+        setpgrp(0, 0);
+        open(STDOUT, '>', '/dev/null');
+        exec('stress-ng', '--cpu', $stress_cpus, '--quiet') or die "exec stress-ng: $!\n";
+    }
+    sleep 1;
+    my $ok = eval { $code->(); 1 };
+    kill 'KILL', -$pid;
+    waitpid($pid, 0);
+    die $@ unless $ok;
 }
 
 sub with_hog {
@@ -83,6 +135,9 @@ sub with_hog {
     die $@ unless $ok;
 }
 
+if ($mode eq 'stress' && system('sh', '-c', 'command -v stress-ng >/dev/null') != 0) {
+    die "calibrate.pl: --mode stress needs stress-ng (apt-get install stress-ng)\n";
+}
 for my $m ($mode eq 'both' ? ('idle', 'loaded') : ($mode)) {
     my $body = sub {
         for my $i (1 .. $runs) {
@@ -93,7 +148,7 @@ for my $m ($mode eq 'both' ? ('idle', 'loaded') : ($mode)) {
             print STDERR "# $m run $i/$runs done\n";
         }
     };
-    $m eq 'loaded' ? with_hog($body) : $body->();
+    $m eq 'loaded' ? with_hog($body) : $m eq 'stress' ? with_stress($body) : $body->();
 }
 
 sub pct {
@@ -152,10 +207,20 @@ for my $m (sort keys %runs_done) {
     printf "bench: soak.%s.runs %d runs\n", $m, $runs_done{$m};
     printf "bench: soak.%s.failures %d runs\n", $m, $bad_runs{$m} // 0;
     printf "bench: soak.%s.failed_points %d points\n", $m, $fails{$m} // 0;
+    printf "bench: soak.%s.inconclusive %d points\n", $m, $inconc{$m} // 0;
     my %n;
     $n{$_}++ for @{ $failed_at{$m} || [] };
     print "# $m: $_ failed $n{$_} times\n" for sort keys %n;
+    my %i;
+    $i{$_}++ for @{ $inconc_at{$m} || [] };
+    print "# $m: $_ inconclusive $i{$_} times\n" for sort keys %i;
+    my @st = sort { $a <=> $b } @{ $starved{$m} || [] };
+    printf "# %s: starvation per point n %d, min %s, p50 %s, p90 %s, p99 %s, max %s\n", $m,
+        scalar(@st), fmt($st[0]), fmt(pct(\@st, 50)), fmt(pct(\@st, 90)), fmt(pct(\@st, 99)),
+        fmt($st[-1]) if @st;
 }
-my $total = 0;
+my ($total, $total_inc) = (0, 0);
 $total += $_ for values %bad_runs;
+$total_inc += $_ for values %inconc;
 printf "bench: soak.failures %d runs\n", $total if $no_table;
+printf "bench: soak.inconclusive %d points\n", $total_inc if $no_table;
