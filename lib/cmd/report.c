@@ -181,7 +181,7 @@ static const char style[] =
     "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
     "th{background:#f0f0f0}"
     "td.num{text-align:right}"
-    ".o-pass{color:#176117}.o-skip{color:#777}"
+    ".o-pass{color:#176117}.o-skip{color:#777}.o-inconclusive{color:#8a5a00}"
     ".o-fail,.o-crash,.o-timeout,.o-panic,.o-scheduler,.o-error,.o-unreadable"
     "{color:#b00;font-weight:bold}"
     "tr.bad{background:#fff0f0}"

@@ -93,8 +93,8 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "  KTSTR_ARTIFACTS, KTSTR_BASELINE  as --artifacts and --baseline\n"
             "  KTSTR_BASELINE_REL  the relative gate of --baseline, %% (default 10)\n"
             "  KTSTR_BASELINE_ABS  its absolute gate, in each claim's units (default 0)\n"
-            "  KTSTR_STEAL_MAX  host starvation (a share: 0.15 or 15%%) past which a point\n"
-            "                 that failed only timing claims is inconclusive (default 0.15)\n"
+            "  KTSTR_STEAL_MAX  host starvation (a share: 0.2 or 20%%) past which a point\n"
+            "                 that failed only timing claims is inconclusive (default 0.2)\n"
             "  KTSTR_STRICT   1: an inconclusive point is not ok (a quiet, dedicated machine)\n"
             "Prints TAP 13 on stdout; exit status 0 when no test point is \"not ok\",\n"
             "1 when one is, 2 on a usage error.\n",

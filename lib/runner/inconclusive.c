@@ -28,7 +28,7 @@ int kt__starve_rule_env(kt__starve_rule *rule, kt_err *err)
         if (!num || !(x > 0.0 && x <= 1.0))
             return kt_err_set(err, EINVAL,
                               "KTSTR_STEAL_MAX '%s': must be a share in (0, 1] "
-                              "(0.15) or a percentage (15%%)", max);
+                              "(0.2) or a percentage (20%%)", max);
         rule->steal_max = x;
     }
     if (strict && *strict) {

@@ -15,8 +15,10 @@
  *   point_plain.c     kind "plain": the body here, its verdict streamed up
  *   sched.c           the scheduler under test: start, watch, stop, report
  *   point_sched.c     kind "scheduler": a point below the scheduler's owner
+ *   vm_boot.c         a guest's boot deadline in the CPU time QEMU got
  *   point_vm_host.c   kind "vm": a guest booted, relayed and watched
  *   point_vm_guest.c  the guest's PID 1: a scheduler point inside the guest
+ *   inconclusive.c    the rule that lets host starvation excuse timing claims
  *   reqs.c, registry.c, cli.c, runner.c   kt_main: choose, run, report
  *
  * A point's life: runner.c picks its kind once (vm, scheduler or plain)

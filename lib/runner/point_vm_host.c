@@ -258,18 +258,28 @@ static void run_host_check(vm_run *r)
 }
 
 /* After QEMU: how the guest ended, in the parent's terms. */
-static void report_end(vm_run *r, relay_end how, const char *console_path, unsigned boot_s)
+static void report_end(vm_run *r, relay_end how, const char *console_path, unsigned boot_s,
+                       const kt__boot_clock *boot)
 {
     char *console = read_console(console_path);
-    char arg[160];
+    char arg[240];
 
     if (console && kt__console_panicked(console)) {
         kt__wire_send_end(r->wire_up, "panic", "the guest kernel panicked");
         send_console(r, console);
     } else if (how == RELAY_NO_INIT) {
-        snprintf(arg, sizeof(arg), "the guest did not reach /init within %u s of CPU time "
-                 "(KTSTR_VM_BOOT_S; no BOOT line, %zu bytes of console)", boot_s,
-                 console ? strlen(console) : (size_t)0);
+        int64_t now = now_ms();
+
+        if (kt__boot_clock_at_ceiling(boot, now))
+            snprintf(arg, sizeof(arg), "the guest did not reach /init within %lld s of wall "
+                     "time, the ceiling for KTSTR_VM_BOOT_S=%u: the host kept QEMU off a CPU "
+                     "for %.0f%% of it (no BOOT line, %zu bytes of console)",
+                     (long long)(boot->ceiling_ms / 1000), boot_s,
+                     100.0 * kt__boot_clock_steal(boot, now), console ? strlen(console) : (size_t)0);
+        else
+            snprintf(arg, sizeof(arg), "the guest did not reach /init within %u s of CPU time "
+                     "(KTSTR_VM_BOOT_S; no BOOT line, %zu bytes of console)", boot_s,
+                     console ? strlen(console) : (size_t)0);
         kt__wire_send_end(r->wire_up, "error", arg);
         send_console(r, console);
     } else if (how == RELAY_TIMEOUT && !r->ended) {
@@ -579,7 +589,7 @@ static const char *boot_once(vm_point *pt, vm_run *r, int logfd, bool last)
         send1(r->wire_up, "BOOTSTEAL", share);
     }
     run_host_check(r);
-    report_end(r, how, pt->console, pt->boot_s);
+    report_end(r, how, pt->console, pt->boot_s, &boot);
     if (!r->ended && r->boot_ms < 0) {
         char *ql = read_console(pt->qlog);
 

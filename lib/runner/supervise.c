@@ -104,17 +104,23 @@ static load_mark load_mark_now(void)
     return m;
 }
 
-/* Foreign load between two marks, CPUs' worth (never below 0: /proc/stat
- * counts in ticks of 10 ms, so a short point's figure is rough). */
+/* /proc/stat counts in ticks of 10 ms per CPU: over a shorter point the
+ * figure is noise (a 5 ms point read 11 CPUs' worth here), so none is
+ * given. */
+#define FOREIGN_MIN_NS 250000000u
+
+/* Foreign load between two marks, CPUs' worth, in [0, the CPUs read];
+ * NaN when not measured or the point was too short to measure it. */
 static double foreign_load(const load_mark *a, const load_mark *b)
 {
-    double busy, tree;
+    double busy, tree, load;
 
-    if (!a->ok || !b->ok || b->t_ns <= a->t_ns)
+    if (!a->ok || !b->ok || b->t_ns < a->t_ns + FOREIGN_MIN_NS)
         return NAN;
     busy = (double)(b->busy_ns - a->busy_ns);
     tree = (double)(b->tree_ns - a->tree_ns);
-    return busy > tree ? (busy - tree) / (double)(b->t_ns - a->t_ns) : 0.0;
+    load = busy > tree ? (busy - tree) / (double)(b->t_ns - a->t_ns) : 0.0;
+    return load < b->ncpus ? load : b->ncpus;
 }
 
 /* ---- supervision ------------------------------------------------------ */

@@ -42,6 +42,8 @@ void kt__boot_clock_start(kt__boot_clock *b, int pid, int64_t now_ms, unsigned b
 /* True when the boot has had its budget of CPU time or hit the ceiling
  * (reads QEMU's threads' schedstat only once past the budget). */
 bool kt__boot_clock_over(kt__boot_clock *b, int64_t now_ms);
+/* True once the boot has run to its wall-clock ceiling. */
+bool kt__boot_clock_at_ceiling(const kt__boot_clock *b, int64_t now_ms);
 /* The share of the boot so far that the host denied QEMU. */
 double kt__boot_clock_steal(const kt__boot_clock *b, int64_t now_ms);
 

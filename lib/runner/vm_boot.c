@@ -57,6 +57,11 @@ bool kt__boot_clock_over(kt__boot_clock *b, int64_t now_ms)
     return used >= b->ceiling_ms || used - b->denied_ms >= b->budget_ms;
 }
 
+bool kt__boot_clock_at_ceiling(const kt__boot_clock *b, int64_t now_ms)
+{
+    return now_ms - b->spawn_ms >= b->ceiling_ms;
+}
+
 double kt__boot_clock_steal(const kt__boot_clock *b, int64_t now_ms)
 {
     int64_t used = now_ms - b->spawn_ms;

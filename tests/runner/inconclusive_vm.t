@@ -10,7 +10,8 @@
 #     figures beside it;
 #   - KTSTR_STRICT=1: not ok, severity inconclusive;
 #   - builtin:stall while both host CPUs are busy: still not ok, severity
-#     scheduler.
+#     scheduler;
+#   - a boot starved to its wall-clock ceiling: inconclusive.
 # Skips with the reason when there is no kernel, no QEMU or no root.
 use strict;
 use warnings;
@@ -98,13 +99,13 @@ sub steal_of {
     ok($pt && $pt->{ok} && $pt->{inconclusive}, 'only a timing claim failed while vCPU 1 starved: ok # SKIP')
         or diag($out, $err);
     like($pt ? $pt->{reason} // '' : '',
-         qr/^inconclusive: host kept vCPU 1 off a CPU for (\d+)% of the body \(\d+ ms\) \(limit 15%\)$/,
+         qr/^inconclusive: host kept vCPU 1 off a CPU for (\d+)% of the body \(\d+ ms\) \(limit 20%\)$/,
          'the reason names vCPU 1, its share and the limit');
     my ($pct) = ($pt ? $pt->{reason} // '' : '') =~ /for (\d+)% of the body/;
     cmp_ok($pct // 0, '>=', 25, "about 40% of the body ($pct%)");
     cmp_ok($pct // 100, '<=', 60, 'and not the whole of it');
     cmp_ok(steal_of($pt, 1) // 0, '>=', 0.25, 'vm: host_steal says the same for vCPU 1');
-    cmp_ok(steal_of($pt, 0) // 1, '<', 0.15, 'and vCPU 0 was left alone');
+    cmp_ok(steal_of($pt, 0) // 1, '<', 0.2, 'and vCPU 0 was left alone');
     my $inc = yaml_at($pt, 'inconclusive');
     is(ref $inc eq 'ARRAY' ? $inc->[0]{label} : undef, 'gap_ms', 'the failed claim under inconclusive:');
     cmp_ok(ref $inc eq 'ARRAY' ? $inc->[0]{actual} : 0, '>=', 500, 'its gap shows the stop');
@@ -141,5 +142,37 @@ sub steal_of {
     my $pt = point_of($r->{out});
     ok($pt && !$pt->{ok}, 'builtin:stall on a loaded host: not ok') or diag($r->{out}, $r->{err});
     is(yaml_at($pt, 'severity'), 'scheduler', 'severity scheduler, never inconclusive');
+}
+# A boot the host starves: a "QEMU" that spins at nice 19 on one CPU
+# beside a nice-0 spinner there gets ~1/70 of it, runnable all along. Its
+# boot clock (KTSTR_VM_BOOT_S=2 of CPU time) runs to the wall-clock
+# ceiling, 4 s, while starved: inconclusive, with the boot's steal. The
+# same "QEMU" sleeping instead (tests/runner/vm_mode.t) used its budget
+# unstarved: not ok.
+{
+    my $qdir = tempdir(CLEANUP => 1);
+    my $fake = "$qdir/qemu-starved";
+    open(my $fh, '>', $fake) or die "$fake: $!";
+    print $fh "#!/bin/sh\nexec taskset -c $hog_cpu nice -n 19 perl -e '1 while 1'\n";
+    close($fh);
+    chmod 0755, $fake;
+    my $hog = fork();
+    die "fork: $!" unless defined $hog;
+    if (!$hog) {
+        open(STDERR, '>', '/dev/null');
+        exec('build/tests/progs/fault', '--hold-ms', 60000, 'hog', $hog_cpu, 0) or POSIX::_exit(127);
+    }
+    my $r = run_prog(prog => $bin, args => ['--filter', 'vm_pass'],
+                     env => { KTSTR_QEMU => $fake, KTSTR_VM_BOOT_S => 2 });
+    kill 'KILL', $hog;
+    waitpid($hog, 0);
+    my $pt = point_of($r->{out});
+    ok($pt && $pt->{ok} && $pt->{inconclusive}, 'a boot starved to its ceiling: inconclusive')
+        or diag($r->{out}, $r->{err});
+    like($pt ? $pt->{reason} // '' : '', qr/^inconclusive: host kept the guest's threads off a CPU for \d+% of its boot \(limit 20%\)$/,
+         'the reason says the boot was starved');
+    cmp_ok(yaml_at($pt, 'boot_steal') // 0, '>=', 0.5, 'boot_steal: most of the boot');
+    like(yaml_at($pt, 'message') // '', qr{within 4 s of wall time, the ceiling for KTSTR_VM_BOOT_S=2: the host kept QEMU off a CPU for \d+% of it},
+         'the message names the ceiling and the denial');
 }
 done_testing();

@@ -189,18 +189,22 @@ sub margin {
 }
 
 goto SOAK if $no_table;
-print "| scenario | claim | threshold | idle n / min / p50 / max | loaded n / min / p50 / max | margin (worst) |\n";
-print "|---|---|---|---|---|---|\n";
+# The modes that ran, in this order: a column each.
+my @cols = grep { $runs_done{$_} } ('idle', 'loaded', 'stress');
+print "| scenario | claim | threshold | ", join(' | ', map { "$_ n / min / p50 / max" } @cols),
+      " | margin (worst) |\n";
+print "|---|---|---|", '---|' x @cols, "---|\n";
 for my $key (sort keys %series) {
     my ($scen, $label, $op, $exp) = split /\t/, $key;
     my @cells;
     my @all;
-    for my $m ('idle', 'loaded') {
+    for my $m (@cols) {
         my @v = sort { $a <=> $b } @{ $series{$key}{$m} || [] };
         push @all, @v;
         push @cells, @v ? sprintf('%d / %s / %s / %s', scalar(@v), fmt($v[0]), fmt(pct(\@v, 50)), fmt($v[-1])) : '-';
     }
-    printf "| %s | %s | %s %s | %s | %s | %s |\n", $scen, $label, $op, $exp, @cells, margin($op, $exp, @all);
+    printf "| %s | %s | %s %s | %s | %s |\n", $scen, $label, $op, $exp, join(' | ', @cells),
+        margin($op, $exp, @all);
 }
 SOAK:
 for my $m (sort keys %runs_done) {
