@@ -40,19 +40,25 @@
  * file idle and 10 with `taskset -c 0` spinning, 2 s windows. An earlier
  * series with 1.5 s windows saw worse tails, given in the margins. */
 
-/* calibration: wake_p50_us; idle n=20 min 3.60 p50 4.02 max 4.38; loaded n=20 min 1.05 p50 1.14 max 1.43; threshold 20 (4.6x the worst seen) */
-#define IDLE_P50_US 20.0
-/* calibration: wake_p99_us; idle n=20 min 4.54 p50 5.79 max 6.78; loaded n=20 min 1.82 p50 2.50 max 4.96; threshold 50 (7.4x the worst seen) */
-#define IDLE_P99_US 50.0
+/* calibration: wake_p50_us; idle n=20 min 3.60 p50 4.02 max 4.38; loaded n=20 min 1.05 p50 1.14 max 1.43.
+ * Recalibrated 2026-12-07 on the machine drawn that day (the issue 16
+ * soaks: 20 idle runs, 10 under stress-ng --cpu 1, 10 --cpu 2): both
+ * latency points' p50 up to 17.5, p99 up to 42.5 idle (87.0 once, a
+ * not ok at the old 50 with no foreign load: not starvation, a tighter
+ * bound than this machine keeps). Thresholds 60 (3.4x) and 250 (2.9x
+ * the worst); a starved wakee still shows in wake_max (800000+). */
+#define IDLE_P50_US 60.0
+/* calibration: wake_p99_us; idle n=20 min 4.54 p50 5.79 max 6.78; loaded n=20 min 1.82 p50 2.50 max 4.96; 2026-12-07: see IDLE_P50_US */
+#define IDLE_P99_US 250.0
 /* calibration: wake_max_us; idle n=20 min 215 p50 1048 max 2271; loaded n=20 min 429 p50 4184 max 5068; threshold 100000 (20x the worst seen; the shared machine under others' FIFO hogs gave up to 220000; a starved thread shows 800000+) */
 #define IDLE_MAX_US 100000.0
 /* calibration: wakeups; idle n=20 min 432608 p50 481750 max 544167; loaded n=20 min 1.24e6 p50 1.54e6 max 1.68e6; threshold 20000 (21x below the fewest seen) */
 #define IDLE_MIN_WAKEUPS 20000
 
-/* calibration: wake_p50_us; idle n=20 min 1.20 p50 3.50 max 4.06; loaded n=20 min 1.14 p50 1.24 max 4.32; threshold 20 (4.6x the worst seen) */
-#define LOADED_P50_US 20.0
-/* calibration: wake_p99_us; idle n=20 min 4.10 p50 4.90 max 6.62; loaded n=20 min 4.54 p50 5.15 max 6.78; threshold 50 (7.4x the worst seen) */
-#define LOADED_P99_US 50.0
+/* calibration: wake_p50_us; idle n=20 min 1.20 p50 3.50 max 4.06; loaded n=20 min 1.14 p50 1.24 max 4.32; 2026-12-07: see IDLE_P50_US */
+#define LOADED_P50_US 60.0
+/* calibration: wake_p99_us; idle n=20 min 4.10 p50 4.90 max 6.62; loaded n=20 min 4.54 p50 5.15 max 6.78; 2026-12-07: see IDLE_P50_US */
+#define LOADED_P99_US 250.0
 /* calibration: wake_max_us; idle n=20 min 4905 p50 5358 max 5401; loaded n=20 min 8069 p50 8717 max 39980; threshold 150000 (3.75x the worst seen; a starved thread shows 800000+) */
 #define LOADED_MAX_US 150000.0
 /* calibration: wakeups; idle n=20 min 200171 p50 284207 max 423333; loaded n=20 min 177100 p50 326000 max 652100; threshold 20000 (8.9x below the fewest seen) */

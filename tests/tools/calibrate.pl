@@ -81,7 +81,8 @@ sub run_file {
             my $y = $r->data;
             my $s = starvation_of($y);
             push @{ $starved{$m} }, $s if defined $s;
-            for my $c (@{ $y->{passes} || [] }, @{ $y->{failures} || [] }) {
+            # every claim: passed, failed, or failed but excused (inconclusive)
+            for my $c (map { @{ $y->{$_} || [] } } qw(passes failures inconclusive)) {
                 next unless defined $c->{label} && defined $c->{op};
                 next if $c->{op} eq 'dropped';
                 my $key = join("\t", $name, $c->{label}, $c->{op}, $c->{expected} // '');
