@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "evidence/json.h"
+#include "runner/inconclusive.h"
 #include "runner/runner.h"
 #include "runner/sched.h"
 #include "runner/vm.h"
@@ -290,6 +291,27 @@ static int parse_gates(kt__cli *c, kt_err *err)
     return 0;
 }
 
+/* KTSTR_STEAL_MAX (a share in (0, 1], or a percentage) and KTSTR_STRICT. */
+static int parse_starve(kt__cli *c, kt_err *err)
+{
+    const char *max = getenv("KTSTR_STEAL_MAX"), *strict = getenv("KTSTR_STRICT");
+    double x;
+
+    c->steal_max = KT__STEAL_MAX_DEFAULT;
+    if (max && *max) {
+        bool pct = max[strlen(max) - 1] == '%';
+        int rc = parse_gate("KTSTR_STEAL_MAX", pct, &x, err);
+
+        if (rc == 0 && pct)
+            x /= 100.0;
+        if (rc < 0 || !(x > 0.0) || x > 1.0)
+            return kt_err_set(err, EINVAL, "KTSTR_STEAL_MAX '%s': must be a share in (0, 1] "
+                              "(0.2) or a percentage (20%%)", max);
+        c->steal_max = x;
+    }
+    return strict && *strict ? parse_bool("KTSTR_STRICT", strict, &c->strict, err) : 0;
+}
+
 /* One parser per option with a value, for the option and its variable. */
 static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, kt_err *err)
 {
@@ -373,7 +395,7 @@ static int parse_env(kt__cli *c, kt_err *err)
     const char *vm = getenv("KTSTR_VM");
     char *save, *tok;
 
-    if (parse_gates(c, err) < 0)
+    if (parse_gates(c, err) < 0 || parse_starve(c, err) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(env_values) / sizeof(env_values[0]); i++) {
         const char *v = getenv(env_values[i].var);

@@ -1,43 +1,10 @@
 /* The inconclusive rule (inconclusive.h): which points host starvation
  * may excuse, measured from what the point itself recorded. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "evidence/json.h"
 #include "runner/inconclusive.h"
-
-int kt__starve_rule_env(kt__starve_rule *rule, kt_err *err)
-{
-    const char *max = getenv("KTSTR_STEAL_MAX"), *strict = getenv("KTSTR_STRICT");
-
-    rule->steal_max = KT__STEAL_MAX_DEFAULT;
-    rule->strict = false;
-    if (max && *max) {
-        size_t len = strlen(max);
-        bool pct = max[len - 1] == '%';
-        double x;
-
-        /* a plain decimal read in the C locale, whatever the user's is */
-        bool num = kt__json_number(max, len - pct, &x);
-
-        if (num && pct)
-            x /= 100.0;
-        if (!num || !(x > 0.0 && x <= 1.0))
-            return kt_err_set(err, EINVAL,
-                              "KTSTR_STEAL_MAX '%s': must be a share in (0, 1] "
-                              "(0.2) or a percentage (20%%)", max);
-        rule->steal_max = x;
-    }
-    if (strict && *strict) {
-        if (strcmp(strict, "0") != 0 && strcmp(strict, "1") != 0)
-            return kt_err_set(err, EINVAL, "KTSTR_STRICT '%s': must be 0 or 1", strict);
-        rule->strict = strict[0] == '1';
-    }
-    return 0;
-}
 
 double kt__starvation(const kt__result *r, char *what, size_t n)
 {

@@ -17,7 +17,6 @@
 #include <stddef.h>
 
 #include "evidence/result.h"
-#include "ktstr/error.h"
 
 /* KTSTR_STEAL_MAX's default, a share. calibration (10 catalog runs a
  * mode, 200 points, 2-CPU host; README: On a busy machine): VM mode, the
@@ -28,16 +27,11 @@
  * (2.5x its p99), 1.65x under the starved points that failed. */
 #define KT__STEAL_MAX_DEFAULT 0.2
 
-/* The limits of the rule. */
+/* The limits of the rule (cli.c reads them: KTSTR_STEAL_MAX, KTSTR_STRICT). */
 typedef struct kt__starve_rule {
     double steal_max;          /* KTSTR_STEAL_MAX: a share in (0, 1] */
     bool strict;               /* KTSTR_STRICT=1: inconclusive fails */
 } kt__starve_rule;
-
-/* Parses KTSTR_STEAL_MAX ("0.2" or "20%") and KTSTR_STRICT ("0" or "1")
- * from the environment into rule, defaults where unset; -1 with err
- * naming the variable and the value on anything else. */
-int kt__starve_rule_env(kt__starve_rule *rule, kt_err *err);
 
 /* How much the host starved the point, a share: in VM mode the worst
  * vCPU's host steal over the body (or over the boot, when the body never

@@ -542,12 +542,7 @@ int kt_main(int argc, char **argv)
     }
     memset(&rn, 0, sizeof(rn));
     rn.cli = &cli;
-    if (kt__starve_rule_env(&rn.starve, &err) < 0) {
-        fprintf(stderr, "%s: %s\n", prog, err.msg);
-        kt__cli_usage(stderr, prog);
-        kt__cli_fini(&cli);
-        return 2;
-    }
+    rn.starve = (kt__starve_rule){ .steal_max = cli.steal_max, .strict = cli.strict };
     kt_tap_init_file(&rn.tap, stdout);
     if (kt__registry_get(&all, &nall, &err) < 0) {
         /* A broken program, not a failing scenario: stop prove as well. */

@@ -55,6 +55,9 @@ typedef struct kt__cli {
     const char *baseline;      /* --baseline / KTSTR_BASELINE: a directory, or NULL */
     double baseline_rel;       /* KTSTR_BASELINE_REL, % (default 10) */
     double baseline_abs;       /* KTSTR_BASELINE_ABS (default 0) */
+    /* the inconclusive rule (inconclusive.h) */
+    double steal_max;          /* KTSTR_STEAL_MAX, a share in (0, 1] */
+    bool strict;               /* KTSTR_STRICT=1 */
 } kt__cli;
 
 /* Parses the KTSTR_FILTER, KTSTR_TIMEOUT and KTSTR_VERBOSE environment

@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(slurp run_prog start_scenario descends find_thread wait_victim
                  run_fault point_of yaml_at allowed_cpus sens_repeat guest_kernel
-                 qemu_dir guest_missing);
+                 qemu_dir guest_missing with_spinners thread_run_ns);
 our @EXPORT_OK = qw(check_caught check_case);
 
 our $FAULT = 'build/tests/progs/fault';
@@ -161,6 +161,33 @@ sub run_fault {
     Test::More::diag("fault @args: $said") if $a{show} && $rc;
     return ($rc, $said);
 }
+
+# Runs code while n spinners (outside any scenario's process tree: load
+# from the rest of the machine) keep CPUs busy, for 120 s at most; kills
+# and reaps them whatever code did, and returns what it returned.
+sub with_spinners {
+    my ($n, $code) = @_;
+    my @spin;
+    for (1 .. $n) {
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my $until = time + 120;
+            1 while time < $until;
+            _exit(0);
+        }
+        push @spin, $pid;
+    }
+    my @got = eval { $code->() };
+    my $err = $@;
+    kill 'KILL', @spin;
+    waitpid($_, 0) for @spin;
+    die $err if $err;
+    return wantarray ? @got : $got[0];
+}
+
+# Run time of a thread (its /proc task directory) in ns, from schedstat.
+sub thread_run_ns { my ($task) = @_; return (split ' ', slurp("$task/schedstat"))[0] // 0 }
 
 # The single (last) test point of a TAP stream, or undef: ok (actual),
 # directive, skip, reason (the directive's explanation), yaml, and its

@@ -5,7 +5,6 @@
 # outside the point shows as about one CPU; the point's own work does not.
 use strict;
 use warnings;
-use POSIX ();
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
@@ -27,16 +26,7 @@ like($idle // '', qr/^\d+\.\d\d$/, 'a not ok point says its foreign_load') or di
 cmp_ok($idle // 9, q{<}, 0.5, "idle, next to nothing (was $idle)");
 
 # One spinner outside the point's tree, for the whole point.
-my $spinner = fork();
-die "fork: $!" unless defined $spinner;
-if ($spinner == 0) {
-    my $until = time + 30;
-    1 while time < $until;
-    POSIX::_exit(0);
-}
-my ($loaded) = load_of();
-kill 'KILL', $spinner;
-waitpid($spinner, 0);
+my ($loaded) = with_spinners(1, \&load_of);
 cmp_ok($loaded // 0, '>=', 0.6, "a spinner outside the point shows as about a CPU (was $loaded)");
 cmp_ok($loaded // 0, '<=', 1.5, 'and not as more');
 done_testing();

@@ -8,7 +8,6 @@
 # outside the point, for the whole point.
 use strict;
 use warnings;
-use POSIX ();
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
@@ -25,25 +24,6 @@ sub run_case {
     return ($r, point_of($r->{out}));
 }
 
-# A spinner per CPU but one, outside the point's tree: on this 2-CPU
-# machine one CPU's worth, 50% of the machine.
-sub with_spinner {
-    my ($code) = @_;
-    my $spinner = fork();
-    die "fork: $!" unless defined $spinner;
-    if ($spinner == 0) {
-        my $until = time + 60;
-        1 while time < $until;
-        POSIX::_exit(0);
-    }
-    my @got = eval { $code->() };
-    my $err = $@;
-    kill 'KILL', $spinner;
-    waitpid($spinner, 0);
-    die $err if $err;
-    return @got;
-}
-
 # Idle: the timing claim's failure is the point's failure.
 {
     my ($r, $pt) = run_case('timing_fails');
@@ -53,7 +33,9 @@ sub with_spinner {
     unlike($r->{err}, qr/inconclusive/, 'and no inconclusive line on stderr');
 }
 
-with_spinner(sub {
+# One spinner outside the point's tree: on this 2-CPU machine one CPU's
+# worth, 50% of the machine.
+with_spinners(1, sub {
     my ($r, $pt) = run_case('timing_fails');
     ok($pt && $pt->{ok} && $pt->{inconclusive}, 'loaded: only a timing claim failed: ok # SKIP')
         or diag($r->{out});

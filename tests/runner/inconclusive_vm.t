@@ -35,9 +35,6 @@ my $dir = tempdir(CLEANUP => 1);
 my @cpus = allowed_cpus();
 my $hog_cpu = $cpus[-1];
 
-# Run time of a thread (its task directory) in ns, from schedstat.
-sub run_ns { my ($task) = @_; (split ' ', slurp("$task/schedstat"))[0] // 0 }
-
 # Waits (60 s at most) until, over two 100 ms windows in a row, vCPU 1's
 # thread runs most of the window and vCPU 0's little of it: the guest's
 # spin on CPU 1 has begun (a booting guest keeps both busy).
@@ -48,9 +45,10 @@ sub wait_spin_began {
         my $t1 = find_thread(root => $pid, name => 'CPU 1/TCG');
         my $t0 = find_thread(root => $pid, name => 'CPU 0/TCG');
         if ($t0 && $t1) {
-            my ($a0, $a1) = (run_ns($t0), run_ns($t1));
+            my ($a0, $a1) = (thread_run_ns($t0), thread_run_ns($t1));
             sleep(0.1);
-            my $spin = run_ns($t1) - $a1 > 70_000_000 && run_ns($t0) - $a0 < 30_000_000;
+            my $spin = thread_run_ns($t1) - $a1 > 70_000_000
+                       && thread_run_ns($t0) - $a0 < 30_000_000;
             $seen = $spin ? $seen + 1 : 0;
             return 1 if $seen >= 2;
         } else {
@@ -129,16 +127,8 @@ sub steal_of {
 
 # builtin:stall (vm_sched_stall) under a loaded host: one spinner per host CPU.
 {
-    my @spin;
-    for (@cpus) {
-        my $p = fork();
-        die "fork: $!" unless defined $p;
-        if (!$p) { my $until = time + 120; 1 while time < $until; POSIX::_exit(0) }
-        push @spin, $p;
-    }
-    my $r = run_prog(prog => $bin, args => ['--filter', 'vm_sched_stall']);
-    kill 'KILL', @spin;
-    waitpid($_, 0) for @spin;
+    my $r = with_spinners(scalar @cpus,
+                          sub { run_prog(prog => $bin, args => ['--filter', 'vm_sched_stall']) });
     my $pt = point_of($r->{out});
     ok($pt && !$pt->{ok}, 'builtin:stall on a loaded host: not ok') or diag($r->{out}, $r->{err});
     is(yaml_at($pt, 'severity'), 'scheduler', 'severity scheduler, never inconclusive');

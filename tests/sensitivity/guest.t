@@ -76,8 +76,6 @@ sub caught {
     }
 }
 
-# Run time of a thread (its task directory) in ns, from schedstat.
-sub run_ns { my ($task) = @_; (split ' ', slurp("$task/schedstat"))[0] // 0 }
 
 # Waits (60 s at most) until vCPU 1's thread runs most of a 100 ms
 # window: the guest's body has started spinning on it. The fault must
@@ -87,9 +85,9 @@ sub wait_vcpu1_busy {
     for (1 .. 600) {
         my $task = find_thread(root => $pid, name => 'CPU 1/TCG');
         if ($task) {
-            my $a = run_ns($task);
+            my $a = thread_run_ns($task);
             select(undef, undef, undef, 0.1);
-            return 1 if run_ns($task) - $a > 70_000_000;
+            return 1 if thread_run_ns($task) - $a > 70_000_000;
         } else {
             select(undef, undef, undef, 0.1);
         }
