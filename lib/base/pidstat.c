@@ -77,6 +77,10 @@ int kt__pidstat_parse(const char *buf, size_t n, kt__pidstat *out, kt_err *err)
             out->utime_ticks = (uint64_t)v;
         else if (field == 15)
             out->stime_ticks = (uint64_t)v;
+        else if (field == 16)
+            out->cutime_ticks = (uint64_t)v;
+        else if (field == 17)
+            out->cstime_ticks = (uint64_t)v;
         else if (field == 20)
             out->num_threads = (int)v;
         else if (field == LAST_FIELD)

@@ -22,6 +22,8 @@ typedef struct kt__pidstat {
     int ppid;                /* field 4 */
     uint64_t utime_ticks;    /* field 14 */
     uint64_t stime_ticks;    /* field 15 */
+    uint64_t cutime_ticks;   /* field 16: its reaped children's */
+    uint64_t cstime_ticks;   /* field 17 */
     int num_threads;         /* field 20 */
     int processor;           /* field 39: the CPU it last ran on */
 } kt__pidstat;

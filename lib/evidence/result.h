@@ -77,6 +77,12 @@ typedef struct kt__result {
      * work); NaN when it could not be measured. */
     double foreign_load;
     int machine_cpus;          /* CPUs foreign_load was measured over */
+    /* A point past its timeout while other tasks held the machine is
+     * given the time they took, up to twice the timeout (supervise.c):
+     * the wall time it was given when stretched (else 0), and whether
+     * that was the ceiling. */
+    int64_t deadline_ms;
+    bool deadline_ceiling;
     kt_err start_error;
     int forward_fd;            /* >= 0: every line but RMDIR is copied there */
     /* VM mode: what the host child added to the guest's lines. */

@@ -6,12 +6,27 @@
 
 #include "runner/inconclusive.h"
 
+static double foreign_share(const kt__result *r, char *what, size_t n)
+{
+    double share;
+
+    if (!(r->foreign_load == r->foreign_load) || r->machine_cpus <= 0)
+        return NAN;
+    share = r->foreign_load / r->machine_cpus;
+    snprintf(what, n, "other tasks took %.2f of the machine's %d CPUs (%.0f%%) while it ran",
+             r->foreign_load, r->machine_cpus, 100.0 * share);
+    return share;
+}
+
 double kt__starvation(const kt__result *r, char *what, size_t n)
 {
     const kt__steal *st = r->host_steal.v;
     const kt__steal *worst = NULL;
 
     what[0] = '\0';
+    /* A body that ran out of time: the whole machine's view, VM or not. */
+    if (r->end == KT__END_TIMEOUT && r->deadline_ms)
+        return foreign_share(r, what, n);
     for (size_t i = 0; i < r->host_steal.n; i++)
         if (st[i].share == st[i].share && (!worst || st[i].share > worst->share))
             worst = &st[i];
@@ -25,13 +40,8 @@ double kt__starvation(const kt__result *r, char *what, size_t n)
                  100.0 * r->boot_steal);
         return r->boot_steal;
     }
-    if (!r->vm && r->foreign_load == r->foreign_load && r->machine_cpus > 0) {
-        double share = r->foreign_load / r->machine_cpus;
-
-        snprintf(what, n, "other tasks took %.2f of the machine's %d CPUs (%.0f%%) "
-                 "while it ran", r->foreign_load, r->machine_cpus, 100.0 * share);
-        return share;
-    }
+    if (!r->vm)
+        return foreign_share(r, what, n);
     return NAN;
 }
 
@@ -54,7 +64,9 @@ bool kt__inconclusive(const kt__result *r, kt_outcome o, const kt__starve_rule *
     double share;
     bool eligible = (o == KT_OUTCOME_FAIL && only_timing_failed(r)) ||
                     (o == KT_OUTCOME_ERROR && r->end == KT__END_GUEST_ERROR &&
-                     r->boot_steal == r->boot_steal);
+                     r->boot_steal == r->boot_steal) ||
+                    (o == KT_OUTCOME_TIMEOUT && r->end == KT__END_TIMEOUT &&
+                     r->deadline_ceiling);
 
     if (!eligible || r->sched_failed)
         return false;

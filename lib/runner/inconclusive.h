@@ -5,8 +5,11 @@
  * A point that failed only timing claims (kt_verdict_timing), or whose
  * guest missed its boot deadline, while the host kept it from the CPU
  * for more than KTSTR_STEAL_MAX of the time is inconclusive: the figures
- * say the host, not the scheduler under test, was short of CPU. Anything
- * else (a crash, a timeout, a panic, the scheduler ejected, a guest that
+ * say the host, not the scheduler under test, was short of CPU. So is a
+ * point stopped at its deadline's ceiling (supervise.c: it was given the
+ * time other tasks took, up to twice its timeout, and they still took
+ * more than half the machine). Anything else (a crash, a timeout within
+ * the time it was given, a panic, the scheduler ejected, a guest that
  * never reported, any failed claim that is not a timing claim) stays not
  * ok, whatever the host did.
  */
@@ -35,7 +38,8 @@ typedef struct kt__starve_rule {
 
 /* How much the host starved the point, a share: in VM mode the worst
  * vCPU's host steal over the body (or over the boot, when the body never
- * began), on the host the other tasks' CPU time over the machine's; NaN
+ * began), on the host (and for a body stopped at its deadline, VM or
+ * not) the other tasks' CPU time over the machine's; NaN
  * when not measured. what (n bytes) gets it in words ("host kept vCPU 1
  * off a CPU for 38% of the body"). */
 double kt__starvation(const kt__result *r, char *what, size_t n);

@@ -224,7 +224,15 @@ static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, siz
         snprintf(msg, n, "could not start: %s", r->start_error.msg);
         return KT_OUTCOME_ERROR;
     case KT__END_TIMEOUT:
-        snprintf(msg, n, "timed out after %u s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
+        if (r->deadline_ceiling)
+            snprintf(msg, n, "timed out after %.0f s of wall time, the ceiling for its %u s "
+                     "timeout", r->deadline_ms / 1000.0, ctx->timeout_s);
+        else if (r->deadline_ms)
+            snprintf(msg, n, "timed out after %.1f s of wall time: its %u s timeout and the "
+                     "time other tasks took", r->deadline_ms / 1000.0, ctx->timeout_s);
+        else
+            snprintf(msg, n, "timed out after %u s",
+                     r->timeout_s ? r->timeout_s : ctx->timeout_s);
         return KT_OUTCOME_TIMEOUT;
     case KT__END_SIGNALED:
         snprintf(msg, n, "killed by %s", kt_signal_name(r->status));
@@ -327,6 +335,8 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
             kt_tap_yaml_str(t, "signal", kt_signal_name(r->status));
         if (o == KT_OUTCOME_TIMEOUT)
             kt_tap_yaml_int(t, "timeout_s", r->timeout_s ? r->timeout_s : ctx->timeout_s);
+        if (r->end == KT__END_TIMEOUT && r->deadline_ms)
+            kt_tap_yaml_int(t, "deadline_ms", r->deadline_ms);
         if (o == KT_OUTCOME_ERROR && r->end == KT__END_EXITED)
             kt_tap_yaml_int(t, "exit_status", r->status);
         if (r->boot_steal == r->boot_steal)

@@ -223,6 +223,16 @@ KT_SCENARIO(timeout_group, .timeout_s = 1)
     sleep_forever();
 }
 
+/* A hang that burns a CPU: its own tree, not other tasks, takes it. */
+KT_SCENARIO(timeout_spin, .timeout_s = 1)
+{
+    volatile unsigned long n = 0;
+
+    kt_verdict_note(v, "spinning");
+    for (;;)
+        n++;
+}
+
 KT_SCENARIO(hang, .timeout_s = 60)
 {
     char path[512];

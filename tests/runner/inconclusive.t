@@ -80,6 +80,49 @@ with_spinners(1, sub {
     like($pt ? $pt->{reason} // '' : '', qr/\(limit 30%\)$/, 'KTSTR_STEAL_MAX=30%: a percentage');
 });
 
+# A body out of time (README: On a busy machine). Idle, a sleeping
+# point's 1 s timeout is its timeout, not stretched.
+{
+    my ($r, $pt) = run_case('timeout_group');
+    ok($pt && !$pt->{ok}, 'idle: a timeout is not ok') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'timeout', 'severity timeout');
+    is(yaml_at($pt, 'message'), 'timed out after 1 s', 'after its timeout');
+    is(yaml_at($pt, 'deadline_ms'), undef, 'with no deadline_ms: not stretched');
+}
+
+# Two spinners outside take the whole machine: the sleeping point is
+# given their time, up to 3 times its timeout, and is inconclusive there.
+with_spinners(2, sub {
+    my ($r, $pt) = run_case('timeout_group');
+    ok($pt && $pt->{ok} && $pt->{inconclusive}, 'starved to the ceiling: ok # SKIP inconclusive')
+        or diag($r->{out});
+    like($pt ? $pt->{reason} : '', qr/^inconclusive: other tasks took \d\.\d\d of the machine's \d+ CPUs \(\d+%\) while it ran \(limit 20%\)$/,
+         'the reason says what the host took') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'inconclusive', 'severity inconclusive');
+    is(yaml_at($pt, 'message'), 'timed out after 3 s of wall time, the ceiling for its 1 s timeout',
+       'the message says the ceiling');
+    is(yaml_at($pt, 'deadline_ms'), 3000, 'deadline_ms 3000');
+
+    ($r, $pt) = run_case('timeout_group', KTSTR_STRICT => 1);
+    ok($pt && !$pt->{ok}, 'KTSTR_STRICT=1: not ok') or diag($r->{out});
+    like(yaml_at($pt, 'message') // '', qr/^inconclusive: other tasks took .*: timed out after 3 s of wall time/,
+         'the message says both');
+    is($r->{exit}, 1, 'the run exits 1');
+});
+
+# One spinner beside a hang that spins: other tasks took half the
+# machine, the hang is given about 2 s, and it stays a timeout.
+with_spinners(1, sub {
+    my ($r, $pt) = run_case('timeout_spin');
+    ok($pt && !$pt->{ok}, 'a spinning hang beside a spinner: not ok') or diag($r->{out});
+    is(yaml_at($pt, 'severity'), 'timeout', 'severity timeout');
+    like(yaml_at($pt, 'message') // '',
+         qr/^timed out after \d\.\d s of wall time: its 1 s timeout and the time other tasks took$/,
+         'given the time the spinner took') or diag($r->{out});
+    my $d = yaml_at($pt, 'deadline_ms') // 0;
+    ok($d >= 1500 && $d < 3000, "under the ceiling (deadline_ms $d)");
+});
+
 for my $bad (['KTSTR_STEAL_MAX', 'abc'], ['KTSTR_STEAL_MAX', '0'], ['KTSTR_STEAL_MAX', '1.5'],
              ['KTSTR_STEAL_MAX', '150%'], ['KTSTR_STEAL_MAX', '-0.1'], ['KTSTR_STRICT', 'yes']) {
     my ($var, $val) = @$bad;
