@@ -491,9 +491,14 @@ KT_SCENARIO(vcpu_overcommit_fair, .timeout_s = 20, .needs_kvm = true,
     note_summary(v, "CPU share", share, m.nr);
     kt_verdict_note(v, "jain %.4f spread %.3f (fair share %.3f)", jain, spread,
                     (double)ctx->ncpus / m.nr);
+    /* Timing claims: two vCPUs share each CPU with whatever else the host
+     * put there, so their shares follow the neighbours' placement (under
+     * stress-ng --fork 2: 0.52 0.51 0.39 0.37, spread 0.33; once 0.6+). */
+    kt_verdict_timing(v, true);
     CLAIM(v, jain, at_least, OVERCOMMIT_JAIN_MIN);
     CLAIM(v, spread, at_most, OVERCOMMIT_SPREAD_MAX);
     judge_shares(ctx, v, mon, &m, 1.0, OVERCOMMIT_INTERVAL_MIN, NAN, "share of a CPU");
+    kt_verdict_timing(v, false);
     kt_monitor_free(mon);
     vmm_stop(&m);
 }
