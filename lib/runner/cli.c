@@ -297,7 +297,7 @@ static int parse_starve(kt__cli *c, kt_err *err)
     const char *max = getenv("KTSTR_STEAL_MAX"), *strict = getenv("KTSTR_STRICT");
     double x;
 
-    c->steal_max = KT__STEAL_MAX_DEFAULT;
+    c->starve.steal_max = KT__STEAL_MAX_DEFAULT;
     if (max && *max) {
         bool pct = max[strlen(max) - 1] == '%';
         int rc = parse_gate("KTSTR_STEAL_MAX", pct, &x, err);
@@ -307,9 +307,9 @@ static int parse_starve(kt__cli *c, kt_err *err)
         if (rc < 0 || !(x > 0.0) || x > 1.0)
             return kt_err_set(err, EINVAL, "KTSTR_STEAL_MAX '%s': must be a share in (0, 1] "
                               "(0.2) or a percentage (20%%)", max);
-        c->steal_max = x;
+        c->starve.steal_max = x;
     }
-    return strict && *strict ? parse_bool("KTSTR_STRICT", strict, &c->strict, err) : 0;
+    return strict && *strict ? parse_bool("KTSTR_STRICT", strict, &c->starve.strict, err) : 0;
 }
 
 /* One parser per option with a value, for the option and its variable. */

@@ -31,7 +31,6 @@ typedef struct run {
     int ncpus;
     bool any_not_ok;
     unsigned inconclusive;     /* points the host's starvation excused */
-    kt__starve_rule starve;    /* KTSTR_STEAL_MAX, KTSTR_STRICT */
     kt__vm_cfg vm;
     kt__evidence ev;           /* artifacts and baseline (evidence/evidence.h) */
 } run;
@@ -310,7 +309,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
     kt_tap *t = &rn->tap;
     char why[KT_ERR_MSG_MAX + 64], starved[320], skip[340];
     kt_outcome o = outcome(r, ctx, why, sizeof(why));
-    bool excused = kt__inconclusive(r, o, &rn->starve, starved, sizeof(starved));
+    bool excused = kt__inconclusive(r, o, &rn->cli->starve, starved, sizeof(starved));
     bool ok, skipped;
     kt__artifact_files files;
 
@@ -319,14 +318,14 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
         rn->inconclusive++;
         snprintf(skip, sizeof(skip), "inconclusive: %s", starved);
     }
-    skipped = o == KT_OUTCOME_SKIP || (excused && !rn->starve.strict);
+    skipped = o == KT_OUTCOME_SKIP || (excused && !rn->cli->starve.strict);
     ok = o == KT_OUTCOME_PASS || skipped;
     kt__artifacts_point(&rn->ev, ctx->name, r, o, excused ? skip : why, &files);
 
     kt_tap_point(t, ok, n, ctx->name, skipped ? KT_TAP_SKIP : KT_TAP_NONE,
                  excused ? skip : kt_verdict_skip_reason(&r->v));
     if (!ok || excused) {
-        if (excused && rn->starve.strict)
+        if (excused && rn->cli->starve.strict)
             kt_tap_yaml_strf(t, "message", "%s: %s", skip, why);
         else
             kt_tap_yaml_str(t, "message", why);
@@ -342,7 +341,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
         if (r->boot_steal == r->boot_steal)
             kt_tap_yaml_strf(t, "boot_steal", "%.4f", r->boot_steal);
         if (excused)
-            kt_tap_yaml_strf(t, "steal_max", "%g", rn->starve.steal_max);
+            kt_tap_yaml_strf(t, "steal_max", "%g", rn->cli->starve.steal_max);
     }
     /* what the rest of the machine took meanwhile: read it before blaming
      * the scheduler for a timing claim (and calibrate the rule with it) */
@@ -351,7 +350,7 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
     if (!ok || excused || rn->cli->verbose) {
         if (r->done || rn->cli->verbose)
             kt_tap_yaml_int(t, "claims", (int64_t)r->claims);
-        yaml_failures(t, r, excused && !rn->starve.strict ? "inconclusive" : "failures");
+        yaml_failures(t, r, excused && !rn->cli->starve.strict ? "inconclusive" : "failures");
         if (rn->cli->verbose)
             yaml_passes(t, r);
     }
@@ -381,7 +380,7 @@ static void inconclusive_summary(const run *rn)
         return;
     fprintf(stderr, "ktstr: %u point%s inconclusive (host starvation); %s\n",
             rn->inconclusive, rn->inconclusive == 1 ? "" : "s",
-            rn->starve.strict ? "failed by KTSTR_STRICT=1" : "KTSTR_STRICT=1 fails them");
+            rn->cli->starve.strict ? "failed by KTSTR_STRICT=1" : "KTSTR_STRICT=1 fails them");
     fflush(stderr);
 }
 
@@ -552,7 +551,6 @@ int kt_main(int argc, char **argv)
     }
     memset(&rn, 0, sizeof(rn));
     rn.cli = &cli;
-    rn.starve = (kt__starve_rule){ .steal_max = cli.steal_max, .strict = cli.strict };
     kt_tap_init_file(&rn.tap, stdout);
     if (kt__registry_get(&all, &nall, &err) < 0) {
         /* A broken program, not a failing scenario: stop prove as well. */

@@ -22,6 +22,7 @@
 #include "ktstr/error.h"
 #include "ktstr/scenario.h"
 #include "ktstr/topology.h"
+#include "runner/inconclusive.h"
 
 /* ---- registry.c ------------------------------------------------------- */
 
@@ -55,9 +56,7 @@ typedef struct kt__cli {
     const char *baseline;      /* --baseline / KTSTR_BASELINE: a directory, or NULL */
     double baseline_rel;       /* KTSTR_BASELINE_REL, % (default 10) */
     double baseline_abs;       /* KTSTR_BASELINE_ABS (default 0) */
-    /* the inconclusive rule (inconclusive.h) */
-    double steal_max;          /* KTSTR_STEAL_MAX, a share in (0, 1] */
-    bool strict;               /* KTSTR_STRICT=1 */
+    kt__starve_rule starve;    /* KTSTR_STEAL_MAX, KTSTR_STRICT (inconclusive.h) */
 } kt__cli;
 
 /* Parses the KTSTR_FILTER, KTSTR_TIMEOUT and KTSTR_VERBOSE environment

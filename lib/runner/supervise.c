@@ -86,6 +86,36 @@ typedef struct proc_cpu {
     uint64_t ticks;   /* its own CPU time and its reaped children's */
 } proc_cpu;
 
+/* Every process /proc lists now, into out (a kt__vec of proc_cpu): the
+ * runner's one walk of /proc. A process gone meanwhile is left out; out
+ * of memory keeps what was read. */
+static void proc_snapshot(kt__vec *out)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[4096];
+        kt__pidstat st;
+        proc_cpu pc;
+        ssize_t n;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        n = kt__read_file_buf(path, buf, sizeof(buf), NULL);
+        if (n <= 0 || kt__pidstat_parse(buf, (size_t)n, &st, NULL) < 0)
+            continue;
+        pc = (proc_cpu){ st.pid, st.ppid,
+                         st.utime_ticks + st.stime_ticks + st.cutime_ticks + st.cstime_ticks };
+        if (kt__vec_push(out, &pc, NULL, "/proc snapshot") < 0)
+            break;
+    }
+    closedir(d);
+}
+
 static int by_pid(const void *a, const void *b)
 {
     const proc_cpu *x = a, *y = b;
@@ -99,35 +129,13 @@ static int by_pid(const void *a, const void *b)
 static uint64_t live_tree_ns(void)
 {
     kt__vec procs = KT__VEC_INIT(proc_cpu);
-    DIR *d = opendir("/proc");
-    struct dirent *e;
     pid_t self = getpid();
     long hz = sysconf(_SC_CLK_TCK);
     uint64_t ticks = 0;
 
-    if (!d || hz <= 0) {
-        if (d)
-            closedir(d);
+    if (hz <= 0)
         return 0;
-    }
-    while ((e = readdir(d)) != NULL) {
-        char path[300], buf[4096];
-        kt__pidstat st;
-        proc_cpu pc;
-        ssize_t n;
-
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        n = kt__read_file_buf(path, buf, sizeof(buf), NULL);
-        if (n <= 0 || kt__pidstat_parse(buf, (size_t)n, &st, NULL) < 0)
-            continue;   /* gone meanwhile */
-        pc = (proc_cpu){ st.pid, st.ppid,
-                         st.utime_ticks + st.stime_ticks + st.cutime_ticks + st.cstime_ticks };
-        if (kt__vec_push(&procs, &pc, NULL, "the point's tree") < 0)
-            break;      /* out of memory: count what was read */
-    }
-    closedir(d);
+    proc_snapshot(&procs);
     qsort(procs.v, procs.n, sizeof(proc_cpu), by_pid);
     for (size_t i = 0; i < procs.n; i++) {
         const proc_cpu *p = kt__vec_at(&procs, i);
@@ -291,28 +299,20 @@ static kt__end watch(pid_t pid, int *pfd, int sigfd, kt__wire_reader *rd,
  * subreaper adopted included); returns how many it found. */
 static int kill_children(void)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *e;
+    kt__vec procs = KT__VEC_INIT(proc_cpu);
     pid_t self = getpid();
     int found = 0;
 
-    if (!d)
-        return 0;
-    while ((e = readdir(d)) != NULL) {
-        char path[300], buf[4096];
-        kt__pidstat st;
-        ssize_t n;
+    proc_snapshot(&procs);
+    for (size_t i = 0; i < procs.n; i++) {
+        const proc_cpu *p = kt__vec_at(&procs, i);
 
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+        if (p->ppid != self)
             continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        n = kt__read_file_buf(path, buf, sizeof(buf), NULL);
-        if (n <= 0 || kt__pidstat_parse(buf, (size_t)n, &st, NULL) < 0 || st.ppid != self)
-            continue;
-        kill((pid_t)st.pid, SIGKILL);
+        kill((pid_t)p->pid, SIGKILL);
         found++;
     }
-    closedir(d);
+    kt__vec_free(&procs);
     return found;
 }
 
