@@ -76,12 +76,6 @@ void kt__result_init(kt__result *r)
     r->foreign_load = NAN;
 }
 
-void kt__result_restart(kt__result *r)
-{
-    reported_fini(r);
-    reported_init(r);
-}
-
 void kt__result_fini(kt__result *r)
 {
     reported_fini(r);

@@ -89,6 +89,11 @@ typedef struct kt__result {
     bool vm;                   /* a VM line arrived */
     char vm_accel[8], vm_kernel[128], vm_topology[32];
     int64_t boot_ms;
+    unsigned vm_boot;          /* which boot of the run's guests it ran in; 0: none */
+    /* What the point's child said of its guest (a GUEST line): "ready" for
+     * another point, "gone", or "again" (boot it again: guest_again says why). */
+    char guest_next[8];
+    char guest_again[KT_ERR_MSG_MAX];
     bool guest_end;            /* an END line arrived */
     char guest_end_kind[16];
     char guest_end_arg[KT_ERR_MSG_MAX];
@@ -109,10 +114,6 @@ typedef struct kt__result {
 
 /* An empty result: nothing reported, no forward fd, boot_ms -1. */
 void kt__result_init(kt__result *r);
-
-/* Forgets what the body and its guest reported (a VM point booted again
- * starts over), keeping the runner's own records (rmdirs, cleanup). */
-void kt__result_restart(kt__result *r);
 
 /* Frees everything r holds and zeroes it. */
 void kt__result_fini(kt__result *r);

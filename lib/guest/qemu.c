@@ -82,7 +82,7 @@ int kt__qemu_argv_build(const kt__qemu_cfg *c, kt__qemu_argv *a, kt_err *err)
         add(a, err, "file,id=console,path=%s", c->console_path) < 0 ||
         add(a, err, "-serial") < 0 || add(a, err, "chardev:console") < 0 ||
         add(a, err, "-chardev") < 0 ||
-        add(a, err, "file,id=wire,path=/dev/fd/%d", c->wire_fd) < 0 ||
+        add(a, err, "socket,id=wire,fd=%d", c->wire_fd) < 0 ||
         add(a, err, "-serial") < 0 || add(a, err, "chardev:wire") < 0 ||
         add(a, err, "-kernel") < 0 || add(a, err, "%s", c->kernel) < 0 ||
         add(a, err, "-initrd") < 0 || add(a, err, "%s", c->initrd) < 0 ||

@@ -2,7 +2,7 @@
  * lib/guest/qemu.h - QEMU's command line for a guest, and the accelerator.
  *
  * The guest's ttyS0 is its console (to a log file); ttyS1 carries the
- * runner's wire protocol to the host, written by QEMU to an fd we hand it.
+ * runner's wire protocol both ways, over a connected socket we hand QEMU.
  * QEMU 7.2 has no clusters: an LLC is a socket. vCPU threads are named
  * "CPU <n>/TCG" or "CPU <n>/KVM" (debug-threads=on) for discovery.
  */
@@ -22,7 +22,7 @@ typedef struct kt__qemu_cfg {
     const char *accel;         /* "kvm" or "tcg" */
     const char *append;        /* the kernel command line */
     const char *console_path;  /* ttyS0 goes here */
-    int wire_fd;               /* ttyS1 goes here (inherited by QEMU) */
+    int wire_fd;               /* ttyS1: a connected stream socket QEMU inherits */
     const char *name;          /* -name, for ps */
     const char *bios;          /* NULL: QEMU's default firmware */
     kt_topology topo;          /* resolved and checked */

@@ -21,7 +21,8 @@
 enum opt {
     OPT_LIST, OPT_DESCRIBE, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
     OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY, OPT_SCHEDULER,
-    OPT_SCHED_ATTACH, OPT_SCHED_FAULT, OPT_VM_BOOT, OPT_ARTIFACTS, OPT_BASELINE,
+    OPT_SCHED_ATTACH, OPT_SCHED_FAULT, OPT_VM_BOOT, OPT_VM_REUSE, OPT_ARTIFACTS,
+    OPT_BASELINE,
 };
 
 static const struct {
@@ -38,6 +39,7 @@ static const struct {
     { "--help", OPT_HELP, false },
     { "-h", OPT_HELP, false },
     { "--vm", OPT_VM, false },
+    { "--vm-reuse", OPT_VM_REUSE, true },
     { "--shard", OPT_SHARD, true },
     { "--kernel", OPT_KERNEL, true },
     { "--qemu", OPT_QEMU, true },
@@ -54,7 +56,7 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "usage: %s [--list | --describe] [--filter GLOB]... [--timeout S] [--verbose]\n"
             "          [--help]\n"
             "          [--vm] [--topology NAME] [--kernel BZIMAGE] [--qemu PROG] [--accel A]\n"
-            "          [--shard I/N]\n"
+            "          [--vm-reuse 0|1] [--shard I/N]\n"
             "  --list         print the scenario names, one per line, and exit\n"
             "  --describe     print each scenario's name, a tab and its purpose, and exit\n"
             "  --filter GLOB  run only scenarios whose name matches GLOB (fnmatch);\n"
@@ -71,6 +73,8 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "                 /boot/vmlinuz-$(uname -r) when readable\n"
             "  --qemu P       the QEMU program; default qemu-system-x86_64 on PATH\n"
             "  --accel A      kvm or tcg; default kvm where it can boot a Linux guest\n"
+            "  --vm-reuse B   1 (default): the points of this program that ask for the\n"
+            "                 same guest run in one, booted once; 0: a guest per point\n"
             "  --shard I/N    run the I-th of N round-robin slices of the selection\n"
             "  --scheduler S  the sched_ext scheduler under test: builtin:fifo,\n"
             "                 builtin:fifo_partial, builtin:stall, or a program and\n"
@@ -84,10 +88,10 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "  KTSTR_TIMEOUT  seconds, as --timeout\n"
             "  KTSTR_VERBOSE  1 for --verbose (0 or empty: off)\n"
             "  KTSTR_VM       1 for --vm; KTSTR_TOPOLOGY, KTSTR_KERNEL, KTSTR_QEMU,\n"
-            "                 KTSTR_ACCEL, KTSTR_SHARD and KTSTR_SCHEDULER as the options\n"
-            "                 of those names; KTSTR_VM_BOOT_S: seconds a guest has to\n"
-            "                 reach /init before it is booted again (default 30);\n"
-            "                 KTSTR_SCHED_ATTACH_S: seconds a scheduler\n"
+            "                 KTSTR_ACCEL, KTSTR_SHARD, KTSTR_SCHEDULER and KTSTR_VM_REUSE as\n"
+            "                 the options of those names; KTSTR_VM_BOOT_S: seconds a\n"
+            "                 guest has to reach /init before it is booted again\n"
+            "                 (default 30); KTSTR_SCHED_ATTACH_S: seconds a scheduler\n"
             "                 has to attach (default 10); KTSTR_SCHED_FAULT=stop:MS\n"
             "                 SIGSTOPs a scheduler program MS ms after it attached\n"
             "                 (to see that the harness catches a stopped scheduler)\n"
@@ -332,6 +336,8 @@ static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, 
         return parse_secs(what, v, &c->sched_attach_s, err);
     case OPT_VM_BOOT:
         return parse_secs(what, v, &c->vm_boot_s, err);
+    case OPT_VM_REUSE:
+        return parse_bool(what, v, &c->vm_reuse, err);
     case OPT_SCHED_FAULT: {
         unsigned ms;
 
@@ -362,6 +368,7 @@ static const struct {
     { "KTSTR_SCHED_ATTACH_S", OPT_SCHED_ATTACH },
     { "KTSTR_SCHED_FAULT", OPT_SCHED_FAULT },
     { "KTSTR_VM_BOOT_S", OPT_VM_BOOT },
+    { "KTSTR_VM_REUSE", OPT_VM_REUSE },
     { "KTSTR_ARTIFACTS", OPT_ARTIFACTS },
     { "KTSTR_BASELINE", OPT_BASELINE },
 };
@@ -435,6 +442,7 @@ int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
     bool argv_filters = false;
 
     memset(c, 0, sizeof(*c));
+    c->vm_reuse = true;
     c->filters = calloc(cap, sizeof(*c->filters));
     if (!c->filters)
         return kt_err_sys(err, ENOMEM, "command line");
@@ -476,6 +484,7 @@ int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
         case OPT_SCHED_ATTACH:
         case OPT_SCHED_FAULT:
         case OPT_VM_BOOT:
+        case OPT_VM_REUSE:
         case OPT_ARTIFACTS:
         case OPT_BASELINE:
             if (parse_value(options[k].opt, options[k].name, value, c, err) < 0)

@@ -16,20 +16,24 @@
  *   sched.c           the scheduler under test: start, watch, stop, report
  *   point_sched.c     kind "scheduler": a point below the scheduler's owner
  *   vm_boot.c         a guest's boot deadline in the CPU time QEMU got
- *   point_vm_host.c   kind "vm": a guest booted, relayed and watched
- *   point_vm_guest.c  the guest's PID 1: a scheduler point inside the guest
+ *   vm_plan.c         what a VM point boots: kernel, QEMU, image, command line
+ *   point_vm_host.c   kind "vm": a point run in the guest, relayed and watched
+ *   vm_guests.c       the run's guest: booted once, kept for the next points
+ *   point_vm_guest.c  the guest's PID 1: the points the host asks for
  *   inconclusive.c    the rule that lets host starvation excuse timing claims
  *   reqs.c, registry.c, cli.c, runner.c   kt_main: choose, run, report
  *
  * A point's life: runner.c picks its kind once (vm, scheduler or plain)
- * and calls kt__child_supervise with it; the child calls kind->run; a
- * scheduler point supervises a plain point one level down, and a VM
- * point's guest runs a scheduler point as its PID 1.
+ * and calls kt__child_supervise with it (a VM point through
+ * kt__vm_point_run, which boots or reuses the guest first); the child
+ * calls kind->run; a scheduler point supervises a plain point one level
+ * down, and a VM point's guest runs a scheduler point in its PID 1.
  */
 #ifndef KTSTR_LIB_RUNNER_POINT_H
 #define KTSTR_LIB_RUNNER_POINT_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include "evidence/result.h"
 #include "ktstr/scenario.h"
@@ -95,9 +99,12 @@ void kt__child_signals(sigset_t *set);
  * RMDIR is copied as it arrives (the guest's PID 1 relays to the host
  * this way). evidence: KT__EVIDENCE_* bits, what the body sends besides
  * failures. Kills and reaps every descendant and removes the RMDIR
- * paths before returning. */
+ * paths before returning, but keep (> 0: a VM guest's QEMU, a child of
+ * this process the runner keeps for the next point), whose CPU time
+ * counts as the point's. */
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const sigset_t *child_mask, const kt__point_kind *kind,
-                         const void *cfg, int forward_fd, unsigned evidence, kt__result *r);
+                         const void *cfg, int forward_fd, unsigned evidence, pid_t keep,
+                         kt__result *r);
 
 #endif

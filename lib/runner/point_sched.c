@@ -97,7 +97,8 @@ void kt__sched_point(const kt_scenario *s, kt_ctx *ctx, const kt__sched_cfg *cfg
         kt__result r;
 
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        kt__child_supervise(s, ctx, sigfd, &old, &kt__point_plain, NULL, wire, evidence, &r);
+        kt__child_supervise(s, ctx, sigfd, &old, &kt__point_plain, NULL, wire, evidence, 0,
+                            &r);
         report_end(wire, &r, ctx);
         kt__result_fini(&r);
         _exit(0);

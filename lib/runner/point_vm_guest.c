@@ -1,27 +1,34 @@
 /*
  * VM mode, the guest's side: the scenario binary started by the kernel as
- * PID 1. It mounts what a scenario expects, runs the one scenario named on
- * the kernel command line exactly as the host runner would (its own forked
- * child, the timeout, crash reporting), streams the child's wire lines to
- * the host over ttyS1, says how the body ended, and powers off.
+ * PID 1. It mounts what a scenario expects, says BOOT on ttyS1, and then
+ * runs each point the host asks for (a RUN line on the same ttyS1) exactly
+ * as the host runner would (its own forked child, the timeout, crash
+ * reporting, the scheduler under test around it), streaming the child's
+ * wire lines to the host. After each point it checks that the point left
+ * nothing behind for the next one (the scheduler detached, no cgroup of
+ * its own) and says READY, or DIRTY and powers off.
  *
  * The kernel hands command-line words of the form NAME=value without a dot
- * to init as environment variables: KTSTR_GUEST (the scenario),
- * KTSTR_GUEST_TIMEOUT, KTSTR_VERBOSE and the KTSTR_GUEST_SCHED... of the
- * scheduler under test (sched_point.c runs the point around it).
+ * to init as environment variables: KTSTR_GUEST (this is a guest) and
+ * KTSTR_GUEST_TOPOLOGY.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/vec.h"
 #include "guest/guest.h"
+#include "ktstr/scx.h"
 #include "runner/reqs.h"
 #include "runner/sched.h"
 #include "runner/vm.h"
@@ -34,8 +41,10 @@ bool kt__vm_is_guest(void)
     return getpid() == 1 && getenv("KTSTR_GUEST") != NULL;
 }
 
-/* ttyS1 raw: no newline translation, no echo, nothing the wire did not say. */
-static int open_wire(kt_err *err)
+/* ttyS1 raw (no newline translation, no echo, nothing the wire did not
+ * say), opened twice: a blocking end for the lines we send, and a
+ * non-blocking one for the host's commands. */
+static int open_wire(int *rfd, kt_err *err)
 {
     struct termios t;
     int fd = open(GUEST_WIRE, O_WRONLY | O_NOCTTY | O_CLOEXEC);
@@ -49,6 +58,12 @@ static int open_wire(kt_err *err)
             close(fd);
             return -1;
         }
+    }
+    *rfd = open(GUEST_WIRE, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (*rfd < 0) {
+        kt_err_sys(err, errno, "guest: open %s for reading", GUEST_WIRE);
+        close(fd);
+        return -1;
     }
     return fd;
 }
@@ -75,78 +90,127 @@ static const kt_scenario *find(const kt_scenario *list, size_t n, const char *na
     return NULL;
 }
 
-/* "%xx" escapes back to bytes, in place (the host encodes the scheduler's
- * spec so that the kernel command line keeps it one word). */
-static void unpercent(char *s)
+/* A RUN line's fields (wire.h), or QUIT. */
+typedef struct guest_cmd {
+    bool got, quit;
+    char name[256], timeout[16], verbose[4], evidence[16], sched[1024], attach[16],
+        fault[64];
+} guest_cmd;
+
+static void on_cmd(void *arg, char *line)
 {
-    char *w = s;
+    guest_cmd *c = arg;
+    kt__wire_msg m;
+    char *const out[7] = { c->name, c->timeout, c->verbose, c->evidence, c->sched,
+                           c->attach, c->fault };
+    const size_t len[7] = { sizeof(c->name), sizeof(c->timeout), sizeof(c->verbose),
+                            sizeof(c->evidence), sizeof(c->sched), sizeof(c->attach),
+                            sizeof(c->fault) };
 
-    for (; *s; s++) {
-        unsigned v;
+    if (c->got || kt__wire_split(line, &m) < 0)
+        return;
+    if (!strcmp(m.type, "QUIT")) {
+        c->got = c->quit = true;
+    } else if (!strcmp(m.type, "RUN") && m.n == 7) {
+        for (size_t i = 0; i < 7; i++)
+            snprintf(out[i], len[i], "%s", m.field[i]);
+        c->got = true;
+    }
+}
 
-        if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
-            *w++ = (char)v;
-            s += 2;
-        } else {
-            *w++ = *s;
+/* Waits for the host's next command; -1 when ttyS1 is gone. */
+static int next_command(int rfd, kt__wire_reader *rd, guest_cmd *c)
+{
+    memset(c, 0, sizeof(*c));
+    while (!c->got) {
+        struct pollfd p = { rfd, POLLIN, 0 };
+
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            return -1;
+        if (kt__wire_read(rd, rfd, on_cmd, c) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The directories under the cgroup root, one name per line, into out
+ * (a kt__vec of char, NUL-terminated; v NULL when there are none). */
+static void cgroup_dirs(kt__vec *out)
+{
+    DIR *d = opendir("/sys/fs/cgroup");
+    struct dirent *e;
+
+    out->n = 0;
+    if (out->v)
+        *(char *)out->v = '\0';
+    while (d && (e = readdir(d)) != NULL)
+        if (e->d_type == DT_DIR && e->d_name[0] != '.')
+            kt__vec_appendf(out, NULL, "guest: cgroups", "%s\n", e->d_name);
+    if (d)
+        closedir(d);
+}
+
+/* Seconds a stopped scheduler has to reach "disabled": the kernel
+ * disables sched_ext from a worker after the link is gone. */
+#define SCX_DISABLE_S 5
+
+/* Why the guest is not fit for another point, or NULL: the scheduler of
+ * the last point still attached, or a cgroup it left behind (the names
+ * the guest booted with are in boot_dirs). */
+static const char *unfit(const kt__vec *boot_dirs, kt__vec *now, char *why, size_t n)
+{
+    char state[64] = "";
+    uint64_t until = kt__mono_ns() + SCX_DISABLE_S * 1000000000ull;
+
+    while (kt_scx_state(state, sizeof(state), NULL) == 0 && strcmp(state, "disabled") != 0) {
+        if (kt__mono_ns() > until) {
+            snprintf(why, n, "sched_ext is still \"%s\" %d s after the point's scheduler "
+                     "stopped", state, SCX_DISABLE_S);
+            return why;
+        }
+        kt__sleep_ns(10000000);
+    }
+    cgroup_dirs(now);
+    for (const char *p = now->v ? now->v : ""; *p; p += strcspn(p, "\n") + 1) {
+        size_t len = strcspn(p, "\n");
+        const char *b = boot_dirs->v ? boot_dirs->v : "";
+        bool known = false;
+
+        for (; *b && !known; b += strcspn(b, "\n") + 1)
+            known = strcspn(b, "\n") == len && strncmp(b, p, len) == 0;
+        if (!known) {
+            snprintf(why, n, "the point left the cgroup /sys/fs/cgroup/%.*s behind",
+                     (int)len, p);
+            return why;
         }
     }
-    *w = '\0';
+    return NULL;
 }
 
-/* The point, under the scheduler the host named (percent-encoded so
- * that the kernel command line keeps it one word), if any. */
-static void run_point(const kt_scenario *s, kt_ctx *ctx, int wire)
+/* One point the host asked for: the scenario under the scheduler it
+ * named, if any, or why it cannot run. */
+static void run_one(const kt_scenario *list, size_t n, const guest_cmd *c,
+                    const kt_topology *t, int wire)
 {
-    const char *spec = getenv("KTSTR_GUEST_SCHED");
-    const char *attach = getenv("KTSTR_GUEST_SCHED_ATTACH_S");
-    const char *evidence = getenv("KTSTR_GUEST_EVIDENCE");   /* evidence/evidence.h */
-    char spec_buf[1024] = "";
-    kt__sched_cfg cfg = { .spec = spec_buf,
-                          .attach_s = attach ? (unsigned)atoi(attach) : KT__SCHED_ATTACH_S,
-                          .fault = getenv("KTSTR_GUEST_SCHED_FAULT") };
-
-    if (spec) {
-        snprintf(spec_buf, sizeof(spec_buf), "%s", spec);
-        unpercent(spec_buf);
-    }
-    kt__sched_point(s, ctx, &cfg, wire, evidence ? (unsigned)strtoul(evidence, NULL, 10) : 0);
-}
-
-void kt__vm_guest_main(const kt_scenario *list, size_t n)
-{
-    const char *name = getenv("KTSTR_GUEST");
-    const char *timeout = getenv("KTSTR_GUEST_TIMEOUT");
-    const char *verbose = getenv("KTSTR_VERBOSE");
-    const char *topology = getenv("KTSTR_GUEST_TOPOLOGY");
-    kt_ctx ctx = { .name = name, .in_vm = true };
-    const kt_scenario *s;
+    const kt_scenario *s = find(list, n, c->name);
+    kt__sched_cfg cfg = { .spec = c->sched,
+                          .attach_s = *c->attach ? (unsigned)atoi(c->attach)
+                                                 : KT__SCHED_ATTACH_S,
+                          .fault = *c->fault ? c->fault : NULL };
+    kt_ctx ctx = { .in_vm = true, .topology = *t };
     kt_err err = { 0 };
-    int wire;
 
-    if (kt__guest_mount_all(&err) < 0)
-        fprintf(stderr, "ktstr: %s\n", err.msg);   /* the console shows it */
-    wire = open_wire(&err);
-    if (wire < 0) {
-        fprintf(stderr, "ktstr: %s\n", err.msg);
-        kt__guest_power_off();
-    }
-    send_boot(wire);
-    s = find(list, n, name);
     if (!s) {
-        char why[300];
+        char why[400];
 
-        snprintf(why, sizeof(why), "guest: no scenario named '%s' in this binary", name);
+        snprintf(why, sizeof(why), "guest: no scenario named '%s' in this binary", c->name);
         kt__wire_send_end(wire, "error", why);
-        tcdrain(wire);
-        kt__guest_power_off();
+        return;
     }
-    ctx.timeout_s = timeout ? (unsigned)strtoul(timeout, NULL, 10) : 0;
-    ctx.verbose = verbose && strcmp(verbose, "1") == 0;
+    ctx.name = s->name;
+    ctx.timeout_s = (unsigned)strtoul(c->timeout, NULL, 10);
+    ctx.verbose = strcmp(c->verbose, "1") == 0;
     ctx.ncpus = kt__affinity_cpus();
-    if (topology)
-        kt_topology_parse(topology, &ctx.topology, NULL);
-    kt_topology_resolve(&ctx.topology);
     /* Requirements are judged here, where the body runs. */
     if (kt__reqs_check(&s->opts, ctx.ncpus, &err) < 0) {
         const char *f[2] = { "0", "0" };
@@ -154,10 +218,46 @@ void kt__vm_guest_main(const kt_scenario *list, size_t n)
         kt__wire_send(wire, "SKIP", (const char *const[]){ err.msg }, 1);
         kt__wire_send(wire, "DONE", f, 2);
         kt__wire_send_end(wire, "exited", "0");
-        tcdrain(wire);
+        return;
+    }
+    kt__sched_point(s, &ctx, &cfg, wire, (unsigned)strtoul(c->evidence, NULL, 10));
+}
+
+void kt__vm_guest_main(const kt_scenario *list, size_t n)
+{
+    const char *topology = getenv("KTSTR_GUEST_TOPOLOGY");
+    kt__vec boot_dirs = KT__VEC_INIT(char), now = KT__VEC_INIT(char);
+    kt__wire_reader rd;
+    kt_topology t = { 0 };
+    kt_err err = { 0 };
+    guest_cmd *cmd = calloc(1, sizeof(*cmd));
+    char why[400];
+    int wire, rfd = -1;
+
+    if (kt__guest_mount_all(&err) < 0)
+        fprintf(stderr, "ktstr: %s\n", err.msg);   /* the console shows it */
+    wire = open_wire(&rfd, &err);
+    if (wire < 0 || !cmd || kt__wire_reader_init(&rd) < 0) {
+        fprintf(stderr, "ktstr: %s\n", wire < 0 ? err.msg : "guest: out of memory");
         kt__guest_power_off();
     }
-    run_point(s, &ctx, wire);
+    if (topology)
+        kt_topology_parse(topology, &t, NULL);
+    kt_topology_resolve(&t);
+    cgroup_dirs(&boot_dirs);
+    send_boot(wire);
+    while (next_command(rfd, &rd, cmd) == 0 && !cmd->quit) {
+        const char *bad;
+
+        run_one(list, n, cmd, &t, wire);
+        bad = unfit(&boot_dirs, &now, why, sizeof(why));
+        if (bad) {
+            kt__wire_send(wire, "DIRTY", &bad, 1);
+            break;
+        }
+        kt__wire_send(wire, "READY", NULL, 0);
+        tcdrain(wire);
+    }
     tcdrain(wire);
     kt__guest_power_off();
 }

@@ -48,12 +48,13 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
 {
     const char *t = m->type;
 
-    if (!strcmp(t, "VM") && m->n == 4) {
+    if (!strcmp(t, "VM") && m->n == 5) {
         r->vm = true;
         snprintf(r->vm_accel, sizeof(r->vm_accel), "%s", m->field[0]);
         snprintf(r->vm_kernel, sizeof(r->vm_kernel), "%s", m->field[1]);
         snprintf(r->vm_topology, sizeof(r->vm_topology), "%s", m->field[2]);
         r->boot_ms = strtoll(m->field[3], NULL, 10);
+        r->vm_boot = (unsigned)strtoul(m->field[4], NULL, 10);
     } else if (!strcmp(t, "END") && m->n == 2) {
         r->guest_end = true;
         snprintf(r->guest_end_kind, sizeof(r->guest_end_kind), "%s", m->field[0]);
@@ -96,8 +97,9 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
             return false;
         if (l->n < 64)
             kt__result_keep_str(l, m->field[0]);
-    } else if (!strcmp(t, "RESET") && m->n == 0) {
-        kt__result_restart(r);   /* the guest booted again: its first boot's lines go */
+    } else if (!strcmp(t, "GUEST") && (m->n == 1 || m->n == 2)) {
+        snprintf(r->guest_next, sizeof(r->guest_next), "%s", m->field[0]);
+        snprintf(r->guest_again, sizeof(r->guest_again), "%s", m->n == 2 ? m->field[1] : "");
     } else if (!strcmp(t, "BEGIN") && m->n == 0) {
         /* the body started: only a host watching a guest needs to know */
     } else {

@@ -32,6 +32,7 @@ typedef struct run {
     bool any_not_ok;
     unsigned inconclusive;     /* points the host's starvation excused */
     kt__vm_cfg vm;
+    kt__vm_guest guest;        /* the guest VM points share (vm_guests.c) */
     kt__evidence ev;           /* artifacts and baseline (evidence/evidence.h) */
 } run;
 
@@ -145,6 +146,8 @@ static void yaml_vm(kt_tap *t, const kt__result *r)
         kt_tap_yaml_str(t, "kernel", r->vm_kernel);
         kt_tap_yaml_str(t, "topology", r->vm_topology);
         kt_tap_yaml_int(t, "boot_ms", r->boot_ms);
+        if (r->vm_boot)
+            kt_tap_yaml_int(t, "boot", r->vm_boot);
         if (r->host_steal.n) {
             const kt__steal *st = r->host_steal.v;
 
@@ -463,12 +466,13 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
             kt_tap_end(&rn->tap);
             continue;
         }
-        const kt__point_kind *kind = in_vm ? &kt__point_vm : spec ? &kt__point_sched
-                                                                  : &kt__point_plain;
-        const void *cfg = in_vm ? (const void *)&rn->vm : spec ? (const void *)&sched : NULL;
-
-        kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask, kind, cfg, -1, rn->ev.want,
-                            &r);
+        if (in_vm)
+            kt__vm_point_run(&rn->guest, s, &ctx, rn->sigfd, &rn->child_mask, &rn->vm,
+                             rn->ev.want, &r);
+        else
+            kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask,
+                                spec ? &kt__point_sched : &kt__point_plain,
+                                spec ? &sched : NULL, -1, rn->ev.want, 0, &r);
         kt__baseline_check(&rn->ev, ctx.name, &r);
         if (r.end == KT__END_INTERRUPTED) {
             int sig = r.status;
@@ -508,7 +512,9 @@ static int run_supervised(run *rn, const kt_scenario *const *sel, size_t nsel)
                 strerror(errno));
         rc = 1;
     } else {
+        kt__vm_guest_init(&rn->guest);
         rc = run_all(rn, sel, nsel);
+        kt__vm_guest_end(&rn->guest);
         /* A Ctrl-C after the last scenario still means "interrupted". */
         if (rc < 128 && (sig = pending_interrupt(rn->sigfd)) != 0) {
             bail_out(rn, sig);
@@ -601,7 +607,7 @@ int kt_main(int argc, char **argv)
         goto out;
     }
     rn.ncpus = kt__affinity_cpus();
-    rn.vm = (kt__vm_cfg){ .all = cli.vm, .kernel = cli.kernel, .qemu = cli.qemu,
+    rn.vm = (kt__vm_cfg){ .all = cli.vm, .reuse = cli.vm_reuse, .kernel = cli.kernel, .qemu = cli.qemu,
                           .accel = cli.accel, .topology = cli.topology,
                           .cache_dir = cache_dir(cache, sizeof(cache)),
                           .scheduler = cli.scheduler,

@@ -42,6 +42,7 @@ typedef struct kt__cli {
     size_t nfilters;
     char *env_filters;         /* a split copy of KTSTR_FILTER */
     bool vm;                   /* --vm / KTSTR_VM=1: every scenario in a guest */
+    bool vm_reuse;             /* --vm-reuse / KTSTR_VM_REUSE (default 1): one guest, many points */
     unsigned shard_i, shard_n; /* --shard I/N; 0/0: no sharding */
     const char *kernel;        /* --kernel / KTSTR_KERNEL (a checked bzImage), or NULL */
     const char *qemu;          /* --qemu / KTSTR_QEMU, or NULL */

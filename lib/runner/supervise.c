@@ -296,8 +296,9 @@ static kt__end watch(pid_t pid, int *pfd, int sigfd, kt__wire_reader *rd,
 }
 
 /* SIGKILLs every process whose parent is this one (orphans the child
- * subreaper adopted included); returns how many it found. */
-static int kill_children(void)
+ * subreaper adopted included) but keep, and with reap waits for each;
+ * returns how many it found. */
+static int kill_children(pid_t keep, bool reap)
 {
     kt__vec procs = KT__VEC_INIT(proc_cpu);
     pid_t self = getpid();
@@ -307,22 +308,36 @@ static int kill_children(void)
     for (size_t i = 0; i < procs.n; i++) {
         const proc_cpu *p = kt__vec_at(&procs, i);
 
-        if (p->ppid != self)
+        if (p->ppid != self || p->pid == keep)
             continue;
         kill((pid_t)p->pid, SIGKILL);
         found++;
+    }
+    for (size_t i = 0; reap && i < procs.n; i++) {
+        const proc_cpu *p = kt__vec_at(&procs, i);
+
+        if (p->ppid == self && p->pid != keep)
+            while (waitpid((pid_t)p->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
     }
     kt__vec_free(&procs);
     return found;
 }
 
-/* Kills and reaps every remaining descendant. Under the subreaper every
- * live descendant has a live parent that is ours or is one of our
- * children, so "no child left" means "no descendant left". */
-static void reap_all(void)
+/* Kills and reaps every remaining descendant but keep (a guest the runner
+ * keeps for the next point, or 0). Under the subreaper every live
+ * descendant has a live parent that is ours or is one of our children, so
+ * "no child left" means "no descendant left". */
+static void reap_all(pid_t keep)
 {
     int64_t give_up = now_ms() + REAP_GIVE_UP_MS;
 
+    /* keep must stay unreaped: each other child is waited for by its pid */
+    if (keep > 0) {
+        while (kill_children(keep, true) > 0)
+            ;
+        return;
+    }
     for (;;) {
         pid_t w = waitpid(-1, NULL, WNOHANG);
 
@@ -330,7 +345,7 @@ static void reap_all(void)
             continue;
         if (w < 0)
             return;   /* ECHILD: nothing left */
-        if (kill_children() > 0) {
+        if (kill_children(0, false) > 0) {
             waitpid(-1, NULL, 0);
         } else {
             /* Children we cannot see (another /proc): wait a little. */
@@ -435,7 +450,8 @@ void kt__child_signals(sigset_t *set)
 
 void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
                          const sigset_t *child_mask, const kt__point_kind *kind,
-                         const void *cfg, int forward_fd, unsigned evidence, kt__result *r)
+                         const void *cfg, int forward_fd, unsigned evidence, pid_t keep,
+                         kt__result *r)
 {
     unsigned limit_s;
     kt__wire_reader rd;
@@ -461,7 +477,8 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
         return;
     }
     fflush(NULL);   /* or the child would print the parent's buffer again */
-    m0 = load_mark_now(false);
+    /* A kept guest's QEMU is the point's while it runs: counted live. */
+    m0 = load_mark_now(keep > 0);
     t0 = now_ms();
     pid = fork();
     if (pid < 0) {
@@ -493,8 +510,8 @@ void kt__child_supervise(const kt_scenario *s, kt_ctx *ctx, int sigfd,
         close(p[0]);
         p[0] = -1;
     }
-    reap_all();
-    m1 = load_mark_now(false);
+    reap_all(keep);
+    m1 = load_mark_now(keep > 0);
     r->foreign_load = foreign_load(&m0, &m1);
     r->machine_cpus = m1.ncpus;
     /* Whatever the killed writers managed to send before dying. */

@@ -18,12 +18,21 @@
  *     SCHED <ops name> <attach_ms>      SCHEDFAIL <why> <exit> <detect_ms>
  *     SCHEDLOG|SCHEDOUT|SCHEDDUMP <line>   SCHEDEV <counter> <delta>
  *     END <kind> <arg>                  (how the body's child ended)
- *   VM mode (point_vm_guest.c, point_vm_host.c):
- *     BOOT <uptime_ms> <release>        (the guest's /init; the host keeps it)
- *     VM <accel> <release> <topology> <boot_ms>
+ *   VM mode, the guest's PID 1 (point_vm_guest.c) to the host's child:
+ *     BOOT <uptime_ms> <release>        (once per boot; the host keeps it)
+ *     READY                             (the point is over, the guest clean)
+ *     DIRTY <why>                       (the point is over; the guest is not
+ *                                        fit for another and powers off)
+ *   and on the same ttyS1 the host's child to the guest:
+ *     RUN <name> <timeout_s> <verbose> <evidence> <sched> <attach_s> <fault>
+ *                                       (<sched>, <fault>: "" for none)
+ *   the host's child (point_vm_host.c) to the runner:
+ *     VM <accel> <release> <topology> <boot_ms> <boot>
  *     STEAL <vcpu> <ms> <share>         (host steal of a vCPU thread, per vCPU)
  *     BOOTSTEAL <share>                 (a missed boot: the host's steal meanwhile)
- *     CONSOLE <line>  RESET             (the guest is booted again: forget)
+ *     CONSOLE <line>
+ *     GUEST ready|gone|again [<why>]    (the last line: can the guest run the
+ *                                        next point, or boot again and why)
  */
 #ifndef KTSTR_LIB_RUNNER_WIRE_H
 #define KTSTR_LIB_RUNNER_WIRE_H
