@@ -162,7 +162,7 @@ static const char *unfit(const kt__vec *boot_dirs, kt__vec *now, char *why, size
     char state[64] = "";
     uint64_t until = kt__mono_ns() + SCX_DISABLE_S * 1000000000ull;
 
-    while (kt_scx_state(state, sizeof(state), NULL) == 0 && strcmp(state, "disabled") != 0) {
+    while (kt_scx_state(state, sizeof(state), NULL) >= 0 && strcmp(state, "disabled") != 0) {
         if (kt__mono_ns() > until) {
             snprintf(why, n, "sched_ext is still \"%s\" %d s after the point's scheduler "
                      "stopped", state, SCX_DISABLE_S);

@@ -23,7 +23,7 @@ use File::Temp ();
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(slurp run_prog start_scenario descends find_thread wait_victim
-                 run_fault point_of yaml_at allowed_cpus sens_repeat guest_kernel
+                 run_fault point_of points_of yaml_at allowed_cpus sens_repeat guest_kernel
                  qemu_dir guest_missing with_spinners thread_run_ns);
 our @EXPORT_OK = qw(check_caught check_case);
 
@@ -189,23 +189,25 @@ sub with_spinners {
 # Run time of a thread (its /proc task directory) in ns, from schedstat.
 sub thread_run_ns { my ($task) = @_; return (split ' ', slurp("$task/schedstat"))[0] // 0 }
 
-# The single (last) test point of a TAP stream, or undef: ok (actual),
+# Every test point of a TAP stream, in order: ok (actual), name,
 # directive, skip, reason (the directive's explanation), yaml, and its
 # failures with their labels and messages. A point the host's starvation
 # made inconclusive ("# SKIP inconclusive: ...") is not a skip here but
 # inconclusive: a test that wants a failure must not pass over it.
-sub point_of {
+sub points_of {
     my ($tap) = @_;
     my $p = TAP::Parser->new({ tap => $tap // '' });
-    my $pt;
+    my @pts;
     while (my $r = $p->next) {
         if ($r->is_test) {
             my $inconclusive = $r->has_skip && ($r->explanation // '') =~ /^inconclusive: /;
-            $pt = { ok => $r->is_actual_ok, directive => $r->directive,
-                    skip => $r->has_skip && !$inconclusive, inconclusive => $inconclusive,
-                    reason => $r->explanation,
-                    yaml => undef, failures => [], labels => [], msgs => [] };
-        } elsif ($r->is_yaml && $pt) {
+            (my $name = $r->description // '') =~ s/^- //;
+            push @pts, { ok => $r->is_actual_ok, name => $name, directive => $r->directive,
+                         skip => $r->has_skip && !$inconclusive, inconclusive => $inconclusive,
+                         reason => $r->explanation,
+                         yaml => undef, failures => [], labels => [], msgs => [] };
+        } elsif ($r->is_yaml && @pts) {
+            my $pt = $pts[-1];
             $pt->{yaml} = $r->data;
             my $f = ref $pt->{yaml} eq 'HASH' ? $pt->{yaml}{failures} : undef;
             $pt->{failures} = ref $f eq 'ARRAY' ? $f : [];
@@ -213,7 +215,13 @@ sub point_of {
             $pt->{msgs} = [ map { $_->{message} } @{ $pt->{failures} } ];
         }
     }
-    return $pt;
+    return @pts;
+}
+
+# The single (last) test point of a TAP stream, as points_of, or undef.
+sub point_of {
+    my @pts = points_of(@_);
+    return $pts[-1];
 }
 
 # The value at a path of keys in a point's YAML (yaml_at($pt, 'vm',

@@ -4,12 +4,14 @@
 
 #include "scx/scx.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -285,6 +287,81 @@ KT_SCENARIO(vm_host_mode, .vm = VM, .timeout_s = 60)
 {
     CLAIM_AS(v, "fifo_exit_status", nested(v, "host_sched_fifo"), eq, 0);
     CLAIM_AS(v, "stall_exit_status", nested(v, "host_sched_stall"), eq, 1);
+}
+
+/* ---- one guest for many points (tests/runner/vm_reuse.t) ----------------
+ * In source order: the test picks them with --filter and reads each
+ * point's vm: boot. */
+
+/* A point that uses the scheduler under test and a cgroup of its own, both
+ * stopped and removed at its end, as every point's are. */
+KT_SCENARIO(reuse_sched_cgroup, .vm = VM, .scheduler = "builtin:fifo", .timeout_s = 20)
+{
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_err err = { 0 };
+    kt_cgroup *g = kt_cgroup_create(&h, "reuse", &err);
+
+    CLAIM_AS(v, "scheduler_is_ktstr_fifo", strcmp(ctx->scheduler ? ctx->scheduler : "", "ktstr_fifo"),
+             eq, 0);
+    if (!g) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    CLAIM_AS(v, "cgroup_add", kt_cgroup_add(g, getpid(), &err), eq, 0);
+    /* left for the runner to remove, as after a crash */
+}
+
+/* The next point sees neither: sched_ext disabled, and no cgroup under the
+ * root but those the guest booted with. */
+KT_SCENARIO(reuse_clean, .vm = VM, .timeout_s = 20)
+{
+    char state[64] = "";
+    DIR *d = opendir("/sys/fs/cgroup");
+    struct dirent *e;
+    int ours = 0;
+
+    CLAIM_AS(v, "scx_state_read", kt_scx_state(state, sizeof(state), NULL), at_least, 0);
+    CLAIM_AS(v, "scx_disabled", strcmp(state, "disabled"), eq, 0);
+    while (d && (e = readdir(d)) != NULL)
+        ours += strncmp(e->d_name, "ktstr-", 6) == 0;
+    if (d)
+        closedir(d);
+    CLAIM_AS(v, "cgroup_root_opened", d != NULL, eq, true);
+    CLAIM_AS(v, "ktstr_cgroups_left", ours, eq, 0);
+}
+
+/* A cgroup made behind the runner's back: the guest cannot run the next
+ * point clean, so it says why and the next point boots a new guest. */
+KT_SCENARIO(reuse_leak_cgroup, .vm = VM, .timeout_s = 20)
+{
+    CLAIM_AS(v, "mkdir_leak", mkdir("/sys/fs/cgroup/leaked-by-a-point", 0755), eq, 0);
+}
+
+KT_SCENARIO(reuse_pass, .vm = VM, .timeout_s = 20)
+{
+    CLAIM(v, ctx->in_vm, eq, true);
+}
+
+/* The guest kernel panics in the middle of a file. */
+KT_SCENARIO(reuse_panic, .vm = VM, .timeout_s = 20)
+{
+    int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+    CLAIM(v, fd, at_least, 0);
+    if (fd >= 0 && write(fd, "c", 1) < 0)
+        CLAIM_AS(v, "sysrq_write", -1, eq, 0);
+    kt_sleep_ms(10000);
+}
+
+KT_SCENARIO(reuse_after, .vm = VM, .timeout_s = 20)
+{
+    CLAIM(v, ctx->in_vm, eq, true);
+}
+
+/* Another shape: another guest. */
+KT_SCENARIO(reuse_other_shape, .vm = { .cores = 1 }, .timeout_s = 20)
+{
+    CLAIM(v, ctx->ncpus, eq, 1);
 }
 
 KT_MAIN()
