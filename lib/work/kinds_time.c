@@ -174,11 +174,13 @@ static void run_periodic(kt__wrun *r)
 
     while (kt__nap_until(r, release)) {
         wake = kt_now_ns();
-        kt_hist_record(&r->self->lat, wake - release);
         x = kt__spin_cpu(r, x, budget);
-        if (kt__stopped(r))    /* a job cut by the stop is neither done nor late */
+        /* A job cut by the stop is neither done nor late, and its start
+         * is not recorded either: one lateness per job counted. */
+        if (kt__stopped(r))
             break;
         fin = kt_now_ns();
+        kt_hist_record(&r->self->lat, wake - release);
         if (fin - release > max_resp)
             max_resp = fin - release;
         if (fin > release + period)
