@@ -16,7 +16,68 @@
  * (sched_yield per iteration), DUTY (spin run_us, sleep sleep_us),
  * PINGPONG (pairs hand a token back and forth by futex or pipe), FANOUT
  * (one waker wakes `fanout` wakees per round and waits for all of them),
- * TIMER (clock_nanosleep TIMER_ABSTIME to deadlines period_us apart).
+ * TIMER (clock_nanosleep TIMER_ABSTIME to deadlines period_us apart),
+ * and eleven more that each stress one path of the scheduler:
+ *
+ *   MUTEX      .count threads take one pthread mutex (process-shared),
+ *              hold it hold_us (wall time, spinning; 0: take and release)
+ *              and sleep sleep_us between acquisitions. Iterations are
+ *              acquisitions; lat is the wait to acquire; mutex.* the
+ *              longest wait, the time held and the group's total counted
+ *              under the lock (equal to the sum of iterations unless the
+ *              lock let two in).
+ *   PI         priority inversion, per group on one CPU: a SCHED_FIFO
+ *              holder (role 0, base priority) takes a futex lock and
+ *              works hold_us of CPU time under it; a waiter (role 1,
+ *              base + 2) then asks for it while .fanout spinners (role 2,
+ *              base + 1) spin run_us each. pi = true makes the lock a PI
+ *              futex (FUTEX_LOCK_PI), which boosts the holder past the
+ *              spinners; without it the waiter waits for them too. The
+ *              waiter's lat is its wait for the lock, one per round
+ *              (iterations); rounds are sleep_us apart. Base priority:
+ *              rt_prio with policy FIFO, else 10. The group's CPU: the
+ *              g-th of .cpus, else of the worker's allowed CPUs.
+ *   FORK       fork() a child that stamps the clock and _exits; waitpid;
+ *              repeat, `rate` per second (0: back to back). lat: fork
+ *              called to child running. Iterations: children reaped.
+ *   THREAD     the same with pthread_create and pthread_join.
+ *   PAGEFAULT  mmap `bytes` (rounded up to pages, MADV_NOHUGEPAGE so each
+ *              page faults alone), write every page, munmap. Iterations:
+ *              whole cycles; fault.pages = iterations x pages per cycle;
+ *              fault.faults: the thread's minor faults over the run.
+ *   CACHE      chases pointers through a random single cycle of 64-byte
+ *              lines (each load's address comes from the last, so every
+ *              step is a miss once the set outgrows the caches). Set:
+ *              `bytes`, else llc_mult (0: 2) x the LLC (the level-3 cache
+ *              of cpu0 in sysfs, or its largest level), floored to 64
+ *              bytes. Built before the barrier. Iterations: steps of 1024
+ *              lines; cache.passes whole cycles walked.
+ *   PIPE       pairs: a producer (role 0) spins compute_us then writes a
+ *              stamp to a pipe; the consumer (role 1) reads it, records
+ *              read time - stamp in lat (queueing included: a slower
+ *              consumer fills the pipe), spins compute_us. Iterations:
+ *              messages sent, received.
+ *   MESSENGER  schbench-like: a messenger (role 0) posts a request to its
+ *              .fanout workers (role 1) by futex, each spins compute_us and
+ *              replies; workers record post to reply in lat, the
+ *              messenger post to the last reply seen. Iterations: rounds
+ *              (messenger), requests done (worker); per_s is the rate.
+ *   BURSTY     on/off phases, each length drawn uniform in [1, max] us
+ *              (burst_us on, spinning; idle_us off, asleep) from `seed`
+ *              and the worker's position (kt_work_bursty_plan replays
+ *              them). Iterations: spin chunks; burst.* completed phases,
+ *              the measured busy time, the drawn on and off totals.
+ *   PREEMPT    .count threads wake every period_us, staggered evenly over
+ *              the period (a wakeup every period_us / count), do
+ *              compute_us of spin (0: one chunk) and sleep: give them
+ *              SCHED_FIFO or a low nice to preempt what runs. lat: wake
+ *              time - due time.
+ *   PERIODIC   SCHED_FIFO or SCHED_RR (policy required) jobs: every
+ *              period_us, budget_us of CPU time. A job finishing after the
+ *              next period start is a missed deadline, and so is every
+ *              later period that passed whole meanwhile (skipped).
+ *              Iterations: jobs; lat: start lateness (wake - release);
+ *              periodic.missed and the longest response (finish - release).
  *
  * Every worker names itself ktw<N> (N = first_index + its position in the
  * set, in the order added), counts iterations (relaxed atomic), stamps
@@ -34,7 +95,12 @@
  *
  * Latencies (kt_hist, ns): PINGPONG and FANOUT wakees record wakee's
  * CLOCK_MONOTONIC after waking minus the waker's stamp taken just before
- * the wake; TIMER records lateness = wake time - deadline.
+ * the wake; TIMER records lateness = wake time - deadline; the other
+ * kinds say above what theirs holds.
+ *
+ * Sleeps of the new kinds (pauses, rates, off phases, periods) wait on
+ * the stop flag's futex, so kt_work_stop() ends them at once; a MUTEX
+ * or PI waiter is released by its holder, which stops within one hold.
  *
  * Knobs are applied by each worker to itself before the start barrier
  * (name, cgroup, affinity, policy + RT priority, nice, in that order: a
@@ -69,6 +135,17 @@ typedef enum kt_work_kind {
     KT_WORK_PINGPONG,
     KT_WORK_FANOUT,
     KT_WORK_TIMER,
+    KT_WORK_MUTEX,
+    KT_WORK_PI,
+    KT_WORK_FORK,
+    KT_WORK_THREAD,
+    KT_WORK_PAGEFAULT,
+    KT_WORK_CACHE,
+    KT_WORK_PIPE,
+    KT_WORK_MESSENGER,
+    KT_WORK_BURSTY,
+    KT_WORK_PREEMPT,
+    KT_WORK_PERIODIC,
     KT_WORK_NKINDS
 } kt_work_kind;
 
@@ -89,7 +166,8 @@ typedef enum kt_wake { KT_WAKE_FUTEX = 0, KT_WAKE_PIPE } kt_wake;
 
 typedef struct kt_work_spec {
     kt_work_kind kind;
-    unsigned count;        /* workers; pairs for PINGPONG; groups for FANOUT */
+    unsigned count;        /* workers; pairs for PINGPONG and PIPE; groups for
+                              FANOUT, PI and MESSENGER; MUTEX: threads on the lock */
     const char *cpus;      /* cpu list ("0-1,3") for every worker; NULL: inherit */
     bool pin_each;         /* the spec's i-th thread gets only the i-th CPU of cpus (mod) */
     bool set_nice;         /* apply nice (0 is a valid nice, hence the flag) */
@@ -99,10 +177,28 @@ typedef struct kt_work_spec {
     kt_cgroup *cgroup;     /* NULL: stay where the creator is */
     bool process;          /* fork a process per worker (needed for cgroups on v2) */
     kt_wake wake;          /* PINGPONG, FANOUT: futex (default) or pipe */
-    unsigned fanout;       /* FANOUT: wakees per waker, >= 1 */
-    uint64_t run_us;       /* DUTY: run time per cycle, > 0 */
-    uint64_t sleep_us;     /* DUTY: sleep per cycle; FANOUT: waker's pause between rounds */
-    uint64_t period_us;    /* TIMER: > 0 */
+    unsigned fanout;       /* FANOUT: wakees per waker, MESSENGER: workers per
+                              messenger, PI: spinners per group; >= 1 */
+    uint64_t run_us;       /* DUTY: run time per cycle, > 0; PI: each spinner's
+                              spin per round, > 0 */
+    uint64_t sleep_us;     /* DUTY: sleep per cycle; FANOUT, MESSENGER: pause
+                              between rounds; MUTEX: pause between acquisitions;
+                              PI: pause between rounds */
+    uint64_t period_us;    /* TIMER, PREEMPT, PERIODIC: > 0 */
+    uint64_t hold_us;      /* MUTEX: time held (<= 1 s; 0: take and release);
+                              PI: the holder's CPU time under the lock, 1 us..1 s */
+    bool pi;               /* PI: a PI futex (FUTEX_LOCK_PI); false: a plain one */
+    uint64_t rate;         /* FORK, THREAD: spawns per second (<= 1e6); 0: flat out */
+    uint64_t bytes;        /* PAGEFAULT: the region, > 0; CACHE: the working set
+                              (>= 128; 0: llc_mult x the LLC) */
+    double llc_mult;       /* CACHE: working set over the LLC (0: 2), in (0, 64] */
+    uint64_t compute_us;   /* PIPE: spin per message on each side; MESSENGER: each
+                              worker's spin per request; PREEMPT: spin per wakeup,
+                              < period_us */
+    uint64_t burst_us;     /* BURSTY: longest on phase, > 0 */
+    uint64_t idle_us;      /* BURSTY: longest off phase, > 0 */
+    uint64_t seed;         /* BURSTY: seed of the phase lengths */
+    uint64_t budget_us;    /* PERIODIC: CPU time per period, in (0, period_us) */
     uint64_t stall_once_us;/* each worker sleeps this long once, after its first
                               progress (a test hook for the gap bookkeeping) */
 } kt_work_spec;
@@ -110,13 +206,48 @@ typedef struct kt_work_spec {
 typedef struct kt_work_result {
     unsigned index;        /* N of ktw<N> */
     kt_work_kind kind;
-    unsigned role;         /* PINGPONG: 0 or 1; FANOUT: 0 waker, 1 wakee; else 0 */
+    unsigned role;         /* PINGPONG: 0 or 1; FANOUT: 0 waker, 1 wakee; PI: 0
+                              holder, 1 waiter, 2 spinner; PIPE: 0 producer, 1
+                              consumer; MESSENGER: 0 messenger, 1 worker; else 0 */
     int tid;               /* thread id (process workers: their pid) */
     uint64_t iterations;
     uint64_t max_gap_ns;
     uint64_t cpu_ns;       /* the worker's CPU time (its thread CPU clock at exit) */
     uint64_t run_ns;       /* release from the barrier to exit */
-    const kt_hist *lat;    /* wake latency / timer lateness; NULL for kinds without */
+    double per_s;          /* iterations per second of run_ns (0 before stop) */
+    const kt_hist *lat;    /* the kind's latency (see above); NULL for kinds and
+                              roles without */
+    const char *error;     /* NULL, or why the worker's loop ended early (a fork
+                              refused, a lock call failed); lives as lat does */
+    /* The kinds' own counters; zero for other kinds. */
+    struct {
+        uint64_t max_wait_ns;  /* longest wait to acquire */
+        uint64_t held_ns;      /* time this worker held the lock */
+        uint64_t total;        /* the group's acquisitions, counted under the lock */
+    } mutex;
+    struct {
+        uint64_t bytes;        /* the region, in whole pages */
+        uint64_t pages;        /* pages touched in whole cycles */
+        uint64_t faults;       /* minor faults of the thread over the run */
+    } fault;
+    struct {
+        uint64_t bytes;        /* the working set */
+        uint64_t llc_bytes;    /* the LLC size read (0 when .bytes set and none found) */
+        uint64_t lines;        /* lines visited */
+        uint64_t passes;       /* whole cycles walked */
+    } cache;
+    struct {
+        uint64_t phases;       /* on + off phases completed */
+        uint64_t busy_ns;      /* time spun in those phases' on parts */
+        uint64_t planned_on_ns, planned_off_ns; /* their drawn lengths, summed */
+    } burst;
+    struct {
+        uint64_t missed;       /* deadlines missed (late jobs and skipped periods) */
+        uint64_t max_response_ns; /* longest finish - release */
+    } periodic;
+    struct {
+        uint64_t max_wake_ns;  /* MESSENGER worker: longest post to wake */
+    } msg;
 } kt_work_result;
 
 typedef struct kt_work kt_work;
@@ -166,6 +297,13 @@ KT_API int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *er
 /* Merges the latency histograms of every worker of a kind into out
  * (initialised by the call). Returns how many were merged. */
 KT_API size_t kt_work_latency(const kt_work *w, kt_work_kind kind, kt_hist *out);
+
+/* BURSTY: the summed on and off lengths (ns) that worker nth of spec s
+ * (its position among the spec's workers) draws for its first `phases`
+ * phases, from the seed alone: what burst.planned_on_ns and
+ * planned_off_ns read after that many phases. */
+KT_API void kt_work_bursty_plan(const kt_work_spec *s, unsigned nth, uint64_t phases,
+                                uint64_t *on_ns, uint64_t *off_ns);
 
 /* "spin", "SCHED_FIFO": names for messages; "?" when out of range. */
 KT_API const char *kt_work_kind_name(kt_work_kind kind);

@@ -1,6 +1,8 @@
-/* The loop of each worker kind, and the table that names them. Every loop
- * ends when it sees the stop flag; blocking waits recheck it at least
- * every KT__WAIT_SLICE_MS, and kt_work_stop() also wakes them at once. */
+/* The table of worker kinds, the spin they share, and the loops of the
+ * first six kinds (the others live in kinds_*.c, see work_int.h). Every
+ * loop ends when it sees the stop flag; blocking waits recheck it at
+ * least every KT__WAIT_SLICE_MS, and kt_work_stop() also wakes them at
+ * once. */
 #include "work/work_int.h"
 
 #include <errno.h>
@@ -14,11 +16,33 @@
  * (tests/bench/work.c prints both). */
 #define SPIN_CHUNK 512
 
-static uint64_t spin_chunk(uint64_t x)
+uint64_t kt__spin_chunk(uint64_t x)
 {
     /* A dependent chain the compiler cannot fold or vectorise. */
     for (int k = 0; k < SPIN_CHUNK; k++)
         x = x * 6364136223846793005u + 1442695040888963407u;
+    return x;
+}
+
+uint64_t kt__spin_until(const kt__wrun *r, uint64_t x, uint64_t deadline_ns)
+{
+    while (kt_now_ns() < deadline_ns && !kt__stopped(r))
+        x = kt__spin_chunk(x);
+    return x;
+}
+
+uint64_t kt__spin_cpu(const kt__wrun *r, uint64_t x, uint64_t ns)
+{
+    uint64_t end = kt__thread_cpu_ns() + ns;
+
+    /* The thread CPU clock is a system call (no vDSO), about 0.3 us: a
+     * check every 4 chunks keeps it under a tenth of the spin. */
+    while (!kt__stopped(r)) {
+        for (int k = 0; k < 4; k++)
+            x = kt__spin_chunk(x);
+        if (kt__thread_cpu_ns() >= end)
+            break;
+    }
     return x;
 }
 
@@ -28,7 +52,7 @@ static void run_spin(kt__wrun *r)
     uint64_t x = r->i;
 
     while (!kt__stopped(r)) {
-        x = spin_chunk(x);
+        x = kt__spin_chunk(x);
         kt__progress(r->self, kt_now_ns());
     }
     sink = x;
@@ -51,7 +75,7 @@ static void run_duty(kt__wrun *r)
     while (!kt__stopped(r)) {
         t0 = kt_now_ns();
         do {
-            x = spin_chunk(x);
+            x = kt__spin_chunk(x);
             now = kt_now_ns();
             kt__progress(r->self, now);
         } while (now - t0 < run_ns && !kt__stopped(r));
@@ -60,38 +84,6 @@ static void run_duty(kt__wrun *r)
     }
     sink = x;
     (void)sink;
-}
-
-/* Reads one 8-byte stamp; false on stop or a dead pipe. */
-static bool pipe_recv(kt__wrun *r, int fd, uint64_t *stamp)
-{
-    ssize_t n;
-
-    do {
-        n = read(fd, stamp, sizeof(*stamp));
-    } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof(*stamp) && !kt__stopped(r);
-}
-
-static bool pipe_send(int fd, uint64_t stamp)
-{
-    ssize_t n;
-
-    do {
-        n = write(fd, &stamp, sizeof(stamp));
-    } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof(stamp);
-}
-
-/* Waits until *word != val; false on stop. */
-static bool wait_change(kt__wrun *r, _Atomic uint32_t *word, uint32_t val)
-{
-    while (atomic_load_explicit(word, memory_order_acquire) == val) {
-        if (kt__stopped(r))
-            return false;
-        kt__futex_wait(word, val, KT__WAIT_SLICE_MS);
-    }
-    return !kt__stopped(r);
 }
 
 /* PINGPONG: leader->word is whose turn it is (0 or 1; kt_work_stop
@@ -128,13 +120,13 @@ static void run_pingpong_pipe(kt__wrun *r)
     int in = r->pipes[r->i][0], out = r->pipes[peer][1];
     uint64_t stamp, now;
 
-    if (r->role == 0 && !pipe_send(out, kt_now_ns()))
+    if (r->role == 0 && !kt__pipe_send(r, out, kt_now_ns()))
         return;
-    while (pipe_recv(r, in, &stamp)) {
+    while (kt__pipe_recv(r, in, &stamp)) {
         now = kt_now_ns();
         kt_hist_record(&r->self->lat, now - stamp);
         kt__progress(r->self, now);
-        if (!pipe_send(out, kt_now_ns()))
+        if (!kt__pipe_send(r, out, kt_now_ns()))
             return;
     }
 }
@@ -160,7 +152,7 @@ static void run_fanout_waker(kt__wrun *r)
         stamp = kt_now_ns();
         if (r->spec->wake == KT_WAKE_PIPE) {
             for (unsigned k = 0; k < n; k++)
-                if (!pipe_send(r->pipes[r->i + 1 + k][1], stamp))
+                if (!kt__pipe_send(r, r->pipes[r->i + 1 + k][1], stamp))
                     return;
         } else {
             atomic_store_explicit(&r->self->stamp, stamp, memory_order_relaxed);
@@ -190,10 +182,10 @@ static void run_fanout_wakee(kt__wrun *r)
 
     for (;;) {
         if (r->spec->wake == KT_WAKE_PIPE) {
-            if (!pipe_recv(r, r->pipes[r->i][0], &stamp))
+            if (!kt__pipe_recv(r, r->pipes[r->i][0], &stamp))
                 return;
         } else {
-            if (!wait_change(r, &w->word, seen))
+            if (!kt__wait_change(r, &w->word, seen))
                 return;
             seen = atomic_load_explicit(&w->word, memory_order_acquire);
             stamp = atomic_load_explicit(&w->stamp, memory_order_relaxed);
@@ -235,30 +227,63 @@ static void run_timer(kt__wrun *r)
     }
 }
 
-static const kt__kind_info kinds[KT_WORK_NKINDS] = {
-    [KT_WORK_SPIN] = { .name = "spin", .run = run_spin, .group = 1, .waker_role = -1 },
-    [KT_WORK_YIELD] = { .name = "yield", .run = run_yield, .group = 1, .waker_role = -1 },
-    [KT_WORK_DUTY] = { .name = "duty", .run = run_duty, .group = 1, .waker_role = -1 },
-    /* Two sides that wake each other: both record latency. */
-    [KT_WORK_PINGPONG] = { .name = "pingpong", .run = run_pingpong, .group = 2,
-                           .last_role = 1, .waker_role = -1, .has_lat = true,
-                           .uses_pipes = true },
-    /* One waker (role 0) and .fanout wakees (role 1): only wakees are woken. */
-    [KT_WORK_FANOUT] = { .name = "fanout", .run = run_fanout, .group = 1,
-                         .plus_fanout = true, .last_role = 1, .waker_role = 0,
-                         .has_lat = true, .uses_pipes = true },
-    [KT_WORK_TIMER] = { .name = "timer", .run = run_timer, .group = 1, .waker_role = -1,
-                        .has_lat = true },
+static int check_duty(const kt_work_spec *s, kt_err *err)
+{
+    if (s->run_us == 0)
+        return kt_err_set(err, EINVAL, "work spec (duty): run_us 0");
+    return 0;
+}
+
+static int check_timer(const kt_work_spec *s, kt_err *err)
+{
+    if (s->period_us == 0)
+        return kt_err_set(err, EINVAL, "work spec (timer): period_us 0");
+    return 0;
+}
+
+static const kt__kind_info kind_spin = { .name = "spin", .run = run_spin, .group = 1 };
+static const kt__kind_info kind_yield = { .name = "yield", .run = run_yield, .group = 1 };
+static const kt__kind_info kind_duty = { .name = "duty", .run = run_duty, .group = 1,
+                                         .check = check_duty };
+/* Two sides that wake each other: both record latency. */
+static const kt__kind_info kind_pingpong = { .name = "pingpong", .run = run_pingpong,
+                                             .group = 2, .last_role = 1, .lat_roles = 3,
+                                             .uses_pipes = true };
+/* One waker (role 0) and .fanout wakees (role 1): only wakees are woken. */
+static const kt__kind_info kind_fanout = { .name = "fanout", .run = run_fanout, .group = 1,
+                                           .plus_fanout = true, .last_role = 1,
+                                           .lat_roles = 2, .uses_pipes = true };
+static const kt__kind_info kind_timer = { .name = "timer", .run = run_timer, .group = 1,
+                                          .lat_roles = 1, .check = check_timer };
+
+static const kt__kind_info *const kinds[KT_WORK_NKINDS] = {
+    [KT_WORK_SPIN] = &kind_spin,
+    [KT_WORK_YIELD] = &kind_yield,
+    [KT_WORK_DUTY] = &kind_duty,
+    [KT_WORK_PINGPONG] = &kind_pingpong,
+    [KT_WORK_FANOUT] = &kind_fanout,
+    [KT_WORK_TIMER] = &kind_timer,
+    [KT_WORK_MUTEX] = &kt__kind_mutex,
+    [KT_WORK_PI] = &kt__kind_pi,
+    [KT_WORK_FORK] = &kt__kind_fork,
+    [KT_WORK_THREAD] = &kt__kind_thread,
+    [KT_WORK_PAGEFAULT] = &kt__kind_pagefault,
+    [KT_WORK_CACHE] = &kt__kind_cache,
+    [KT_WORK_PIPE] = &kt__kind_pipe,
+    [KT_WORK_MESSENGER] = &kt__kind_messenger,
+    [KT_WORK_BURSTY] = &kt__kind_bursty,
+    [KT_WORK_PREEMPT] = &kt__kind_preempt,
+    [KT_WORK_PERIODIC] = &kt__kind_periodic,
 };
 
 const kt__kind_info *kt__kind(kt_work_kind k)
 {
     if ((unsigned)k >= KT_WORK_NKINDS)
         return NULL;
-    return &kinds[k];
+    return kinds[k];
 }
 
 const char *kt_work_kind_name(kt_work_kind k)
 {
-    return (unsigned)k < KT_WORK_NKINDS ? kinds[k].name : "?";
+    return (unsigned)k < KT_WORK_NKINDS ? kinds[k]->name : "?";
 }

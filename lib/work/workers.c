@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_WORKERS 1024         /* x 35 KiB of histogram each */
+#define MAX_WORKERS KT__MAX_WORKERS
 #define READY_TIMEOUT_MS 10000
 
 enum { SET_NEW, SET_RUNNING, SET_STOPPED };
@@ -72,10 +72,6 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
     if (s->count > MAX_WORKERS || kt__kind_workers(k, s) > MAX_WORKERS)
         return kt_err_set(err, EINVAL, "work spec (%s): more than %d workers", k->name,
                           MAX_WORKERS);
-    if (s->kind == KT_WORK_DUTY && s->run_us == 0)
-        return kt_err_set(err, EINVAL, "work spec (duty): run_us 0");
-    if (s->kind == KT_WORK_TIMER && s->period_us == 0)
-        return kt_err_set(err, EINVAL, "work spec (timer): period_us 0");
     if (s->pin_each && !s->cpus)
         return kt_err_set(err, EINVAL, "work spec (%s): pin_each without a cpus list", k->name);
     if ((unsigned)s->wake > KT_WAKE_PIPE)
@@ -85,7 +81,9 @@ static int check_spec(const kt_work_spec *s, kt_err *err)
         return kt_err_set(err, EINVAL,
                           "work spec (%s): cgroup v2 moves whole processes: set .process = true",
                           k->name);
-    return kt__policy_check(s, err);
+    if (kt__policy_check(s, err))
+        return -1;
+    return k->check ? k->check(s, err) : 0;
 }
 
 int kt_work_add(kt_work *w, const kt_work_spec *spec, kt_err *err)
@@ -152,16 +150,18 @@ static void worker_main(kt_work *w, size_t i)
     kt__wslot *s = &w->sh->slots[i];
     const kt__wcfg *c = &w->cfg[i];
     const kt__wspec *ws = &w->specs[c->spec];
+    const kt__kind_info *k = kt__kind(ws->spec.kind);
     unsigned index = w->first_index + (unsigned)i;
+    int tid = gettid_(), st;
     kt__wrun r = {
-        .self = s, .leader = &w->sh->slots[c->leader], .spec = &ws->spec,
-        .stop = &w->sh->stop, .role = c->role, .i = i, .leader_i = c->leader,
-        .pipes = w->pipes,
+        .self = s, .leader = &w->sh->slots[c->leader], .spec = &ws->spec, .ws = ws,
+        .stop = &w->sh->stop, .role = c->role, .nth = c->nth, .index = index, .tid = tid,
+        .i = i, .leader_i = c->leader, .pipes = w->pipes,
     };
     char name[16];
     uint32_t g;
     uint64_t t0, end;
-    int tid = gettid_(), st;
+    bool prepared = false;
 
     snprintf(name, sizeof(name), "ktw%u", index);
     atomic_store(&s->tid, tid);
@@ -170,23 +170,34 @@ static void worker_main(kt_work *w, size_t i)
              ? SLOT_FAILED : SLOT_READY;
     else
         st = kt__apply_knobs(ws, c, index, tid, &s->err) ? SLOT_FAILED : SLOT_READY;
+    if (st == SLOT_READY && k->prepare) {
+        if (k->prepare(&r, &s->err))
+            st = SLOT_FAILED;
+        else
+            prepared = true;
+    }
     atomic_store(&s->state, st);
     atomic_fetch_add(&w->sh->ready, 1);
     kt__futex_wake(&w->sh->ready, INT_MAX);
     while ((g = atomic_load(&w->sh->go)) == GO_WAIT)
         kt__futex_wait(&w->sh->go, GO_WAIT, KT__WAIT_SLICE_MS);
-    if (g != GO_RUN)
+    if (g != GO_RUN) {
+        if (prepared && k->release)
+            k->release(&r);
         return;
+    }
 
     t0 = kt_now_ns();
     atomic_store_explicit(&s->last_ns, t0, memory_order_relaxed);
-    kt__kind(ws->spec.kind)->run(&r);
+    k->run(&r);
     /* The stretch since the last progress is a gap too: a worker starved
      * until the stop would otherwise report none. */
     end = kt_now_ns();
     kt__note_gap(s, end);
     s->run_ns = end - t0;
     s->cpu_ns = kt__thread_cpu_ns();
+    if (k->release)
+        k->release(&r);
     atomic_store(&s->state, SLOT_DONE);
 }
 
@@ -228,12 +239,18 @@ static int alloc_run_state(kt_work *w, kt_err *err)
     for (size_t i = 0; i < w->n; i++) {
         kt__wslot *s = &w->sh->slots[i];
         const kt__wspec *ws = &w->specs[w->cfg[i].spec];
+        const kt__kind_info *k = kt__kind(ws->spec.kind);
 
         kt_hist_init(&s->lat);
         s->stall_ns = ws->spec.stall_once_us * 1000u;
         w->args[i] = (warg){ w, i };
-        if (kt__kind(ws->spec.kind)->uses_pipes && ws->spec.wake == KT_WAKE_PIPE)
+        if (k->always_pipes || (k->uses_pipes && ws->spec.wake == KT_WAKE_PIPE))
             need_pipes = true;
+        if (k->group_init && w->cfg[i].leader == i) {
+            if (k->group_init(s, &ws->spec, err))
+                return -1;
+            s->grp_ready = true;
+        }
     }
     if (!need_pipes)
         return 0;
@@ -242,10 +259,17 @@ static int alloc_run_state(kt_work *w, kt_err *err)
         return kt_err_sys(err, ENOMEM, "work set: malloc");
     for (size_t i = 0; i < w->n; i++)
         w->pipes[i][0] = w->pipes[i][1] = -1;
-    for (size_t i = 0; i < w->n; i++)
+    for (size_t i = 0; i < w->n; i++) {
         if (pipe2(w->pipes[i], O_CLOEXEC))
             return kt_err_sys(err, errno, "work set: pipe2 for ktw%u",
                               w->first_index + (unsigned)i);
+        /* Writers never block: a producer ahead of its consumer would
+         * otherwise sit in write() past the stop, and so would the stop's
+         * own wake below. The read end stays blocking. */
+        if (fcntl(w->pipes[i][1], F_SETFL, O_NONBLOCK))
+            return kt_err_sys(err, errno, "work set: fcntl(O_NONBLOCK) for ktw%u",
+                              w->first_index + (unsigned)i);
+    }
     return 0;
 }
 
@@ -255,14 +279,18 @@ static void wake_all(kt_work *w)
     uint64_t zero = 0;
 
     kt__futex_wake(&w->sh->go, INT_MAX);
+    kt__futex_wake(&w->sh->stop, INT_MAX);       /* kt__nap_until sleepers */
     for (size_t i = 0; i < w->n; i++) {
         kt__wslot *s = &w->sh->slots[i];
+        const kt__kind_info *k = kt__kind(w->specs[w->cfg[i].spec].spec.kind);
 
         if (w->cfg[i].leader == i) {
             atomic_store(&s->word, 2);   /* PINGPONG: nobody's turn */
             kt__futex_wake(&s->word, INT_MAX);
             atomic_fetch_add(&s->acks, MAX_WORKERS);
             kt__futex_wake(&s->acks, INT_MAX);
+            if (k->wake)
+                k->wake(s);
         }
         if (w->pipes && w->pipes[i][1] >= 0 && write(w->pipes[i][1], &zero, sizeof(zero)) < 0) {
             /* A full pipe already holds a message the reader will see. */
@@ -405,6 +433,12 @@ void kt_work_free(kt_work *w)
     if (!w)
         return;
     kt_work_stop(w);
+    for (size_t i = 0; w->sh && i < w->n; i++) {
+        const kt__kind_info *k = kt__kind(w->specs[w->cfg[i].spec].spec.kind);
+
+        if (w->sh->slots[i].grp_ready && k->group_fini)
+            k->group_fini(&w->sh->slots[i]);
+    }
     if (w->pipes)
         for (size_t i = 0; i < w->n; i++)
             for (int e = 0; e < 2; e++)
@@ -494,9 +528,15 @@ int kt_work_get(const kt_work *w, size_t i, kt_work_result *r, kt_err *err)
     r->max_gap_ns = kt_work_max_gap_ns(w, i);
     r->cpu_ns = kt_work_cpu_ns(w, i);
     r->run_ns = s->run_ns;
+    if (r->run_ns)
+        r->per_s = (double)r->iterations * 1e9 / (double)r->run_ns;
+    if (atomic_load(&s->failed))
+        r->error = s->err.msg;
     k = kt__kind(sp->kind);
-    if (k->has_lat && (int)r->role != k->waker_role)
+    if (k->lat_roles & (1u << r->role))
         r->lat = &s->lat;
+    if (k->result)
+        k->result(s, &w->sh->slots[w->cfg[i].leader], sp, r);
     return 0;
 }
 

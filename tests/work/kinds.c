@@ -323,6 +323,83 @@ static void t_mixed_set(void)
     kt_work_free(NULL);
 }
 
+/* The newer kinds, each set to block or sleep as long as it can (10 s
+ * pauses, 1 spawn a second, a 1 s compute): kt_work_stop() still
+ * returns at once, and each worker named itself. Kinds that need
+ * SCHED_FIFO come last and are skipped without it. */
+static void t_stop_prompt(void)
+{
+    const kt_work_spec specs[] = {
+        { .kind = KT_WORK_MUTEX, .count = 2, .hold_us = 1000, .sleep_us = 10000000 },
+        { .kind = KT_WORK_FORK, .count = 1, .rate = 1 },
+        { .kind = KT_WORK_THREAD, .count = 1, .rate = 1 },
+        { .kind = KT_WORK_PAGEFAULT, .count = 1, .bytes = 1 << 20 },
+        { .kind = KT_WORK_CACHE, .count = 1, .bytes = 1 << 20 },
+        { .kind = KT_WORK_PIPE, .count = 1, .compute_us = 1000000 },
+        { .kind = KT_WORK_MESSENGER, .count = 1, .fanout = 2, .sleep_us = 10000000 },
+        { .kind = KT_WORK_BURSTY, .count = 1, .burst_us = 10, .idle_us = 10000000 },
+        { .kind = KT_WORK_PREEMPT, .count = 2, .period_us = 10000000 },
+        { .kind = KT_WORK_PI, .count = 1, .fanout = 1, .pi = true, .hold_us = 100,
+          .run_us = 100, .sleep_us = 10000000 },
+        { .kind = KT_WORK_PERIODIC, .count = 1, .period_us = 10000000, .budget_us = 100,
+          .policy = KT_POLICY_FIFO, .rt_prio = 5 },
+    };
+
+    for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+        const char *name = kt_work_kind_name(specs[k].kind);
+        kt_err err = { 0 };
+        kt_work *w = kt_work_new(0, &err);
+        char comm[32], want[32];
+        uint64_t t0, took;
+        int rc = kt_work_add(w, &specs[k], &err);
+
+        if (rc == 0)
+            rc = kt_work_start(w, &err);
+        if (rc && err.code == EPERM) {
+            test_msg("%s: skipped, needs SCHED_FIFO: %s", name, err.msg);
+            kt_work_free(w);
+            continue;
+        }
+        if (!check_int(rc, ==, 0)) {
+            test_msg("%s: %s", name, err.msg);
+            kt_work_free(w);
+            continue;
+        }
+        sleep_ms(100);
+        for (size_t i = 0; i < kt_work_count(w); i++) {
+            read_comm(kt_work_tid(w, i), false, comm, sizeof(comm));
+            snprintf(want, sizeof(want), "ktw%zu", i);
+            check_str(comm, want);
+        }
+        t0 = kt_now_ns();
+        kt_work_stop(w);
+        took = kt_now_ns() - t0;
+        if (!check_uint(took, <, 300 * MS))
+            test_msg("%s: kt_work_stop took %.1f ms", name, took / 1e6);
+        for (size_t i = 0; i < kt_work_count(w); i++) {
+            kt_work_result r;
+
+            kt_work_get(w, i, &r, NULL);
+            check(r.error == NULL);
+            check(r.kind == specs[k].kind);
+        }
+        kt_work_free(w);
+    }
+}
+
+/* Every kind has a name of its own. */
+static void t_kind_names(void)
+{
+    for (int a = 0; a < KT_WORK_NKINDS; a++) {
+        check(strcmp(kt_work_kind_name((kt_work_kind)a), "?") != 0);
+        for (int b = 0; b < a; b++)
+            check(strcmp(kt_work_kind_name((kt_work_kind)a),
+                         kt_work_kind_name((kt_work_kind)b)) != 0);
+    }
+    check_str(kt_work_kind_name(KT_WORK_MESSENGER), "messenger");
+    check_str(kt_work_kind_name(KT_WORK_NKINDS), "?");
+}
+
 int main(void)
 {
     TEST(t_spin(), "spin workers: ktw<N>, progress, CPU time, stop");
@@ -337,5 +414,7 @@ int main(void)
     TEST(t_gap_injected(), "an injected 50 ms stall shows as the longest gap");
     TEST(t_process_workers(), "process workers: named, progress, reaped");
     TEST(t_mixed_set(), "a set of two specs; misuse is refused");
+    TEST(t_stop_prompt(), "every newer kind stops at once, even mid-pause, and names itself");
+    TEST(t_kind_names(), "every kind has a name of its own");
     return test_done();
 }
