@@ -62,7 +62,9 @@ int kt__qemu_argv_build(const kt__qemu_cfg *c, kt__qemu_argv *a, kt_err *err)
     memset(a, 0, sizeof(*a));
     if (add(a, err, "%s", c->qemu) < 0 ||
         add(a, err, "-name") < 0 || add(a, err, "%s,debug-threads=on", c->name) < 0 ||
-        add(a, err, "-machine") < 0 || add(a, err, "q35") < 0 ||
+        /* no SMBus, SATA or USB controller: nothing a scenario uses, and
+         * each one probed at boot (README: VM mode, the boot) */
+        add(a, err, "-machine") < 0 || add(a, err, "q35,smbus=off,sata=off,usb=off") < 0 ||
         add(a, err, "-accel") < 0 || add(a, err, kvm ? "kvm" : "tcg,thread=multi") < 0 ||
         add(a, err, "-cpu") < 0 || add(a, err, kvm ? "host" : "max") < 0 ||
         add(a, err, "-m") < 0 || add(a, err, "%u", t->memory_mb) < 0 ||

@@ -12,6 +12,15 @@
 #include "ktstr/error.h"
 #include "ktstr/topology.h"
 
+/* What a test guest's kernel need not do at boot (README: VM mode, the
+ * boot, has what each saved under TCG): load the distribution's
+ * certificates and start what no scenario uses (FUSE, the CMOS clock,
+ * NVMe, IPv6, EFI's MOK variables); watch the TSC against a slower
+ * clocksource; start LSMs and audit. Words for the kernel command line. */
+#define KT__QEMU_LEAN_CMDLINE \
+    "initcall_blacklist=load_system_certificate_list,fuse_init,cmos_init,nvme_core_init," \
+    "inet6_init,efi_mokvar_sysfs_init tsc=reliable no_timer_check lsm=capability audit=0"
+
 #define KT__QEMU_MAX_ARGS 64
 #define KT__QEMU_ARG_BYTES 8192
 

@@ -130,7 +130,7 @@ static int make_append(kt__vm_plan *p)
     kt_topology_name(&p->t, topo, sizeof(topo));
     len = snprintf(p->append, sizeof(p->append),
                    "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off "
-                   "rdinit=/init KTSTR_GUEST=1 KTSTR_GUEST_TOPOLOGY=%s%um", topo,
+                   KT__QEMU_LEAN_CMDLINE " rdinit=/init KTSTR_GUEST=1 KTSTR_GUEST_TOPOLOGY=%s%um", topo,
                    p->t.memory_mb);
     return len > 0 && (size_t)len < sizeof(p->append) ? 0 : -1;
 }

@@ -1,7 +1,9 @@
 /* VM mode's costs under this machine's accelerator (TCG here), medians of
  * REPS runs, all in the same run so they compare:
  *   guest.initramfs_ms      building the guest image of a dynamic binary
- *   guest.boot_to_init_ms   QEMU's exec to the first line from /init
+ *   guest.boot_to_init_ms   QEMU's exec to the first line from /init, booted
+ *                           as VM mode boots (machine, firmware, kernel
+ *                           command line: README, VM mode, the boot)
  *   guest.bare_qemu_ms      QEMU's exec to its exit, /init powering off at once
  *   guest.point_ms          a whole VM point (vm_cases' vm_pass), runner
  *                           start to its TAP line
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -112,24 +115,28 @@ static double default_boot(const char *bzimage, const char *image)
     return t;
 }
 
-/* One bare boot: *to_init and *total in ms, or -1 on failure. */
+/* One bare boot, as VM mode boots (its machine and kernel command line):
+ * *to_init and *total in ms, or -1 saying why (QEMU's exit status and the
+ * console's last lines) on stderr. */
 static int bare_boot(const char *kernel, const char *image, double *to_init, double *total)
 {
     char console[] = "/tmp/ktstr-bench-console-XXXXXX";
     kt__qemu_cfg c = { 0 };
     kt__qemu_argv *a = malloc(sizeof(*a));
     kt_err err = { 0 };
-    int p[2], cfd = mkstemp(console), logfd = open("/dev/null", O_WRONLY), st;
+    int sv[2], cfd = mkstemp(console), logfd = open("/dev/null", O_WRONLY), st = 0;
     double t0;
     pid_t pid;
     char buf[64];
 
-    if (!a || cfd < 0 || logfd < 0 || pipe(p) < 0)
+    if (!a || cfd < 0 || logfd < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         return -1;
     close(cfd);
     c = (kt__qemu_cfg){ .qemu = "qemu-system-x86_64", .kernel = kernel, .initrd = image,
-                        .accel = "tcg", .append = "console=ttyS0 quiet panic=-1 rdinit=/init",
-                        .console_path = console, .wire_fd = p[1], .name = "ktstr-bench",
+                        .accel = "tcg",
+                        .append = "console=ttyS0 quiet loglevel=4 panic=-1 " KT__QEMU_LEAN_CMDLINE
+                                  " rdinit=/init",
+                        .console_path = console, .wire_fd = sv[1], .name = "ktstr-bench",
                         .bios = access("/usr/share/qemu/qboot.rom", R_OK) == 0
                                 ? "/usr/share/qemu/qboot.rom" : NULL };
     c.accel = kt__qemu_accel(NULL, NULL, 0, NULL);
@@ -137,17 +144,29 @@ static int bare_boot(const char *kernel, const char *image, double *to_init, dou
     if (kt__qemu_argv_build(&c, a, &err) < 0)
         return -1;
     t0 = bench_now_ms();
-    pid = kt__qemu_spawn(a, p[1], logfd, &err);
-    close(p[1]);
+    pid = kt__qemu_spawn(a, sv[1], logfd, &err);
+    close(sv[1]);
     *to_init = -1;
     /* the wire carries only /init's line */
-    if (pid > 0 && read(p[0], buf, sizeof(buf)) > 0)
+    if (pid > 0 && read(sv[0], buf, sizeof(buf)) > 0)
         *to_init = bench_now_ms() - t0;
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     *total = bench_now_ms() - t0;
-    close(p[0]);
+    close(sv[0]);
     close(logfd);
+    if (pid <= 0 || *to_init <= 0) {
+        char text[65536];
+        int fd = open(console, O_RDONLY);
+        ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+
+        text[n > 0 ? n : 0] = '\0';
+        fprintf(stderr, "guest bench: a bare boot never reached /init (%s; QEMU status %d); "
+                "its console's last lines:\n%s\n", pid <= 0 ? err.msg : "booted",
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1, n > 600 ? text + n - 600 : text);
+        if (fd >= 0)
+            close(fd);
+    }
     unlink(console);
     free(a);
     return pid > 0 && *to_init > 0 ? 0 : -1;
@@ -204,8 +223,9 @@ int main(void)
     }
     for (int i = 0; i < REPS; i++)
         if (bare_boot(kernel, image, &init[i], &bare[i]) < 0) {
-            fprintf(stderr, "guest bench: a bare boot failed\n");
-            return 1;
+            unlink(image);
+            rmdir(dir);
+            return 1;   /* why is on stderr; make bench goes on */
         }
     for (int i = 0; i < REPS; i++)
         pt[i] = point(kernel);
