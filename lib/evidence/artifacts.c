@@ -206,7 +206,7 @@ static void json_notes(kt__jw *w, const kt__result *r, const char *why)
 }
 
 /* "vm" (VM mode) as the YAML has it: accel, kernel (the guest's uname
- * -r), topology and boot_ms. The sched_ext scheduler under test adds its
+ * -r), topology, boot_ms and boot. The sched_ext scheduler under test adds its
  * "scheduler" map here too, from what kt__result holds of it (name,
  * attach_ms, the events counters' changes, and for a failure exit,
  * detect_ms, kernel_log, output, dump as the YAML's). */
@@ -227,6 +227,8 @@ static void json_vm_scheduler(kt__jw *w, const kt__result *r)
         kt__jw_str(w, "kernel", r->vm_kernel);
         kt__jw_str(w, "topology", r->vm_topology);
         kt__jw_int(w, "boot_ms", r->boot_ms);
+        if (r->vm_boot)
+            kt__jw_int(w, "boot", r->vm_boot);
         if (r->host_steal.n) {
             const kt__steal *st = r->host_steal.v;
 

@@ -146,7 +146,10 @@ void kt__vm_point_run(kt__vm_guest *g, const kt_scenario *s, kt_ctx *ctx, int si
         kt_err err = { 0 };
 
         if (!plan->skip[0] && !plan->error[0]) {
-            if (g->qemu > 0 && strcmp(g->key, plan->key) != 0)
+            /* a guest that died while it waited is reaped here */
+            if (g->qemu > 0 && waitpid(g->qemu, NULL, WNOHANG) == g->qemu)
+                g->qemu = 0;
+            if (g->qemu <= 0 || strcmp(g->key, plan->key) != 0)
                 kt__vm_guest_end(g);
             if (g->qemu <= 0 && guest_boot(g, plan, &err) < 0)
                 snprintf(plan->error, sizeof(plan->error), "%s", err.msg);
