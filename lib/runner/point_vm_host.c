@@ -42,7 +42,6 @@ typedef struct vm_run {
     const kt__vm_point_cfg *pc;
     unsigned evidence;           /* KT__EVIDENCE_* the parent wants */
     int wire_up;                 /* to the parent */
-    pid_t qemu;
     uint64_t t_begin_ns;         /* the body's start mark (BEGIN), kt__mono_ns */
     int64_t boot_ms;             /* -1 until BOOT */
     char release[128];
@@ -132,7 +131,7 @@ static void on_guest_line(void *arg, char *line)
     if (!strcmp(m.type, "BEGIN")) {
         r->began = true;
         r->t_begin_ns = kt__mono_ns();
-        if (kt__vcpus_start(r->vc, r->qemu, r->ctx->timeout_s, &r->vcpu_err) < 0)
+        if (kt__vcpus_start(r->vc, r->pc->guest->qemu, r->ctx->timeout_s, &r->vcpu_err) < 0)
             r->vcpu_failed = true;
         return;
     }
@@ -421,7 +420,7 @@ static void vm_run_point(const kt_scenario *s, kt__run_ctx *rc, const void *vcfg
     kt_ctx *ctx = &rc->pub;
     int up = rc->wire_fd;
     struct stat st;
-    vm_run r = { .ctx = ctx, .s = s, .pc = pc, .evidence = rc->evidence, .wire_up = up, .qemu = pc->guest->qemu,
+    vm_run r = { .ctx = ctx, .s = s, .pc = pc, .evidence = rc->evidence, .wire_up = up,
                  .boot_ms = -1,
                  /* before the parent's own deadline, so that this child still reports */
                  .point_deadline_ms = now_ms() +

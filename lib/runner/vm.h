@@ -95,7 +95,6 @@ typedef struct kt__vm_guest {
     pid_t qemu;                /* 0: none */
     int wire;                  /* the host's end of the guest's ttyS1 (a socket) */
     unsigned boot;             /* which boot of this run it is: 1, 2, ... */
-    unsigned points;           /* points it ran */
     bool booted;               /* its /init said BOOT (an earlier point saw it) */
     int64_t spawn_ms;          /* QEMU started (kt__mono_ns ms) */
     int64_t boot_ms;           /* spawn to BOOT, once booted */

@@ -96,7 +96,6 @@ static int guest_boot(kt__vm_guest *g, const kt__vm_plan *p, kt_err *err)
     g->wire = sv[0];
     g->boot++;
     g->booted = false;
-    g->points = 0;
     snprintf(g->key, sizeof(g->key), "%s", p->key);
     free(argv);
     return 0;
@@ -116,7 +115,6 @@ static void after_point(kt__vm_guest *g, const kt__result *r, bool reuse)
 {
     if (g->qemu <= 0)
         return;
-    g->points++;
     if (!reuse || strcmp(r->guest_next, "ready") != 0) {
         kt__vm_guest_end(g);
         return;

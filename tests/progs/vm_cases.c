@@ -72,7 +72,7 @@ KT_SCENARIO(vm_hang, .vm = VM, .timeout_s = 3)
 }
 
 /* sysrq c: the guest kernel panics on purpose. */
-KT_SCENARIO(vm_panic, .vm = VM, .timeout_s = 20)
+static void sysrq_crash(kt_verdict *v)
 {
     int fd = open("/proc/sysrq-trigger", O_WRONLY);
 
@@ -80,6 +80,11 @@ KT_SCENARIO(vm_panic, .vm = VM, .timeout_s = 20)
     if (fd >= 0 && write(fd, "c", 1) < 0)
         CLAIM_AS(v, "sysrq_write", -1, eq, 0);
     kt_sleep_ms(10000);
+}
+
+KT_SCENARIO(vm_panic, .vm = VM, .timeout_s = 20)
+{
+    sysrq_crash(v);
 }
 
 KT_SCENARIO(vm_bad_topology, .vm = { .numa_nodes = 3, .llcs = 2 }, .timeout_s = 20)
@@ -345,12 +350,7 @@ KT_SCENARIO(reuse_pass, .vm = VM, .timeout_s = 20)
 /* The guest kernel panics in the middle of a file. */
 KT_SCENARIO(reuse_panic, .vm = VM, .timeout_s = 20)
 {
-    int fd = open("/proc/sysrq-trigger", O_WRONLY);
-
-    CLAIM(v, fd, at_least, 0);
-    if (fd >= 0 && write(fd, "c", 1) < 0)
-        CLAIM_AS(v, "sysrq_write", -1, eq, 0);
-    kt_sleep_ms(10000);
+    sysrq_crash(v);
 }
 
 KT_SCENARIO(reuse_after, .vm = VM, .timeout_s = 20)

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FX_MS 1000000u
 
@@ -149,6 +151,27 @@ static inline void expect_stopped(const kt_work *w)
         check_uint(r.run_ns, >, 0);
         check_dbl(r.per_s, ==, r.iterations * 1e9 / r.run_ns);
     }
+}
+
+/* Runs fn in a forked child (which may drop privileges for good) and
+ * checks that it exited 0; a skip without root, which dropping needs. */
+static inline void fx_in_child_as_root(int (*fn)(void))
+{
+    pid_t pid;
+    int status;
+
+    if (geteuid() != 0) {
+        test_skip("dropping privilege needs root to start with");
+        return;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0)
+        _exit(fn());
+    check_int(pid, >, 0);
+    check_int(waitpid(pid, &status, 0), ==, pid);
+    check(WIFEXITED(status));
+    check_int(WEXITSTATUS(status), ==, 0);
 }
 
 /* kt_work_add refuses s with EINVAL and a message containing `what`. */

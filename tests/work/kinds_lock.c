@@ -152,21 +152,7 @@ static int pi_eperm_child(void)
 
 static void t_pi_eperm(void)
 {
-    pid_t pid;
-    int status;
-
-    if (geteuid() != 0) {
-        test_skip("dropping privilege needs root to start with");
-        return;
-    }
-    fflush(NULL);
-    pid = fork();
-    if (pid == 0)
-        _exit(pi_eperm_child());
-    check_int(pid, >, 0);
-    check_int(waitpid(pid, &status, 0), ==, pid);
-    check(WIFEXITED(status));
-    check_int(WEXITSTATUS(status), ==, 0);
+    fx_in_child_as_root(pi_eperm_child);
 }
 
 static void t_bad_specs(void)

@@ -4,6 +4,8 @@
 
 #include <ktstr/work.h>
 
+#include "work/fixture.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <sched.h>
@@ -14,14 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-    while (nanosleep(&ts, &ts))
-        ;
-}
 
 /* Starts spec; NULL (and the point failed) if it would not start. */
 static kt_work *start(const kt_work_spec *spec, kt_err *err)
@@ -149,7 +143,7 @@ static void expect_policy(kt_policy p, int want, int prio)
     check_int(sp.sched_priority, ==, prio);
     /* SCHED_IDLE under load may wait long for its first turn. */
     for (int k = 0; k < 500 && kt_work_iterations(w, 0) == 0; k++)
-        sleep_ms(10);
+        fx_sleep_ms(10);
     check_uint(kt_work_iterations(w, 0), >, 0);
     kt_work_free(w);
     check_int(sched_getscheduler(0), ==, SCHED_OTHER);
@@ -227,22 +221,7 @@ static int eperm_child(void)
 
 static void t_fifo_eperm(void)
 {
-    pid_t pid, got;
-    int status;
-
-    if (geteuid() != 0) {
-        test_skip("dropping privilege needs root to start with");
-        return;
-    }
-    fflush(NULL);
-    pid = fork();
-    if (pid == 0)
-        _exit(eperm_child());
-    check_int(pid, >, 0);
-    got = waitpid(pid, &status, 0);
-    check_int(got, ==, pid);
-    check(WIFEXITED(status));
-    check_int(WEXITSTATUS(status), ==, 0);
+    fx_in_child_as_root(eperm_child);
 }
 
 static void t_knob_failure_stops_all(void)
