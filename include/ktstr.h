@@ -18,6 +18,7 @@
 #include "ktstr/hist.h"
 #include "ktstr/work.h"
 #include "ktstr/cgroup.h"
+#include "ktstr/changes.h"
 #include "ktstr/microvm.h"
 #include "ktstr/topology.h"
 #include "ktstr/vcpus.h"

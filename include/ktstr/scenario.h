@@ -112,6 +112,15 @@ KT_API int kt_ctx_rmdir_hook(void *ctx, const char *path);
 KT_API int kt_ctx_series(kt_ctx *ctx, const struct kt_series *s, const char *unit,
                          double lo, double hi);
 
+struct kt_changes;
+/* Hands the changes a body made mid-run (ktstr/changes.h) to the runner:
+ * the point's YAML lists them under ops:, each with what it was, when it
+ * was planned and made (ms after kt_changes_start), how long it took and
+ * its result ("ok", or the call and errno that failed). Call it after
+ * kt_changes_wait. 0, or -1 with errno (EBADF: not under the runner,
+ * EINVAL: c is NULL, or the pipe's error). */
+KT_API int kt_ctx_changes(kt_ctx *ctx, const struct kt_changes *c);
+
 /* Options may be omitted: KT_SCENARIO(name) is strict C11 too. */
 #define KT_SCENARIO(...) KT__SCENARIO(__VA_ARGS__, )
 #define KT__SCENARIO(sname, ...)                                             \

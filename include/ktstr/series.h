@@ -100,6 +100,14 @@ KT_API size_t kt_series_count(const kt_series *s);
 KT_API const uint64_t *kt_series_times(const kt_series *s);
 KT_API const double *kt_series_values(const kt_series *s);
 
+/* The samples of s stamped in [from_ns, to_ns), as a new series labelled
+ * label (NULL: s's label): a claim on the part before or after a change
+ * (ktstr/changes.h: kt_changes_at_ns). It inherits s's lost samples and
+ * error, so a broken series stays unjudgeable. NULL only when out of
+ * memory; free it with kt_series_free. */
+KT_API kt_series *kt_series_window(const kt_series *s, uint64_t from_ns, uint64_t to_ns,
+                                   const char *label);
+
 /* What kt_series_from_timeline reads of a timeline field: wrap a kt_field
  * in one of these. A plain kt_field is KT_SERIES_RAW. */
 typedef unsigned kt_series_field;

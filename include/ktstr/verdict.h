@@ -288,6 +288,11 @@ KT_API bool kt_claim_near(kt_verdict *v, const char *label, kt_num value,
                           double target, double tol, const char *file, int line);
 KT_API bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
                                const char *file, int line);
+/* That an action succeeded: holds when error is NULL; else fails with op
+ * "ok", expected "ok", actual error and the message "{label}: {error}"
+ * (a change the scenario made mid-run, ktstr/changes.h). */
+KT_API bool kt_claim_ok(kt_verdict *v, const char *label, const char *error,
+                        const char *file, int line);
 
 /* Internal: the inline fast path of kt_claim_cmp and kt_claim_between.
  * A claim whose operands have the same kind and that holds is counted
@@ -364,6 +369,8 @@ static inline bool kt__claim_between_fast(kt_verdict *v, const char *label,
     KT__CLAIM((v), #expr, KT_NUM(expr), __VA_ARGS__, kt__claim_no_argument)
 #define CLAIM_AS(v, label, value, ...) \
     KT__CLAIM((v), (label), KT_NUM(value), __VA_ARGS__, kt__claim_no_argument)
+/* CLAIM_OK(v, label, error): kt_claim_ok at this line. */
+#define CLAIM_OK(v, label, error) kt_claim_ok((v), (label), (error), __FILE__, __LINE__)
 
 /* Internal: dispatch on the operation's name. A missing argument leaves the
  * sentinel kt__claim_no_argument in its place, an undeclared identifier, so

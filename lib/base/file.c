@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Bytes asked for per pread when growing a kt__vec: most /proc files fit
@@ -121,4 +122,22 @@ ssize_t kt__read_file_buf(const char *path, char *buf, size_t cap, kt_err *err)
     }
     buf[n] = '\0';
     return n;
+}
+
+int kt__write_file(const char *path, const char *val, kt_err *err)
+{
+    size_t len = strlen(val);
+    ssize_t n;
+    int fd, e;
+
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return kt_err_sys(err, errno, "open %s", path);
+    n = write(fd, val, len);
+    e = errno;
+    if (close(fd) < 0 && n == (ssize_t)len)
+        return kt_err_sys(err, errno, "close %s after writing \"%s\"", path, val);
+    if (n != (ssize_t)len)
+        return kt_err_sys(err, n < 0 ? e : EIO, "write \"%s\" to %s", val, path);
+    return 0;
 }

@@ -38,4 +38,9 @@ int kt__read_file(const char *path, size_t max, kt__vec *out, kt_err *err);
  * ("<path>: larger than <cap - 1> bytes" when it does not fit) and buf "". */
 ssize_t kt__read_file_buf(const char *path, char *buf, size_t cap, kt_err *err);
 
+/* Writes val to the file at path with one write() (a sysfs or cgroup
+ * knob takes it whole or refuses it): 0, or -1 with err naming the path,
+ * the value and the errno. */
+int kt__write_file(const char *path, const char *val, kt_err *err);
+
 #endif

@@ -35,6 +35,7 @@ static void reported_init(kt__result *r)
     r->passes = (kt__vec)KT__VEC_INIT(struct kt__verdict_item *);
     r->console = (kt__vec)KT__VEC_INIT(char *);
     r->host_steal = (kt__vec)KT__VEC_INIT(kt__steal);
+    r->ops = (kt__vec)KT__VEC_INIT(kt__opres);
     r->boot_steal = NAN;
     r->sched_log = (kt__vec)KT__VEC_INIT(char *);
     r->sched_out = (kt__vec)KT__VEC_INIT(char *);
@@ -56,6 +57,7 @@ static void reported_fini(kt__result *r)
     free_all(&r->passes);
     free_all(&r->console);
     kt__vec_free(&r->host_steal);
+    kt__vec_free(&r->ops);
     free_all(&r->sched_log);
     free_all(&r->sched_out);
     free_all(&r->sched_dump);

@@ -53,6 +53,16 @@ typedef struct kt__steal {
     double share;             /* of the body's wall time */
 } kt__steal;
 
+/* A change the body made mid-run (an OP line: ktstr/changes.h). */
+typedef struct kt__opres {
+    char what[160];
+    uint64_t planned_ms;
+    double actual_ms;         /* -1: not made */
+    double took_ms;
+    char result[KT_ERR_MSG_MAX + 32];  /* "ok" or what failed */
+} kt__opres;
+#define KT__RESULT_MAX_OPS 256
+
 /* What the parent learnt about one scenario run. The child's failures,
  * notes and skip land in a verdict of the parent's own, kept within the
  * same bounds as the child's. */
@@ -68,6 +78,7 @@ typedef struct kt__result {
     char *dropped;             /* the verdict's last "N more ... not kept" */
     uint64_t bad_lines;        /* malformed or overlong wire lines */
     kt__vec series;            /* kt__evseries: kt_ctx_series, artifacts only */
+    kt__vec ops;               /* kt__opres: kt_ctx_changes, the YAML's ops: */
     uint64_t series_dropped;   /* series samples beyond the bounds, not kept */
     kt__end end;
     int status;

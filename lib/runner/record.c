@@ -100,6 +100,15 @@ static bool on_vm_line(kt__result *r, const kt__wire_msg *m)
     } else if (!strcmp(t, "GUEST") && (m->n == 1 || m->n == 2)) {
         snprintf(r->guest_next, sizeof(r->guest_next), "%s", m->field[0]);
         snprintf(r->guest_again, sizeof(r->guest_again), "%s", m->n == 2 ? m->field[1] : "");
+    } else if (!strcmp(t, "OP") && m->n == 5) {
+        kt__opres op = { .planned_ms = strtoull(m->field[1], NULL, 10),
+                         .actual_ms = strtod(m->field[2], NULL),
+                         .took_ms = strtod(m->field[3], NULL) };
+
+        snprintf(op.what, sizeof(op.what), "%s", m->field[0]);
+        snprintf(op.result, sizeof(op.result), "%s", m->field[4]);
+        if (r->ops.n < KT__RESULT_MAX_OPS)
+            kt__vec_push(&r->ops, &op, NULL, "runner: ops");
     } else if (!strcmp(t, "BEGIN") && m->n == 0) {
         /* the body started: only a host watching a guest needs to know */
     } else {

@@ -134,6 +134,29 @@ static void yaml_notes(kt_tap *t, const kt__result *r)
     kt_tap_yaml_close(t);
 }
 
+/* The changes the body made mid-run (kt_ctx_changes), in their order:
+ * what, when planned and made (ms after the changes began), the result. */
+static void yaml_ops(kt_tap *t, const kt__result *r)
+{
+    const kt__opres *op = r->ops.v;
+
+    if (!r->ops.n)
+        return;
+    kt_tap_yaml_list(t, "ops");
+    for (size_t i = 0; i < r->ops.n; i++) {
+        kt_tap_yaml_item_map(t);
+        kt_tap_yaml_str(t, "op", op[i].what);
+        kt_tap_yaml_int(t, "planned_ms", (int64_t)op[i].planned_ms);
+        if (op[i].actual_ms >= 0) {
+            kt_tap_yaml_strf(t, "actual_ms", "%.1f", op[i].actual_ms);
+            kt_tap_yaml_strf(t, "took_ms", "%.2f", op[i].took_ms);
+        }
+        kt_tap_yaml_str(t, "result", op[i].result);
+        kt_tap_yaml_close(t);
+    }
+    kt_tap_yaml_close(t);
+}
+
 /* VM mode: the vm: map, and the guest's last console lines when the guest
  * itself failed (a panic, a guest that never reported). */
 static void yaml_vm(kt_tap *t, const kt__result *r)
@@ -360,8 +383,10 @@ static void report(run *rn, unsigned n, const kt_ctx *ctx, const kt__result *r)
     if (!ok || excused)
         kt__artifacts_yaml(t, &files);
     kt__artifact_files_fini(&files);
-    if (!ok || excused || rn->cli->verbose || has_notes(r) || r->vm || r->sched_name) {
+    if (!ok || excused || rn->cli->verbose || has_notes(r) || r->vm || r->sched_name ||
+        r->ops.n) {
         yaml_notes(t, r);
+        yaml_ops(t, r);
         yaml_vm(t, r);
         yaml_sched(t, r);
         kt_tap_yaml_int(t, "duration_ms", r->duration_ms);

@@ -14,6 +14,8 @@
  *     BEGIN           (the body starts: a watching host starts sampling)
  *     DONE <claims> <failed>            (the body returned)
  *     SERIES ...      SAMPLES ...       (kt_ctx_series: series_wire.c)
+ *     OP <what> <planned_ms> <actual_ms> <took_ms> <result>
+ *                                       (kt_ctx_changes: changes_wire.c)
  *   the owner of a scheduler (point_sched.c, sched.c):
  *     SCHED <ops name> <attach_ms>      SCHEDFAIL <why> <exit> <detect_ms>
  *     SCHEDLOG|SCHEDOUT|SCHEDDUMP <line>   SCHEDEV <counter> <delta>

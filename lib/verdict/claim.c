@@ -166,3 +166,23 @@ bool kt_claim_is_finite(kt_verdict *v, const char *label, kt_num value,
     report(v, KT_OP_IS_FINITE, label, value, &t, NULL, file, line, ok);
     return ok;
 }
+
+bool kt_claim_ok(kt_verdict *v, const char *label, const char *error, const char *file, int line)
+{
+    claim_text t;
+    char actual[KT_VERDICT_STR_MAX + 1];
+    kt_claim_record rec;
+
+    v->claims++;
+    if (!error && !v->sink_passes)
+        return true;
+    kt__verdict_cut(t.label, label ? label : "");
+    snprintf(t.expected, sizeof(t.expected), "ok");
+    kt__verdict_cut(actual, error ? error : "ok");
+    snprintf(t.message, sizeof(t.message), "%s: %s", t.label, error ? error : "ok");
+    rec = (kt_claim_record){ .label = t.label, .op = "ok", .expected = t.expected,
+                             .actual = actual, .message = t.message, .file = file ? file : "",
+                             .line = line, .passed = !error };
+    kt__claim_report(v, &rec);
+    return !error;
+}

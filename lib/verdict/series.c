@@ -95,6 +95,26 @@ void kt__series_fail(kt_series *s, const char *fmt, ...)
         s->error = error_no_memory;
 }
 
+kt_series *kt_series_window(const kt_series *s, uint64_t from_ns, uint64_t to_ns,
+                            const char *label)
+{
+    kt_series *w = kt_series_new(label ? label : kt_series_label(s));
+    size_t i;
+
+    if (!w || !s)
+        return w;   /* NULL s: every claim on w fails (too few samples) */
+    w->lost = s->lost;
+    if (s->error)
+        kt__series_fail(w, "%s", s->error);
+    for (i = 0; i < s->t.n; i++) {
+        uint64_t t = ((const uint64_t *)s->t.v)[i];
+
+        if (t >= from_ns && t < to_ns)
+            kt_series_add(w, t, ((const double *)s->x.v)[i]);
+    }
+    return w;
+}
+
 const char *kt_series_label(const kt_series *s)
 {
     return s ? s->label : "";

@@ -26,6 +26,11 @@ const char *kt_policy_name(kt_policy p)
     return policy_table[p].name;
 }
 
+int kt__policy_sched(kt_policy p)
+{
+    return (unsigned)p < KT_POLICY_N ? policy_table[p].sched : -1;
+}
+
 int kt__policy_check(const kt_work_spec *s, kt_err *err)
 {
     if ((unsigned)s->policy >= KT_POLICY_N)

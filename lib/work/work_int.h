@@ -168,7 +168,9 @@ static inline unsigned kt__kind_workers(const kt__kind_info *k, const kt_work_sp
 int kt__cpulist_parse(const char *s, cpu_set_t *mask, int *order, int *n,
                       kt_err *err);
 
-/* policy.c */
+/* policy.c; kt__policy_sched: the SCHED_* value of p, -1 for INHERIT or
+ * out of range. */
+int kt__policy_sched(kt_policy p);
 int kt__policy_check(const kt_work_spec *s, kt_err *err);
 int kt__apply_knobs(const kt__wspec *ws, const kt__wcfg *c, unsigned index,
                     int tid, kt_err *err);

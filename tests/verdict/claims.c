@@ -350,11 +350,32 @@ static void t_long_label_cut(void)
     kt_verdict_fini(&v);
 }
 
+static void t_claim_ok(void)
+{
+    kt_verdict v;
+    const kt_claim_record *r;
+
+    kt_verdict_init(&v);
+    check(CLAIM_OK(&v, "ops[0]", NULL));
+    check_uint(kt_verdict_claims(&v), ==, 1);
+    check_uint(kt_verdict_failed(&v), ==, 0);
+    check(!CLAIM_OK(&v, "ops[1]", "cgroup_remove g1: rmdir /x: No such file or directory (ENOENT)"));
+    check_uint(kt_verdict_failed(&v), ==, 1);
+    r = kt_verdict_failure(&v, 0);
+    check_str(r->label, "ops[1]");
+    check_str(r->op, "ok");
+    check_str(r->expected, "ok");
+    check_str(r->actual, "cgroup_remove g1: rmdir /x: No such file or directory (ENOENT)");
+    check_str(r->message, "ops[1]: cgroup_remove g1: rmdir /x: No such file or directory (ENOENT)");
+    kt_verdict_fini(&v);
+}
+
 int main(void)
 {
     TEST(t_eq(), "eq passes and fails with the full record");
     TEST(t_cmp_table(), "comparison operations, messages, NaN and inf");
     TEST(t_op_names(), "operation names");
+    TEST(t_claim_ok(), "CLAIM_OK: passes on NULL, fails with the error as actual and message");
     TEST(t_integer_limits(), "integers at the u64/i64 limits");
     TEST(t_mixed(), "integers against doubles, exactly");
     TEST(t_between(), "between is inclusive");

@@ -600,6 +600,32 @@ static void t_from_timeline_errors(void)
     kt_timeline_free(tl);
 }
 
+static void t_window(void)
+{
+    const double ms[] = { 0, 100, 200, 300, 400 }, x[] = { 1, 2, 3, 4, 5 };
+    kt_series *s = make("share", 5, ms, x), *w, *none;
+    kt_verdict v;
+
+    w = kt_series_window(s, 100 * MS, 300 * MS, "share.after");
+    check_str(kt_series_label(w), "share.after");
+    check_uint(kt_series_count(w), ==, 2);          /* [100, 300): 100 and 200 */
+    check_dbl(kt_series_values(w)[0], ==, 2);
+    check_dbl(kt_series_values(w)[1], ==, 3);
+    check_uint(kt_series_times(w)[0], ==, 100 * MS);
+    kt_series_free(w);
+    w = kt_series_window(s, 0, UINT64_MAX, NULL);   /* NULL label: s's own */
+    check_str(kt_series_label(w), "share");
+    check_uint(kt_series_count(w), ==, 5);
+    kt_series_free(w);
+    none = kt_series_window(s, 500 * MS, 900 * MS, "empty");
+    kt_verdict_init(&v);
+    check(!kt_claim_series(&v, none, KT_SERIES_EACH_AT_LEAST, 0, 0, 0, "f.c", 1));
+    check_contains(last(&v)->message, "0 samples, need 2");
+    kt_verdict_fini(&v);
+    kt_series_free(none);
+    kt_series_free(s);
+}
+
 int main(void)
 {
     TEST(t_accessors(), "kt_series keeps its label and samples");
@@ -618,6 +644,7 @@ int main(void)
     TEST(t_sink(), "a sink sees one pass or one failure per series claim");
     TEST(t_long_label(), "a long label is cut as the verdict cuts");
     TEST(t_from_timeline(), "kt_series_from_timeline: raw, delta, rate, share, gaps, resets");
+    TEST(t_window(), "kt_series_window: the samples of [from, to), the label given or kept");
     TEST(t_from_timeline_errors(), "kt_series_from_timeline: bad input fails the claims");
     return test_done();
 }

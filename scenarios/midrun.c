@@ -1,0 +1,669 @@
+/* Changes while tasks run: cpusets applied, cleared, resized and swapped,
+ * affinities and cgroups churned, a task moved to another group, a nice
+ * or a policy changed, all in the middle of a body (ktstr/changes.h).
+ * This is where sched_ext schedulers break: a task left on a CPU it may
+ * no longer use, a group removed under a queued task, a weight never
+ * re-read.
+ *
+ * Every scenario starts its spinners, lets them settle WARMUP_MS, then
+ * runs its table of changes while the main thread samples, every
+ * SAMPLE_MS, the CPU each worker last ran on (/proc/<tid>/stat field 39,
+ * which the kernel updates when it moves a task, running or queued) and
+ * its CPU time. A change splits the body into windows: "before" it, and
+ * "after" it from SETTLE_MS past the moment it was made (its record's
+ * time) to the next change or the end. The changes themselves are claims
+ * (ops[<i>]: made, else the call and errno) and appear in the point's
+ * YAML under ops:. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WARMUP_MS 200
+#define SAMPLE_MS 5
+#define MAX_WORKERS 32
+#define MAX_CPUS 8
+
+/* calibration: provisional: a cpuset or affinity change moves a task's
+ * CPU at once (the write returns after the migration); SETTLE_MS only
+ * leaves the sample that raced the write out of the "after" window. */
+#define SETTLE_MS 20
+/* calibration: provisional; share_after_min: each worker's share of a CPU
+ * after the change over its fair share (the CPUs it may use over the
+ * workers on them): at least this. */
+#define PROGRESS_FRAC_MIN 0.3
+/* calibration: provisional; ratio bands of cg_move_gets_share and
+ * renice_midrun (ratios of CPU time after the change). */
+#define MOVE_RATIO_TOL 0.5
+#define NICE5_RATIO 3.0567       /* 1024 / 335: nice 0 over nice 5 */
+#define NICE5_TOL 0.6
+#define EQUAL_TOL 0.3
+/* calibration: provisional; fifo_share_after: a task made SCHED_FIFO
+ * takes its CPU from a SCHED_OTHER one, within RT throttling (0.95). */
+#define FIFO_SHARE_MIN 0.8
+/* calibration: provisional; max_gap_ms_worst under churn: no worker
+ * waits longer than this between two of its iterations. */
+#define CHURN_GAP_MAX_MS 250
+
+/* One worker, sampled through the body. */
+typedef struct track {
+    int tid;
+    kt_series *cpu;       /* the CPU it last ran on */
+    kt_series *cpu_ns;    /* its CPU time so far */
+} track;
+
+/* What a body ran and saw. */
+typedef struct run {
+    kt_work *w;
+    kt_changes *ch;
+    track tr[MAX_WORKERS];
+    int n;
+    uint64_t end;         /* the end of sampling */
+} run;
+
+/* Field 39 (processor) of a thread's stat, or -1. */
+static int last_cpu(int tid)
+{
+    char path[64], buf[4096];
+    kt_proc_stat st;
+    int n;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", tid, tid);
+    n = kt_read_file(path, buf, sizeof(buf), NULL);
+    if (n <= 0 || kt_proc_stat_parse(buf, (size_t)n, &st, NULL) < 0)
+        return -1;
+    return st.processor;
+}
+
+static void run_free(kt_ctx *ctx, run *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (r->tr[i].cpu)
+            kt_ctx_series(ctx, r->tr[i].cpu, "CPU", NAN, NAN);
+        kt_series_free(r->tr[i].cpu);
+        kt_series_free(r->tr[i].cpu_ns);
+    }
+    kt_changes_free(r->ch);
+    kt_work_free(r->w);
+}
+
+/* Starts specs, waits WARMUP_MS, runs plan over body_ms while sampling,
+ * then stops the workers and claims the changes. False (with the skip
+ * recorded) when the workers or the changes could not start. */
+static bool run_plan(kt_ctx *ctx, kt_verdict *v, run *r, const kt_work_spec *specs, size_t nspecs,
+                     kt_cgroup **groups, size_t ngroups, const kt_cg_hooks *hooks,
+                     const kt_change *plan, size_t nplan, unsigned body_ms)
+{
+    kt_changes_env env = { .groups = groups, .ngroups = ngroups, .hooks = hooks };
+    kt_err err = { 0 };
+
+    r->w = kt_work_run(specs, nspecs, &err);
+    if (!r->w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return false;
+    }
+    r->n = (int)kt_work_count(r->w);
+    if (r->n > MAX_WORKERS)
+        r->n = MAX_WORKERS;
+    for (int i = 0; i < r->n; i++) {
+        char label[32];
+
+        r->tr[i].tid = kt_work_tid(r->w, (size_t)i);
+        snprintf(label, sizeof(label), "ktw%d.cpu", i);
+        r->tr[i].cpu = kt_series_new(label);
+        snprintf(label, sizeof(label), "ktw%d.cpu_ns", i);
+        r->tr[i].cpu_ns = kt_series_new(label);
+    }
+    kt_sleep_ms(WARMUP_MS);
+    env.work = r->w;
+    r->ch = kt_changes_start(&env, plan, nplan, &err);
+    if (!r->ch) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return false;
+    }
+    r->end = kt_changes_start_ns(r->ch) + (uint64_t)body_ms * 1000000u;
+    while (kt_now_ns() < r->end) {
+        for (int i = 0; i < r->n; i++) {
+            int c = last_cpu(r->tr[i].tid);
+            uint64_t now = kt_now_ns();
+
+            if (c >= 0)
+                kt_series_add(r->tr[i].cpu, now, c);
+            kt_series_add(r->tr[i].cpu_ns, now, (double)kt_work_cpu_ns(r->w, (size_t)i));
+        }
+        kt_sleep_ms(SAMPLE_MS);
+    }
+    kt_changes_wait(r->ch);
+    kt_work_stop(r->w);
+    kt_changes_claim(r->ch, v);
+    kt_ctx_changes(ctx, r->ch);
+    return true;
+}
+
+/* The window after change i: from SETTLE_MS past when it was made to
+ * the next change made, or the end. False when change i was not made. */
+static bool after(const run *r, size_t i, uint64_t *from, uint64_t *to)
+{
+    uint64_t t = kt_changes_at_ns(r->ch, i);
+
+    if (!t)
+        return false;
+    *from = t + (uint64_t)SETTLE_MS * 1000000u;
+    *to = r->end;
+    for (size_t k = i + 1; k < kt_changes_count(r->ch); k++)
+        if (kt_changes_at_ns(r->ch, k) > t) {
+            *to = kt_changes_at_ns(r->ch, k);
+            break;
+        }
+    return *to > *from;
+}
+
+/* The CPUs worker i was seen on in [from, to). */
+static kt_cpuset seen(const run *r, int i, uint64_t from, uint64_t to)
+{
+    kt_cpuset s = { 0 };
+    const kt_series *cs = r->tr[i].cpu;
+    const uint64_t *t = kt_series_times(cs);
+    const double *x = kt_series_values(cs);
+
+    for (size_t k = 0; k < kt_series_count(cs); k++)
+        if (t[k] >= from && t[k] < to)
+            kt_cpuset_add(&s, (int)x[k]);
+    return s;
+}
+
+/* Worker i's share of a CPU over [from, to): its CPU time between the
+ * samples nearest inside the window, over their distance. NaN when the
+ * window holds fewer than two samples. */
+static double share(const run *r, int i, uint64_t from, uint64_t to)
+{
+    const kt_series *s = r->tr[i].cpu_ns;
+    const uint64_t *t = kt_series_times(s);
+    const double *x = kt_series_values(s);
+    size_t a = SIZE_MAX, b = SIZE_MAX;
+
+    for (size_t k = 0; k < kt_series_count(s); k++)
+        if (t[k] >= from && t[k] < to) {
+            if (a == SIZE_MAX)
+                a = k;
+            b = k;
+        }
+    if (a == SIZE_MAX || b <= a)
+        return NAN;
+    return (x[b] - x[a]) / (double)(t[b] - t[a]);
+}
+
+/* Each of workers [lo, hi) ran only on cpus in [from, to), and got at
+ * least PROGRESS_FRAC_MIN of its fair share, fair (timing). */
+static void judge_confined(kt_verdict *v, const run *r, int lo, int hi, uint64_t from, uint64_t to,
+                           const kt_cpuset *cpus, double fair, const char *when)
+{
+    char label[64];
+
+    for (int i = lo; i < hi; i++) {
+        kt_cpuset s = seen(r, i, from, to);
+        bool was;
+
+        snprintf(label, sizeof(label), "ktw%d.cpus_%s", i, when);
+        CLAIM_CPUS_AS(v, label, s, subset_of, *cpus);
+        snprintf(label, sizeof(label), "ktw%d.share_%s", i, when);
+        was = kt_verdict_timing(v, true);
+        CLAIM_AS(v, label, share(r, i, from, to) / fair, at_least, PROGRESS_FRAC_MIN);
+        kt_verdict_timing(v, was);
+    }
+}
+
+/* The CPUs this process may use (at most MAX_CPUS), as a set and a list;
+ * false with the skip recorded when fewer than two. */
+static bool two_cpus(kt_verdict *v, int *cpus, int *n, char *list, size_t len)
+{
+    kt_err err = { 0 };
+
+    *n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
+    if (*n < 2) {
+        kt_verdict_skip(v, "%s", *n < 0 ? err.msg : "fewer than 2 CPUs allowed");
+        return false;
+    }
+    kt_cpulist_format(list, len, cpus, *n);
+    return true;
+}
+
+/* A scratch group for the body, its cpuset set to cpus; NULL with the
+ * skip recorded. */
+static kt_cgroup *group(kt_verdict *v, const kt_cg_hooks *h, const char *name, const char *cpus)
+{
+    kt_err err = { 0 };
+    kt_cgroup *g = kt_cgroup_create(h, name, &err);
+
+    if (!g) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return NULL;
+    }
+    if (cpus && kt_cgroup_set_cpus(g, cpus, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_cgroup_destroy(g, NULL);
+        return NULL;
+    }
+    return g;
+}
+
+static void groups_free(kt_verdict *v, kt_cgroup **g, size_t n)
+{
+    kt_err err = { 0 };
+
+    for (size_t i = 0; i < n; i++)
+        if (g[i] && kt_cgroup_destroy(g[i], &err) < 0)
+            kt_verdict_note(v, "cleanup: %s", err.msg);
+}
+
+/* ncpu spinners in a group holding every allowed CPU; at 400 ms its
+ * cpuset becomes the last CPU alone: from then on they run only there,
+ * and each still gets a share of it. */
+KT_SCENARIO(cpuset_apply_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
+            .purpose = "a cpuset narrowed mid-run confines its running tasks at once")
+{
+    int cpus[MAX_CPUS], n;
+    char all[64], last[16];
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *g[1] = { 0 };
+    run r = { 0 };
+    kt_cpuset one = { 0 };
+    uint64_t from, to;
+
+    if (!two_cpus(v, cpus, &n, all, sizeof(all)) || !(g[0] = group(v, &h, "apply", all)))
+        return;
+    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
+    kt_cpuset_add(&one, cpus[n - 1]);
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cgroup = g[0],
+                          .process = true };
+    kt_change plan[] = { { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = last } };
+
+    if (run_plan(ctx, v, &r, &spin, 1, g, 1, &h, plan, 1, 1200) && after(&r, 0, &from, &to))
+        judge_confined(v, &r, 0, r.n, from, to, &one, 1.0 / r.n, "after");
+    kt_verdict_note(v, "%d spinners in a cpuset of CPUs %s, narrowed to %s at 400 ms", n, all, last);
+    run_free(ctx, &r);
+    groups_free(v, g, 1);
+}
+
+/* ncpu spinners confined to the last CPU; at 400 ms the cpuset is
+ * cleared: they spread over every CPU (each gets about a whole one). */
+KT_SCENARIO(cpuset_clear_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
+            .purpose = "a cpuset cleared mid-run lets its tasks spread over every CPU")
+{
+    int cpus[MAX_CPUS], n;
+    char all[64], last[16];
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *g[1] = { 0 };
+    run r = { 0 };
+    kt_cpuset every = { 0 }, used = { 0 };
+    uint64_t from, to;
+
+    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+        return;
+    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
+    if (!(g[0] = group(v, &h, "clear", last)))
+        return;
+    kt_cpuset_add_list(&every, cpus, n);
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cgroup = g[0],
+                          .process = true };
+    kt_change plan[] = { { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = "" } };
+
+    if (run_plan(ctx, v, &r, &spin, 1, g, 1, &h, plan, 1, 1200) && after(&r, 0, &from, &to)) {
+        /* a balancer needs a few ticks to spread them: judge the last 400 ms */
+        from = to - 400 * 1000000u;
+        judge_confined(v, &r, 0, r.n, from, to, &every, 1.0, "after");
+        for (int i = 0; i < r.n; i++) {
+            kt_cpuset s = seen(&r, i, from, to);
+
+            kt_cpuset_add_set(&used, &s);
+        }
+        CLAIM_CPUS_AS(v, "cpus_used_after", used, count_at_least, n);
+    }
+    kt_verdict_note(v, "%d spinners in a cpuset of CPU %s, cleared (to %s) at 400 ms", n, last, all);
+    run_free(ctx, &r);
+    groups_free(v, g, 1);
+}
+
+/* 2 x ncpu spinners in a one-CPU cpuset (the first); at 400 ms it grows
+ * to every CPU (they use them all), at 900 ms it shrinks to the last CPU
+ * (they run only there). */
+KT_SCENARIO(cpuset_resize_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
+            .purpose = "a cpuset grown then shrunk mid-run: tasks use the new CPUs, then leave the old ones")
+{
+    int cpus[MAX_CPUS], n;
+    char all[64], first[16], last[16];
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *g[1] = { 0 };
+    run r = { 0 };
+    kt_cpuset every = { 0 }, one = { 0 }, used = { 0 };
+    uint64_t from, to;
+
+    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+        return;
+    snprintf(first, sizeof(first), "%d", cpus[0]);
+    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
+    if (!(g[0] = group(v, &h, "resize", first)))
+        return;
+    kt_cpuset_add_list(&every, cpus, n);
+    kt_cpuset_add(&one, cpus[n - 1]);
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2u * (unsigned)n, .cgroup = g[0],
+                          .process = true };
+    kt_change plan[] = {
+        { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = all },
+        { .at_ms = 900, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = last },
+    };
+
+    if (!run_plan(ctx, v, &r, &spin, 1, g, 1, &h, plan, 2, 1400))
+        goto out;
+    if (after(&r, 0, &from, &to)) {
+        from = to - 300 * 1000000u;   /* the balancer's few ticks to spread them */
+        for (int i = 0; i < r.n; i++) {
+            kt_cpuset s = seen(&r, i, from, to);
+
+            kt_cpuset_add_set(&used, &s);
+        }
+        CLAIM_CPUS_AS(v, "cpus_used_grown", used, count_at_least, n);
+    }
+    if (after(&r, 1, &from, &to))
+        judge_confined(v, &r, 0, r.n, from, to, &one, 1.0 / r.n, "shrunk");
+out:
+    kt_verdict_note(v, "%d spinners in a cpuset of CPU %s, grown to %s at 400 ms, shrunk to %s at 900 ms",
+                    2 * n, first, all, last);
+    run_free(ctx, &r);
+    groups_free(v, g, 1);
+}
+
+/* Two groups, one on the first CPU (ktw0, ktw1), one on the last (ktw2,
+ * ktw3); at 500 ms they trade cpusets: each pair moves to the other CPU
+ * and runs only there. */
+KT_SCENARIO(cpuset_swap_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
+            .purpose = "two cpusets swapped mid-run: each group's tasks move to the other's CPUs")
+{
+    int cpus[MAX_CPUS], n;
+    char all[64], first[16], last[16];
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *g[2] = { 0 };
+    run r = { 0 };
+    kt_cpuset c_first = { 0 }, c_last = { 0 };
+    uint64_t from, to;
+
+    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+        return;
+    snprintf(first, sizeof(first), "%d", cpus[0]);
+    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
+    if (!(g[0] = group(v, &h, "swapa", first)) || !(g[1] = group(v, &h, "swapb", last)))
+        goto out;
+    kt_cpuset_add(&c_first, cpus[0]);
+    kt_cpuset_add(&c_last, cpus[n - 1]);
+    kt_work_spec spin[2] = {
+        { .kind = KT_WORK_SPIN, .count = 2, .cgroup = g[0], .process = true },
+        { .kind = KT_WORK_SPIN, .count = 2, .cgroup = g[1], .process = true },
+    };
+    kt_change plan[] = { { .at_ms = 500, .op = KT_CHANGE_CPUSET_SWAP, .group = 0, .other = 1 } };
+
+    if (!run_plan(ctx, v, &r, spin, 2, g, 2, &h, plan, 1, 1200))
+        goto out;
+    judge_confined(v, &r, 0, 2, kt_changes_start_ns(r.ch), kt_changes_at_ns(r.ch, 0) ? kt_changes_at_ns(r.ch, 0) : r.end,
+                   &c_first, 0.5, "before");
+    if (after(&r, 0, &from, &to)) {
+        judge_confined(v, &r, 0, 2, from, to, &c_last, 0.5, "after");
+        judge_confined(v, &r, 2, 4, from, to, &c_first, 0.5, "after");
+    }
+out:
+    kt_verdict_note(v, "2 spinners on CPU %s and 2 on CPU %s, their cpusets swapped at 500 ms",
+                    first, last);
+    run_free(ctx, &r);
+    groups_free(v, g, 2);
+}
+
+/* 2 x ncpu spinners re-pinned every 40 ms (each to the next CPU in turn,
+ * staggered), then at 1000 ms each pinned one last time: none starves
+ * through the churn (longest gap, share), each runs only on its last CPU
+ * after it. */
+KT_SCENARIO(affinity_churn, .timeout_s = 20, .min_cpus = 2,
+            .purpose = "affinities changed every 40 ms: no task starves, each ends on its last mask")
+{
+    enum { STEP_MS = 40, LAST_MS = 1000 };
+    int cpus[MAX_CPUS], n, nw;
+    char all[64], cpu_list[MAX_CPUS][16];
+    run r = { 0 };
+    kt_change plan[1024];
+    size_t np = 0;
+    uint64_t gap_worst = 0, from, to;
+
+    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+        return;
+    nw = 2 * n;
+    for (int c = 0; c < n; c++)
+        snprintf(cpu_list[c], sizeof(cpu_list[c]), "%d", cpus[c]);
+    for (unsigned t = 0; t < LAST_MS && np + (size_t)nw < 1024; t += STEP_MS)
+        for (int i = 0; i < nw; i++)
+            plan[np++] = (kt_change){ .at_ms = t, .op = KT_CHANGE_AFFINITY, .worker = i,
+                                      .cpus = cpu_list[(i + t / STEP_MS) % (unsigned)n] };
+    for (int i = 0; i < nw; i++)
+        plan[np++] = (kt_change){ .at_ms = LAST_MS, .op = KT_CHANGE_AFFINITY, .worker = i,
+                                  .cpus = cpu_list[i % n] };
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)nw };
+
+    if (!run_plan(ctx, v, &r, &spin, 1, NULL, 0, NULL, plan, np, 1400))
+        goto out;
+    for (int i = 0; i < r.n; i++) {
+        uint64_t g = kt_work_max_gap_ns(r.w, (size_t)i);
+
+        gap_worst = g > gap_worst ? g : gap_worst;
+    }
+    {
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "max_gap_ms_worst", gap_worst / 1e6, at_most, CHURN_GAP_MAX_MS);
+        kt_verdict_timing(v, was);
+    }
+    /* the last row of each worker: its final mask */
+    for (int i = 0; i < r.n; i++) {
+        size_t k = np - (size_t)nw + (size_t)i;
+        uint64_t t = kt_changes_at_ns(r.ch, k);
+        kt_cpuset own = { 0 };
+
+        if (!t)
+            continue;
+        kt_cpuset_add(&own, cpus[i % n]);
+        from = t + (uint64_t)SETTLE_MS * 1000000u;
+        to = r.end;
+        if (to > from)
+            judge_confined(v, &r, i, i + 1, from, to, &own, 0.5, "last");
+    }
+out:
+    kt_verdict_note(v, "%d spinners over CPUs %s re-pinned every %d ms (%zu changes), "
+                    "then once more at %d ms", nw, all, STEP_MS, np, LAST_MS);
+    run_free(ctx, &r);
+}
+
+/* ncpu spinners; every 150 ms a group is created, a worker moved in,
+ * and the group removed 100 ms later with the worker still in it (its
+ * tasks go back to the root): none of them gets stuck. */
+KT_SCENARIO(cgroup_churn, .timeout_s = 20, .needs_root = true,
+            .purpose = "groups created and removed under running tasks: no task stuck")
+{
+    enum { ROUNDS = 8, STEP_MS = 150 };
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *g[ROUNDS] = { 0 };
+    kt_change plan[3 * ROUNDS];
+    char names[ROUNDS][16];
+    size_t np = 0;
+    run r = { 0 };
+    int n = ctx->ncpus < 2 ? 2 : ctx->ncpus > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : ctx->ncpus;
+    uint64_t gap_worst = 0;
+    double share_min = 1e9;
+
+    for (int k = 0; k < ROUNDS; k++) {
+        unsigned t = (unsigned)k * STEP_MS;
+
+        snprintf(names[k], sizeof(names[k]), "churn%d", k);
+        plan[np++] = (kt_change){ .at_ms = t, .op = KT_CHANGE_CGROUP_CREATE, .group = k,
+                                  .name = names[k] };
+        plan[np++] = (kt_change){ .at_ms = t, .op = KT_CHANGE_MOVE, .worker = k % n, .group = k };
+        plan[np++] = (kt_change){ .at_ms = t + 100, .op = KT_CHANGE_CGROUP_REMOVE, .group = k };
+    }
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .process = true };
+
+    if (!run_plan(ctx, v, &r, &spin, 1, g, ROUNDS, &h, plan, np, 1400))
+        goto out;
+    for (int i = 0; i < r.n; i++) {
+        uint64_t gp = kt_work_max_gap_ns(r.w, (size_t)i);
+        double s = share(&r, i, kt_changes_start_ns(r.ch), r.end);
+
+        gap_worst = gp > gap_worst ? gp : gap_worst;
+        share_min = s < share_min ? s : share_min;
+    }
+    {
+        bool was = kt_verdict_timing(v, true);
+        double fair = (double)(ctx->ncpus < n ? ctx->ncpus : n) / n;
+
+        CLAIM_AS(v, "max_gap_ms_worst", gap_worst / 1e6, at_most, CHURN_GAP_MAX_MS);
+        CLAIM_AS(v, "share_min", share_min / fair, at_least, PROGRESS_FRAC_MIN);
+        kt_verdict_timing(v, was);
+    }
+out:
+    kt_verdict_note(v, "%d spinners; %d groups created, entered and removed with a task "
+                    "inside, %d ms apart", n, ROUNDS, STEP_MS);
+    run_free(ctx, &r);
+    groups_free(v, g, ROUNDS);
+}
+
+/* On one CPU: ktw0 alone in a heavy group (weight 300), ktw1 and ktw2 in
+ * a light one (100). At 600 ms ktw2 moves to the heavy group: it now
+ * shares 300 with ktw0 while ktw1 keeps 100, so ktw2 : ktw1 goes from
+ * 1 : 1 to 1.5 : 1 (150 : 100). */
+KT_SCENARIO(cg_move_gets_share, .timeout_s = 20, .needs_root = true,
+            .purpose = "a task moved to another group mid-run gets that group's share")
+{
+    int cpus[MAX_CPUS], n;
+    char cpu[16];
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *g[2] = { 0 };
+    run r = { 0 };
+    kt_err err = { 0 };
+    uint64_t from, to;
+
+    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
+    if (n < 1) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    snprintf(cpu, sizeof(cpu), "%d", cpus[0]);
+    if (!(g[0] = group(v, &h, "heavy", NULL)) || !(g[1] = group(v, &h, "light", NULL)))
+        goto out;
+    if (kt_cgroup_set_weight(g[0], 300, &err) < 0 || kt_cgroup_set_weight(g[1], 100, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    kt_work_spec spin[2] = {
+        { .kind = KT_WORK_SPIN, .count = 1, .cpus = cpu, .cgroup = g[0], .process = true },
+        { .kind = KT_WORK_SPIN, .count = 2, .cpus = cpu, .cgroup = g[1], .process = true },
+    };
+    kt_change plan[] = { { .at_ms = 600, .op = KT_CHANGE_MOVE, .worker = 2, .group = 0 } };
+
+    if (!run_plan(ctx, v, &r, spin, 2, g, 2, &h, plan, 1, 1400))
+        goto out;
+    if (kt_changes_at_ns(r.ch, 0)) {
+        uint64_t t0 = kt_changes_start_ns(r.ch), t1 = kt_changes_at_ns(r.ch, 0);
+        double b1 = share(&r, 1, t0, t1), b2 = share(&r, 2, t0, t1);
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "ratio_before", b2 / b1, near, 1.0, EQUAL_TOL);
+        kt_verdict_timing(v, was);
+    }
+    if (after(&r, 0, &from, &to)) {
+        double a1 = share(&r, 1, from, to), a2 = share(&r, 2, from, to);
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "ratio_after", a2 / a1, near, 1.5, MOVE_RATIO_TOL);
+        kt_verdict_timing(v, was);
+        kt_verdict_note(v, "after the move: ktw0 %.3f, ktw1 %.3f, ktw2 %.3f of CPU %s",
+                        share(&r, 0, from, to), a1, a2, cpu);
+    }
+out:
+    run_free(ctx, &r);
+    groups_free(v, g, 2);
+}
+
+/* Two nice-0 spinners on one CPU split it 1 : 1; at 600 ms ktw1 is
+ * reniced to 5 and the split becomes 1024 : 335. */
+KT_SCENARIO(renice_midrun, .timeout_s = 20,
+            .purpose = "a task reniced mid-run gets the share of its new nice at once")
+{
+    int cpus[MAX_CPUS], n;
+    char cpu[16];
+    run r = { 0 };
+    kt_err err = { 0 };
+    uint64_t from, to;
+
+    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
+    if (n < 1) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    snprintf(cpu, sizeof(cpu), "%d", cpus[0]);
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2, .cpus = cpu, .set_nice = true };
+    kt_change plan[] = { { .at_ms = 600, .op = KT_CHANGE_NICE, .worker = 1, .nice = 5 } };
+
+    if (!run_plan(ctx, v, &r, &spin, 1, NULL, 0, NULL, plan, 1, 1400))
+        goto out;
+    if (kt_changes_at_ns(r.ch, 0)) {
+        uint64_t t0 = kt_changes_start_ns(r.ch), t1 = kt_changes_at_ns(r.ch, 0);
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "ratio_before", share(&r, 0, t0, t1) / share(&r, 1, t0, t1), near, 1.0,
+                 EQUAL_TOL);
+        kt_verdict_timing(v, was);
+    }
+    if (after(&r, 0, &from, &to)) {
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "ratio_after", share(&r, 0, from, to) / share(&r, 1, from, to), near,
+                 NICE5_RATIO, NICE5_TOL);
+        kt_verdict_timing(v, was);
+    }
+out:
+    run_free(ctx, &r);
+}
+
+/* Two SCHED_OTHER spinners on one CPU; at 600 ms ktw0 becomes SCHED_FIFO:
+ * from then on it holds the CPU but for RT throttling. */
+KT_SCENARIO(policy_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
+            .purpose = "a task made SCHED_FIFO mid-run takes its CPU at once")
+{
+    int cpus[MAX_CPUS], n;
+    char cpu[16];
+    run r = { 0 };
+    kt_err err = { 0 };
+    uint64_t from, to;
+
+    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
+    if (n < 1) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    snprintf(cpu, sizeof(cpu), "%d", cpus[0]);
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2, .cpus = cpu };
+    kt_change plan[] = { { .at_ms = 600, .op = KT_CHANGE_POLICY, .worker = 0,
+                           .policy = KT_POLICY_FIFO, .rt_prio = 10 } };
+
+    if (!run_plan(ctx, v, &r, &spin, 1, NULL, 0, NULL, plan, 1, 1200))
+        goto out;
+    if (after(&r, 0, &from, &to)) {
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "fifo_share_after", share(&r, 0, from, to), at_least, FIFO_SHARE_MIN);
+        kt_verdict_timing(v, was);
+        kt_verdict_note(v, "after the change: ktw0 (FIFO) %.3f, ktw1 %.3f of CPU %s",
+                        share(&r, 0, from, to), share(&r, 1, from, to), cpu);
+    }
+out:
+    run_free(ctx, &r);
+}
+
+KT_MAIN()
