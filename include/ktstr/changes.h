@@ -138,7 +138,9 @@ KT_API uint64_t kt_changes_start_ns(const kt_changes *c);
 /* One claim per change: "ops[<i>]" holds when it was made; a failed or
  * unmade change fails with its record's result as the message. Returns
  * true when all were made. */
-KT_API bool kt_changes_claim(const kt_changes *c, kt_verdict *v);
+KT_API bool kt_changes_claim_at(const kt_changes *c, kt_verdict *v, const char *file, int line);
+/* kt_changes_claim(c, v): kt_changes_claim_at at the caller's line. */
+#define kt_changes_claim(c, v) kt_changes_claim_at((c), (v), __FILE__, __LINE__)
 
 #ifdef __cplusplus
 }

@@ -118,6 +118,7 @@ static int check_row(const kt_changes_env *env, const kt_change *plan, size_t i,
     size_t nw = env->work ? kt_work_count(env->work) : 0;
     cpu_set_t mask;
     int order[CPU_SETSIZE], n;
+    kt_err why = { 0 };
 
     if ((unsigned)ch->op >= KT_CHANGE_NOPS)
         return kt_err_set(err, EINVAL, "ops[%zu]: op %d unknown", i, (int)ch->op);
@@ -139,9 +140,9 @@ static int check_row(const kt_changes_env *env, const kt_change *plan, size_t i,
         return kt_err_set(err, EINVAL, "ops[%zu] cpuset_swap: other slot %d must be another of "
                           "the %zu slots", i, ch->other, env->ngroups);
     if (op_table[ch->op].cpus && ch->cpus && *ch->cpus &&
-        kt__cpulist_parse(ch->cpus, &mask, order, &n, err) < 0)
+        kt__cpulist_parse(ch->cpus, &mask, order, &n, &why) < 0)
         return kt_err_set(err, EINVAL, "ops[%zu] %s: cpus \"%s\": %s", i, op_table[ch->op].name,
-                          ch->cpus, err ? err->msg : "bad cpu list");
+                          ch->cpus, why.msg);
     if (ch->op == KT_CHANGE_CGROUP_CREATE && (!ch->name || !*ch->name))
         return kt_err_set(err, EINVAL, "ops[%zu] cgroup_create: no name", i);
     if (ch->op == KT_CHANGE_NICE && (ch->nice < -20 || ch->nice > 19))
@@ -154,8 +155,8 @@ static int check_row(const kt_changes_env *env, const kt_change *plan, size_t i,
 
         if (ch->policy == KT_POLICY_INHERIT)
             return kt_err_set(err, EINVAL, "ops[%zu] policy: name a policy (not INHERIT)", i);
-        if (kt__policy_check(&s, err) < 0)
-            return kt_err_set(err, EINVAL, "ops[%zu] policy: %s", i, err ? err->msg : "bad policy");
+        if (kt__policy_check(&s, &why) < 0)
+            return kt_err_set(err, EINVAL, "ops[%zu] policy: %s", i, why.msg);
     }
     if ((ch->op == KT_CHANGE_CPU_OFFLINE || ch->op == KT_CHANGE_CPU_ONLINE) && ch->cpu < 0)
         return kt_err_set(err, EINVAL, "ops[%zu] %s: cpu %d", i, op_table[ch->op].name, ch->cpu);
@@ -371,7 +372,7 @@ static void record(kt_changes *c, size_t i, uint64_t t, uint64_t t_end, int rc, 
     r->error = rc == 0 ? 0 : err->code ? err->code : EINVAL;
     if (rc == 0)
         snprintf(r->result, sizeof(r->result), "ok");
-    else if (err->code)
+    else if (err->code && !strstr(err->msg, kt_errno_name(err->code)))
         snprintf(r->result, sizeof(r->result), "%s (%s)", err->msg, kt_errno_name(err->code));
     else
         snprintf(r->result, sizeof(r->result), "%s", err->msg);
@@ -509,7 +510,7 @@ uint64_t kt_changes_start_ns(const kt_changes *c)
     return c ? c->t0 : 0;
 }
 
-bool kt_changes_claim(const kt_changes *c, kt_verdict *v)
+bool kt_changes_claim_at(const kt_changes *c, kt_verdict *v, const char *file, int line)
 {
     bool all = true;
 
@@ -525,7 +526,7 @@ bool kt_changes_claim(const kt_changes *c, kt_verdict *v)
         else
             snprintf(why, sizeof(why), "%s (planned at %llu ms): %s", r->what,
                      (unsigned long long)r->planned_ms, r->result);
-        all &= kt_claim_ok(v, label, made ? NULL : why, __FILE__, __LINE__);
+        all &= kt_claim_ok(v, label, made ? NULL : why, file, line);
     }
     return all;
 }

@@ -284,4 +284,68 @@ KT_SCENARIO(leaks_on_purpose)
     p = NULL;
 }
 
+/* Changes mid-run that go wrong, as a user would write them: a cpuset
+ * naming a CPU the machine does not have (after a good one), and a group
+ * removed twice. tests/runner/changes.t reads their YAML. */
+static void run_changes(kt_ctx *ctx, kt_verdict *v, const kt_change *plan, size_t n,
+                        kt_cgroup **slots, size_t nslots)
+{
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 1, .process = true };
+    kt_changes_env env = { .groups = slots, .ngroups = nslots, .hooks = &h };
+    kt_err err = { 0 };
+    kt_work *w = kt_work_run(&spin, 1, &err);
+    kt_changes *c;
+
+    if (!w) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    env.work = w;
+    c = kt_changes_start(&env, plan, n, &err);
+    if (!CLAIM_OK(v, "ops", c ? NULL : err.msg)) {
+        /* a bad table is the scenario's bug: a failure, never a skip */
+    } else {
+        kt_changes_wait(c);
+        kt_changes_claim(c, v);
+        kt_ctx_changes(ctx, c);
+    }
+    kt_changes_free(c);
+    kt_work_free(w);
+    for (size_t i = 0; i < nslots; i++)
+        kt_cgroup_destroy(slots[i], NULL);
+}
+
+KT_SCENARIO(changes_bad_cpuset, .needs_root = true)
+{
+    kt_cgroup *g[1] = { 0 };
+    kt_change plan[] = {
+        { .at_ms = 0, .op = KT_CHANGE_CGROUP_CREATE, .group = 0, .name = "bad" },
+        { .at_ms = 50, .op = KT_CHANGE_MOVE, .worker = 0, .group = 0 },
+        { .at_ms = 100, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = "0" },
+        { .at_ms = 150, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = "1000" },
+    };
+
+    run_changes(ctx, v, plan, 4, g, 1);
+}
+
+KT_SCENARIO(changes_removed_twice, .needs_root = true)
+{
+    kt_cgroup *g[1] = { 0 };
+    kt_change plan[] = {
+        { .at_ms = 0, .op = KT_CHANGE_CGROUP_CREATE, .group = 0, .name = "twice" },
+        { .at_ms = 50, .op = KT_CHANGE_CGROUP_REMOVE, .group = 0 },
+        { .at_ms = 100, .op = KT_CHANGE_CGROUP_REMOVE, .group = 0 },
+    };
+
+    run_changes(ctx, v, plan, 3, g, 1);
+}
+
+KT_SCENARIO(changes_bad_table)
+{
+    kt_change plan[] = { { .at_ms = 100, .op = KT_CHANGE_NICE, .worker = 5, .nice = 3 } };
+
+    run_changes(ctx, v, plan, 1, NULL, 0);
+}
+
 KT_MAIN()
