@@ -36,21 +36,6 @@
 #define MAX_PINNED 8       /* CPUs used by aff_pinned_stays */
 #define MAX_WORKERS 16
 
-/* Field 39 (processor) of a thread's stat: the CPU it last ran on, or -1
- * when the thread is gone or the line does not parse. */
-static int last_cpu(int tid)
-{
-    char path[64], buf[4096];
-    kt_proc_stat st;
-    int n;
-
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", tid, tid);
-    n = kt_read_file(path, buf, sizeof(buf), NULL);
-    if (n <= 0 || kt_proc_stat_parse(buf, (size_t)n, &st, NULL) < 0)
-        return -1;
-    return st.processor;
-}
-
 /* se.nr_migrations from a thread's /proc sched file (present without
  * CONFIG_SCHEDSTATS): the kernel's own count, a cross-check of perf's. -1
  * when unreadable. */
@@ -87,7 +72,7 @@ static void sample(watch *w, int n, long window_ms)
     while (kt_now_ns() < end) {
         for (int i = 0; i < n; i++) {
             cpu_set_t set;
-            int c = last_cpu(w[i].tid);
+            int c = kt_thread_last_cpu(w[i].tid);
 
             if (c >= 0) {
                 w[i].samples++;

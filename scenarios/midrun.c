@@ -64,20 +64,6 @@ typedef struct run {
     uint64_t end;         /* the end of sampling */
 } run;
 
-/* Field 39 (processor) of a thread's stat, or -1. */
-static int last_cpu(int tid)
-{
-    char path[64], buf[4096];
-    kt_proc_stat st;
-    int n;
-
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", tid, tid);
-    n = kt_read_file(path, buf, sizeof(buf), NULL);
-    if (n <= 0 || kt_proc_stat_parse(buf, (size_t)n, &st, NULL) < 0)
-        return -1;
-    return st.processor;
-}
-
 static void run_free(kt_ctx *ctx, run *r)
 {
     for (int i = 0; i < r->n; i++) {
@@ -125,7 +111,7 @@ static bool run_plan(kt_ctx *ctx, kt_verdict *v, run *r, const kt_work_spec *spe
     r->end = kt_changes_start_ns(r->ch) + (uint64_t)body_ms * 1000000u;
     while (kt_now_ns() < r->end) {
         for (int i = 0; i < r->n; i++) {
-            int c = last_cpu(r->tr[i].tid);
+            int c = kt_thread_last_cpu(r->tr[i].tid);
             uint64_t now = kt_now_ns();
 
             if (c >= 0)

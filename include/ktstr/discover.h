@@ -57,6 +57,12 @@ typedef struct kt_proc_stat {
 KT_API int kt_proc_stat_parse(const char *buf, size_t n, kt_proc_stat *out,
                               kt_err *err);
 
+/* The CPU thread tid (of this process or another) last ran on: field 39
+ * of /proc/<tid>/task/<tid>/stat, which the kernel updates as soon as it
+ * moves the task, running or queued. -1 when the thread is gone or the
+ * line does not parse. */
+KT_API int kt_thread_last_cpu(int tid);
+
 /* Lists pid's vCPU threads sorted by index into out[0..cap); returns how
  * many there are (may exceed cap: only cap are stored), or -1 with err
  * (no such process, or two threads claim the same index). */

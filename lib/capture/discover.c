@@ -56,6 +56,19 @@ int kt_vcpu_comm_match(const char *comm, int *index, kt_vmm_flavour *flavour)
     return 0;
 }
 
+int kt_thread_last_cpu(int tid)
+{
+    char path[64], buf[4096];
+    kt_proc_stat st;
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", tid, tid);
+    n = kt__read_file_buf(path, buf, sizeof(buf), NULL);
+    if (n <= 0 || kt_proc_stat_parse(buf, (size_t)n, &st, NULL) < 0)
+        return -1;
+    return st.processor;
+}
+
 int kt_proc_stat_parse(const char *buf, size_t n, kt_proc_stat *out,
                        kt_err *err)
 {

@@ -21,7 +21,7 @@
 enum opt {
     OPT_LIST, OPT_DESCRIBE, OPT_FILTER, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP,
     OPT_VM, OPT_SHARD, OPT_KERNEL, OPT_QEMU, OPT_ACCEL, OPT_TOPOLOGY, OPT_SCHEDULER,
-    OPT_SCHED_ATTACH, OPT_SCHED_FAULT, OPT_VM_BOOT, OPT_VM_REUSE, OPT_ARTIFACTS,
+    OPT_SCHED_ATTACH, OPT_SCHED_FAULT, OPT_GUEST_FAULT, OPT_VM_BOOT, OPT_VM_REUSE, OPT_ARTIFACTS,
     OPT_BASELINE,
 };
 
@@ -95,6 +95,9 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "                 has to attach (default 10); KTSTR_SCHED_FAULT=stop:MS\n"
             "                 SIGSTOPs a scheduler program MS ms after it attached\n"
             "                 (to see that the harness catches a stopped scheduler)\n"
+            "  KTSTR_GUEST_FAULT=\"PROG ARGS\"  VM mode: PROG (copied into the guest)\n"
+            "                 runs with ARGS beside each point's body in the guest, so\n"
+            "                 a sensitivity test can break a property from inside\n"
             "  KTSTR_ARTIFACTS, KTSTR_BASELINE  as --artifacts and --baseline\n"
             "  KTSTR_BASELINE_REL  the relative gate of --baseline, %% (default 10)\n"
             "  KTSTR_BASELINE_ABS  its absolute gate, in each claim's units (default 0)\n"
@@ -346,6 +349,17 @@ static int parse_value(enum opt o, const char *what, const char *v, kt__cli *c, 
         c->sched_fault = v;
         return 0;
     }
+    case OPT_GUEST_FAULT: {
+        char buf[2048], *argv[64];
+
+        if (kt__sched_argv(v, buf, sizeof(buf), argv, 64, err) < 0)
+            return kt_err_set(err, err->code, "%s: %s", what, err->msg);
+        snprintf(c->gfault_prog, sizeof(c->gfault_prog), "%s", argv[0]);
+        if (access(argv[0], X_OK) < 0)
+            return kt_err_sys(err, errno, "%s: program '%s'", what, argv[0]);
+        c->guest_fault = v;
+        return 0;
+    }
     case OPT_ARTIFACTS:
         return parse_artifacts(what, v, c, err);
     case OPT_BASELINE:
@@ -367,6 +381,7 @@ static const struct {
     { "KTSTR_SCHEDULER", OPT_SCHEDULER },
     { "KTSTR_SCHED_ATTACH_S", OPT_SCHED_ATTACH },
     { "KTSTR_SCHED_FAULT", OPT_SCHED_FAULT },
+    { "KTSTR_GUEST_FAULT", OPT_GUEST_FAULT },
     { "KTSTR_VM_BOOT_S", OPT_VM_BOOT },
     { "KTSTR_VM_REUSE", OPT_VM_REUSE },
     { "KTSTR_ARTIFACTS", OPT_ARTIFACTS },
@@ -483,6 +498,7 @@ int kt__cli_parse(kt__cli *c, int argc, char **argv, kt_err *err)
         case OPT_SCHEDULER:
         case OPT_SCHED_ATTACH:
         case OPT_SCHED_FAULT:
+        case OPT_GUEST_FAULT:
         case OPT_VM_BOOT:
         case OPT_VM_REUSE:
         case OPT_ARTIFACTS:

@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,25 +96,25 @@ static const kt_scenario *find(const kt_scenario *list, size_t n, const char *na
 typedef struct guest_cmd {
     bool got, quit;
     char name[256], timeout[16], verbose[4], evidence[16], sched[1024], attach[16],
-        fault[64];
+        fault[64], gfault[1500];
 } guest_cmd;
 
 static void on_cmd(void *arg, char *line)
 {
     guest_cmd *c = arg;
     kt__wire_msg m;
-    char *const out[7] = { c->name, c->timeout, c->verbose, c->evidence, c->sched,
-                           c->attach, c->fault };
-    const size_t len[7] = { sizeof(c->name), sizeof(c->timeout), sizeof(c->verbose),
+    char *const out[8] = { c->name, c->timeout, c->verbose, c->evidence, c->sched,
+                           c->attach, c->fault, c->gfault };
+    const size_t len[8] = { sizeof(c->name), sizeof(c->timeout), sizeof(c->verbose),
                             sizeof(c->evidence), sizeof(c->sched), sizeof(c->attach),
-                            sizeof(c->fault) };
+                            sizeof(c->fault), sizeof(c->gfault) };
 
     if (c->got || kt__wire_split(line, &m) < 0)
         return;
     if (!strcmp(m.type, "QUIT")) {
         c->got = c->quit = true;
-    } else if (!strcmp(m.type, "RUN") && m.n == 7) {
-        for (size_t i = 0; i < 7; i++)
+    } else if (!strcmp(m.type, "RUN") && m.n == 8) {
+        for (size_t i = 0; i < 8; i++)
             snprintf(out[i], len[i], "%s", m.field[i]);
         c->got = true;
     }
@@ -187,6 +189,87 @@ static const char *unfit(const kt__vec *boot_dirs, kt__vec *now, char *why, size
     return NULL;
 }
 
+/* KTSTR_GUEST_FAULT: spec's program, started beside the point with its
+ * stderr on a pipe (*errfd); its pid, or -1 with a NOTE said why. */
+static pid_t fault_start(const char *spec, int wire, int *errfd)
+{
+    char buf[2048], *argv[64], note[KT_ERR_MSG_MAX + 64];
+    int p[2];
+    pid_t pid;
+    kt_err err = { 0 };
+
+    *errfd = -1;
+    if (kt__sched_argv(spec, buf, sizeof(buf), argv, 64, &err) < 0 ||
+        pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(note, sizeof(note), "guest fault: %s", err.msg[0] ? err.msg : strerror(errno));
+        kt__wire_send(wire, "NOTE", (const char *const[]){ note }, 1);
+        return -1;
+    }
+    pid = fork();
+    if (pid == 0) {
+        /* "PROG A ; B": PROG A, then PROG B, one after another */
+        int st = 0;
+
+        dup2(p[1], 2);
+        for (char **seg = argv; *seg;) {
+            char **end = seg;
+            pid_t one;
+
+            while (*end && strcmp(*end, ";"))
+                end++;
+            bool last = !*end;
+            *end = NULL;
+            if (seg != argv)
+                *--seg = argv[0];   /* the ";" slot before it: the program again */
+            one = fork();
+            if (one == 0) {
+                execv(seg[0], seg);
+                _exit(127);
+            }
+            if (one < 0 || waitpid(one, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+                _exit(one < 0 ? 126 : WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+            if (last)
+                break;
+            seg = end + 1;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    *errfd = p[0];
+    return pid;
+}
+
+/* Ends the fault (killed if it outlived the point) and says what it did. */
+static void fault_end(pid_t pid, int errfd, int wire)
+{
+    char text[1024] = "", note[1200];
+    ssize_t n, got = 0;
+    int st = 0;
+
+    if (pid <= 0)
+        return;
+    if (waitpid(pid, &st, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    while (got < (ssize_t)sizeof(text) - 1 &&
+           (n = read(errfd, text + got, sizeof(text) - 1 - (size_t)got)) > 0)
+        got += n;
+    text[got > 0 ? got : 0] = '\0';
+    close(errfd);
+    for (char *q = text; *q; q++)
+        if (*q == '\n')
+            *q = ' ';
+    snprintf(note, sizeof(note), "guest fault (%s %d): %s",
+             WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+             text);
+    kt__wire_send(wire, "NOTE", (const char *const[]){ note }, 1);
+}
+
 /* One point the host asked for: the scenario under the scheduler it
  * named, if any, or why it cannot run. */
 static void run_one(const kt_scenario *list, size_t n, const guest_cmd *c,
@@ -199,6 +282,8 @@ static void run_one(const kt_scenario *list, size_t n, const guest_cmd *c,
                           .fault = *c->fault ? c->fault : NULL };
     kt_ctx ctx = { .in_vm = true, .topology = *t };
     kt_err err = { 0 };
+    pid_t fault = -1;
+    int errfd = -1;
 
     if (!s) {
         char why[400];
@@ -220,7 +305,10 @@ static void run_one(const kt_scenario *list, size_t n, const guest_cmd *c,
         kt__wire_send_end(wire, "exited", "0");
         return;
     }
+    if (*c->gfault)
+        fault = fault_start(c->gfault, wire, &errfd);
     kt__sched_point(s, &ctx, &cfg, wire, (unsigned)strtoul(c->evidence, NULL, 10));
+    fault_end(fault, errfd, wire);
 }
 
 void kt__vm_guest_main(const kt_scenario *list, size_t n)

@@ -89,14 +89,15 @@ static void ask(vm_run *r)
 {
     const kt__vm_cfg *cfg = r->pc->cfg;
     char timeout[16], evidence[16], attach[16];
-    const char *f[7] = { r->s->name, timeout, r->ctx->verbose ? "1" : "0", evidence,
-                         r->pc->plan->gspec, attach, cfg->sched_fault ? cfg->sched_fault : "" };
+    const char *f[8] = { r->s->name, timeout, r->ctx->verbose ? "1" : "0", evidence,
+                         r->pc->plan->gspec, attach, cfg->sched_fault ? cfg->sched_fault : "",
+                         r->pc->plan->gfault };
 
     snprintf(timeout, sizeof(timeout), "%u", r->ctx->timeout_s);
     snprintf(evidence, sizeof(evidence), "%u", r->evidence);
     snprintf(attach, sizeof(attach), "%u", cfg->sched_attach_s);
     /* A guest gone meanwhile is seen as the end of its wire. */
-    kt__wire_send(r->pc->guest->wire, "RUN", f, 7);
+    kt__wire_send(r->pc->guest->wire, "RUN", f, 8);
     r->asked = true;
 }
 

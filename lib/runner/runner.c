@@ -639,6 +639,7 @@ int kt_main(int argc, char **argv)
                           .sched_attach_s = cli.sched_attach_s ? cli.sched_attach_s
                                                                : KT__SCHED_ATTACH_S,
                           .sched_fault = cli.sched_fault,
+                          .guest_fault = cli.guest_fault,
                           .boot_s = cli.vm_boot_s ? cli.vm_boot_s : KT__VM_BOOT_S };
     rc = run_supervised(&rn, sel, nsel);
 out:

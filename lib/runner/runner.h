@@ -13,6 +13,7 @@
 #ifndef KTSTR_LIB_RUNNER_RUNNER_H
 #define KTSTR_LIB_RUNNER_RUNNER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,8 @@ typedef struct kt__cli {
     const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER (checked), or NULL */
     unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, or 0 */
     const char *sched_fault;   /* KTSTR_SCHED_FAULT (checked), or NULL */
+    const char *guest_fault;   /* KTSTR_GUEST_FAULT (its program found), or NULL */
+    char gfault_prog[PATH_MAX];/* that program's path */
     unsigned vm_boot_s;        /* KTSTR_VM_BOOT_S, or 0 */
     /* evidence (evidence/evidence.h) */
     const char *artifacts;     /* --artifacts / KTSTR_ARTIFACTS: a directory, or NULL */

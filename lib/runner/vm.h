@@ -62,6 +62,7 @@ typedef struct kt__vm_cfg {
     const char *scheduler;     /* --scheduler / KTSTR_SCHEDULER, or NULL */
     unsigned sched_attach_s;   /* KTSTR_SCHED_ATTACH_S, else KT__SCHED_ATTACH_S */
     const char *sched_fault;   /* KTSTR_SCHED_FAULT (checked), or NULL */
+    const char *guest_fault;   /* KTSTR_GUEST_FAULT, or NULL */
     unsigned boot_s;           /* KTSTR_VM_BOOT_S, else KT__VM_BOOT_S */
 } kt__vm_cfg;
 
@@ -78,6 +79,8 @@ typedef struct kt__vm_plan {
     char kbuf[PATH_MAX], qbuf[PATH_MAX], image[PATH_MAX];
     char sprog[PATH_MAX], sguest[PATH_MAX];
     char gspec[1500];          /* the scheduler as the guest names it, or "" */
+    char fprog[PATH_MAX], fguest[PATH_MAX];
+    char gfault[1500];         /* KTSTR_GUEST_FAULT as the guest names it, or "" */
     char append[1024];
     kt__qemu_cfg qc;           /* but the console's path and the wire */
     /* What the guest is: a guest booted with the same key runs this point. */

@@ -72,26 +72,29 @@ static const char *first_word_end(const char *p)
     return p;
 }
 
-/* A program scheduler goes into the image as /scx/<name> with its
- * libraries; the guest's spec names it there, its arguments unchanged. */
-static int sched_for_guest(kt__vm_plan *p, const char *spec, kt_err *err)
+/* A program (a scheduler, KTSTR_GUEST_FAULT's) goes into the image as
+ * <dir>/<name> with its libraries; the guest's spec names it there, its
+ * arguments unchanged. prog and guest get the two paths (PATH_MAX),
+ * gspec (1500 bytes) the spec. A builtin: scheduler is only copied. */
+static int prog_for_guest(const char *spec, const char *dir, char *prog, char *guest,
+                          char *gspec, kt_err *err)
 {
     char buf[1024], *argv[64];
     const char *base;
 
     if (strncmp(spec, "builtin:", 8) == 0) {
-        snprintf(p->gspec, sizeof(p->gspec), "%s", spec);
-        p->sprog[0] = '\0';
+        snprintf(gspec, 1500, "%s", spec);
+        prog[0] = '\0';
         return 0;
     }
     if (kt__sched_argv(spec, buf, sizeof(buf), argv, 64, err) < 0)
         return -1;
     if (access(argv[0], X_OK) < 0)
-        return kt_err_sys(err, errno, "scheduler '%s'", argv[0]);
+        return kt_err_sys(err, errno, "program '%s'", argv[0]);
     base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    snprintf(p->sprog, sizeof(p->sprog), "%s", argv[0]);
-    snprintf(p->sguest, sizeof(p->sguest), "/scx/%s", base);
-    snprintf(p->gspec, sizeof(p->gspec), "%.400s%.1000s", p->sguest, first_word_end(spec));
+    snprintf(prog, PATH_MAX, "%s", argv[0]);
+    snprintf(guest, PATH_MAX, "%s/%.200s", dir, base);
+    snprintf(gspec, 1500, "%.400s%.1000s", guest, first_word_end(spec));
     return 0;
 }
 
@@ -139,7 +142,8 @@ void kt__vm_plan_make(kt__vm_plan *p, const kt_scenario *s, kt_ctx *ctx, const k
 {
     const char *spec = cfg->scheduler ? cfg->scheduler : s->opts.scheduler;
     const char *kernel, *qemu;
-    kt__image_file extra = { 0 };
+    kt__image_file extra[2];
+    size_t nextra = 0;
     kt_err err = { 0 };
     char topo[64];
 
@@ -156,14 +160,18 @@ void kt__vm_plan_make(kt__vm_plan *p, const kt_scenario *s, kt_ctx *ctx, const k
         snprintf(p->skip, sizeof(p->skip), "%s", err.msg);
         return;
     }
-    if (spec && sched_for_guest(p, spec, &err) < 0) {
+    if ((spec && prog_for_guest(spec, "/scx", p->sprog, p->sguest, p->gspec, &err) < 0) ||
+        (cfg->guest_fault &&
+         prog_for_guest(cfg->guest_fault, "/fault", p->fprog, p->fguest, p->gfault, &err) < 0)) {
         snprintf(p->error, sizeof(p->error), "%s", err.msg);
         return;
     }
     if (spec && p->sprog[0])
-        extra = (kt__image_file){ .guest = p->sguest, .host = p->sprog, .libs = true };
+        extra[nextra++] = (kt__image_file){ .guest = p->sguest, .host = p->sprog, .libs = true };
+    if (p->fprog[0])
+        extra[nextra++] = (kt__image_file){ .guest = p->fguest, .host = p->fprog, .libs = true };
     p->accel = kt__qemu_accel(cfg->accel, p->note, sizeof(p->note), &err);
-    if (!p->accel || kt__image_cached("/proc/self/exe", &extra, extra.host ? 1 : 0,
+    if (!p->accel || kt__image_cached("/proc/self/exe", extra, nextra,
                                       cfg->cache_dir, p->image, sizeof(p->image), &err) < 0) {
         snprintf(p->error, sizeof(p->error), "%s", err.msg);
         return;

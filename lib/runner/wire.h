@@ -26,8 +26,9 @@
  *     DIRTY <why>                       (the point is over; the guest is not
  *                                        fit for another and powers off)
  *   and on the same ttyS1 the host's child to the guest:
- *     RUN <name> <timeout_s> <verbose> <evidence> <sched> <attach_s> <fault>
- *                                       (<sched>, <fault>: "" for none)
+ *     RUN <name> <timeout_s> <verbose> <evidence> <sched> <attach_s> <fault> <gfault>
+ *                                       (<sched>, <fault>, <gfault>: "" for none;
+ *                                        <gfault>: KTSTR_GUEST_FAULT, run beside the body)
  *   the host's child (point_vm_host.c) to the runner:
  *     VM <accel> <release> <topology> <boot_ms> <boot>
  *     STEAL <vcpu> <ms> <share>         (host steal of a vCPU thread, per vCPU)

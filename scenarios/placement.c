@@ -1,0 +1,292 @@
+/* Placement on a topology: SMT siblings, LLCs and NUMA nodes, and CPUs
+ * that go away and come back. Each scenario boots a guest of the shape it
+ * needs (VM mode), samples every SAMPLE_MS the CPU each worker last ran on
+ * (kt_thread_last_cpu) and judges where the scheduler put them, read
+ * against the guest's own sysfs topology. Under TCG a guest's vCPUs are
+ * host threads that the host may stall, so the shares are timing claims;
+ * where a task is placed is the guest kernel's decision and is not. */
+#include <ktstr.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAMPLE_MS 10
+#define WINDOW_MS 1500
+#define WARMUP_MS 300
+#define MAX_CPUS 64
+#define MAX_WORKERS 8
+
+/* calibration: provisional; smt_shared: the share of samples in which
+ * the two spinners sat on sibling threads of one core while a whole core
+ * was idle */
+#define SMT_SHARED_MAX 0.2
+/* calibration: provisional; same_llc: the share of samples in which a
+ * ping-pong pair sat in one LLC */
+#define SAME_LLC_MIN 0.6
+/* calibration: provisional; cross-LLC / cross-node moves per second of a
+ * cache-heavy worker that has an LLC (a node) to itself */
+#define CROSS_MOVES_MAX 5.0
+/* calibration: provisional; the longest a spinner went without progress
+ * across the unplug and the replug */
+#define HOTPLUG_GAP_MAX_MS 500
+
+/* The id of the group (core, LLC, node) each guest CPU belongs to: the
+ * first CPU of the list in sysfs file fmt (with %d the CPU). -1 for a CPU
+ * whose file is unreadable. */
+static void group_of(const char *fmt, int ncpus, int *out)
+{
+    for (int cpu = 0; cpu < ncpus && cpu < MAX_CPUS; cpu++) {
+        char path[160], buf[256];
+
+        snprintf(path, sizeof(path), fmt, cpu);
+        out[cpu] = kt_read_file(path, buf, sizeof(buf), NULL) > 0 ? atoi(buf) : -1;
+    }
+}
+
+/* The NUMA node of each CPU, from /sys/devices/system/node/node<N>/cpu<C>. */
+static void node_of(int ncpus, int *out)
+{
+    for (int cpu = 0; cpu < ncpus && cpu < MAX_CPUS; cpu++) {
+        out[cpu] = -1;
+        for (int node = 0; node < 64 && out[cpu] < 0; node++) {
+            char path[96], buf[8];
+
+            snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpu%d/online", node, cpu);
+            if (kt_read_file(path, buf, sizeof(buf), NULL) > 0 || (cpu == 0 && node == 0))
+                out[cpu] = node;
+        }
+    }
+}
+
+/* Samples every worker's last CPU every SAMPLE_MS for ms into cpu[w][k];
+ * returns the samples taken (all workers read in each). */
+static int sample(const kt_work *w, int n, unsigned ms, int cpu[][WINDOW_MS / SAMPLE_MS + 1])
+{
+    uint64_t end = kt_now_ns() + (uint64_t)ms * 1000000u;
+    int k = 0;
+
+    while (kt_now_ns() < end && k <= WINDOW_MS / SAMPLE_MS) {
+        for (int i = 0; i < n; i++)
+            cpu[i][k] = kt_thread_last_cpu(kt_work_tid(w, (size_t)i));
+        k++;
+        kt_sleep_ms(SAMPLE_MS);
+    }
+    return k;
+}
+
+/* Moves between groups of one worker: consecutive samples whose CPUs lie
+ * in different groups. */
+static int moves(const int *cpu, int k, const int *grp)
+{
+    int m = 0;
+
+    for (int j = 1; j < k; j++)
+        if (cpu[j] >= 0 && cpu[j - 1] >= 0 && grp[cpu[j]] != grp[cpu[j - 1]])
+            m++;
+    return m;
+}
+
+static kt_work *start(kt_verdict *v, const kt_work_spec *specs, size_t n)
+{
+    kt_err err = { 0 };
+    kt_work *w = kt_work_run(specs, n, &err);
+
+    if (!w)
+        kt_verdict_skip(v, "workers: %s", err.msg);
+    return w;
+}
+
+/* 1 LLC of 2 cores x 2 threads: two spinners while a core is idle sit
+ * on different cores (the idle core is worth more than a sibling). */
+KT_SCENARIO(smt_spread, .vm = { .llcs = 1, .cores = 2, .threads = 2 }, .timeout_s = 30,
+            .purpose = "with a whole core idle, two spinners never share one core's threads")
+{
+    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
+    int core[MAX_CPUS], k, shared = 0, valid = 0;
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2 };
+    kt_work *w;
+
+    if (!CLAIM_AS(v, "smt_siblings", ctx->topology.threads, at_least, 2))
+        return;
+    group_of("/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", ctx->ncpus, core);
+    if (!(w = start(v, &spin, 1)))
+        return;
+    kt_sleep_ms(WARMUP_MS);
+    k = sample(w, 2, WINDOW_MS, cpu);
+    kt_work_stop(w);
+    for (int j = 0; j < k; j++)
+        if (cpu[0][j] >= 0 && cpu[1][j] >= 0) {
+            valid++;
+            shared += core[cpu[0][j]] == core[cpu[1][j]];
+        }
+    CLAIM_AS(v, "samples", valid, at_least, 10);
+    CLAIM_AS(v, "smt_shared", valid ? (double)shared / valid : 1.0, at_most, SMT_SHARED_MAX);
+    kt_verdict_note(v, "2 spinners on %d vCPUs (%u threads per core): on one core in %d of %d samples",
+                    ctx->ncpus, ctx->topology.threads, shared, valid);
+    kt_work_free(w);
+}
+
+/* 2 LLCs of 2 cores: a futex ping-pong pair stays in one LLC (the
+ * wakee is placed near its waker, where its data is warm). */
+KT_SCENARIO(llc_wake_affine, .vm = { .llcs = 2, .cores = 2 }, .timeout_s = 30,
+            .purpose = "a waker and its wakee share an LLC")
+{
+    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
+    int llc[MAX_CPUS], k, same = 0, valid = 0;
+    kt_work_spec pp = { .kind = KT_WORK_PINGPONG, .count = 1 };
+    kt_work *w;
+
+    if (!CLAIM_AS(v, "llcs", ctx->topology.llcs, at_least, 2))
+        return;
+    group_of("/sys/devices/system/cpu/cpu%d/cache/index3/shared_cpu_list", ctx->ncpus, llc);
+    if (!(w = start(v, &pp, 1)))
+        return;
+    kt_sleep_ms(WARMUP_MS);
+    k = sample(w, 2, WINDOW_MS, cpu);
+    kt_work_stop(w);
+    for (int j = 0; j < k; j++)
+        if (cpu[0][j] >= 0 && cpu[1][j] >= 0) {
+            valid++;
+            same += llc[cpu[0][j]] == llc[cpu[1][j]];
+        }
+    CLAIM_AS(v, "samples", valid, at_least, 10);
+    CLAIM_AS(v, "same_llc", valid ? (double)same / valid : 0.0, at_least, SAME_LLC_MIN);
+    kt_verdict_note(v, "ping-pong pair in one LLC in %d of %d samples", same, valid);
+    kt_work_free(w);
+}
+
+/* 2 LLCs of 2 cores: two cache-heavy workers, an LLC's worth of CPUs
+ * each, rarely cross between LLCs (a move leaves a warm cache behind). */
+KT_SCENARIO(llc_cache_stays, .vm = { .llcs = 2, .cores = 2 }, .timeout_s = 30,
+            .purpose = "cache-heavy workers with an LLC each rarely cross between LLCs")
+{
+    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
+    int llc[MAX_CPUS], k, worst = 0;
+    kt_work_spec cache = { .kind = KT_WORK_CACHE, .count = 2, .bytes = 4u << 20 };
+    kt_work *w;
+
+    if (!CLAIM_AS(v, "llcs", ctx->topology.llcs, at_least, 2))
+        return;
+    group_of("/sys/devices/system/cpu/cpu%d/cache/index3/shared_cpu_list", ctx->ncpus, llc);
+    if (!(w = start(v, &cache, 1)))
+        return;
+    kt_sleep_ms(WARMUP_MS);
+    k = sample(w, 2, WINDOW_MS, cpu);
+    kt_work_stop(w);
+    for (int i = 0; i < 2; i++) {
+        int m = moves(cpu[i], k, llc);
+
+        worst = m > worst ? m : worst;
+        kt_verdict_note(v, "cache worker ktw%d: %d cross-LLC moves in %d samples", i, m, k);
+    }
+    CLAIM_AS(v, "samples", k, at_least, 10);
+    CLAIM_AS(v, "cross_llc_per_s_worst", worst * 1000.0 / WINDOW_MS, at_most, CROSS_MOVES_MAX);
+    kt_work_free(w);
+}
+
+/* 2 NUMA nodes (an LLC each): two cache-heavy workers, one node's worth
+ * of CPUs each, rarely cross between nodes. */
+KT_SCENARIO(numa_stays_home, .vm = { .numa_nodes = 2, .llcs = 2, .cores = 2 }, .timeout_s = 30,
+            .purpose = "cache-heavy workers with a node each rarely cross between NUMA nodes")
+{
+    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
+    int node[MAX_CPUS], k, worst = 0;
+    kt_work_spec cache = { .kind = KT_WORK_CACHE, .count = 2, .bytes = 4u << 20 };
+    kt_work *w;
+
+    if (!CLAIM_AS(v, "numa_nodes", ctx->topology.numa_nodes, at_least, 2))
+        return;
+    node_of(ctx->ncpus, node);
+    if (!(w = start(v, &cache, 1)))
+        return;
+    kt_sleep_ms(WARMUP_MS);
+    k = sample(w, 2, WINDOW_MS, cpu);
+    kt_work_stop(w);
+    for (int i = 0; i < 2; i++) {
+        int m = moves(cpu[i], k, node);
+
+        worst = m > worst ? m : worst;
+        kt_verdict_note(v, "cache worker ktw%d: %d cross-node moves in %d samples", i, m, k);
+    }
+    CLAIM_AS(v, "samples", k, at_least, 10);
+    CLAIM_AS(v, "cross_node_per_s_worst", worst * 1000.0 / WINDOW_MS, at_most, CROSS_MOVES_MAX);
+    kt_work_free(w);
+}
+
+/* 4 vCPUs, 4 spinners: CPU 3 goes offline at 400 ms and comes back at
+ * 1000 ms. While it is away nobody runs there and every spinner still
+ * gets a share; once back, it is used again. */
+KT_SCENARIO(vcpu_hotplug, .vm = { .llcs = 1, .cores = 4 }, .timeout_s = 30,
+            .purpose = "a vCPU unplugged and replugged mid-run: tasks leave it, none stuck, it is used again")
+{
+    enum { OFF_MS = 400, ON_MS = 1000, END_MS = 1600 };
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 4 };
+    kt_change plan[] = {
+        { .at_ms = OFF_MS, .op = KT_CHANGE_CPU_OFFLINE, .cpu = 3 },
+        { .at_ms = ON_MS, .op = KT_CHANGE_CPU_ONLINE, .cpu = 3 },
+    };
+    kt_changes_env env = { 0 };
+    kt_changes *c = NULL;
+    kt_cpuset away = { 0 }, back = { 0 }, three = { 0 };
+    uint64_t t_off, t_on, t0;
+    kt_err err = { 0 };
+    kt_work *w;
+
+    if (!CLAIM_AS(v, "guest_cpus", ctx->ncpus, at_least, 4))
+        return;
+    if (!(w = start(v, &spin, 1)))
+        return;
+    kt_sleep_ms(WARMUP_MS);
+    env.work = w;
+    c = kt_changes_start(&env, plan, 2, &err);
+    if (!CLAIM_OK(v, "ops", c ? NULL : err.msg))
+        goto out;
+    t0 = kt_changes_start_ns(c);
+    while (kt_now_ns() < t0 + (uint64_t)END_MS * 1000000u) {
+        uint64_t now = kt_now_ns(), at_off = kt_changes_at_ns(c, 0), at_on = kt_changes_at_ns(c, 1);
+
+        for (int i = 0; i < 4; i++) {
+            int cp = kt_thread_last_cpu(kt_work_tid(w, (size_t)i));
+
+            if (cp < 0)
+                continue;
+            /* away: after the unplug returned and before the replug began */
+            if (at_off && !at_on && now > at_off + 20 * 1000000u && now < t0 + ON_MS * 1000000u)
+                kt_cpuset_add(&away, cp);
+            if (at_on && now > at_on + 200 * 1000000u)
+                kt_cpuset_add(&back, cp);
+        }
+        kt_sleep_ms(SAMPLE_MS);
+    }
+    kt_changes_wait(c);
+    kt_work_stop(w);
+    kt_changes_claim(c, v);
+    kt_ctx_changes(ctx, c);
+    t_off = kt_changes_at_ns(c, 0);
+    t_on = kt_changes_at_ns(c, 1);
+    kt_cpuset_add(&three, 3);
+    if (t_off && t_on) {
+        kt_work_result r;
+        bool was;
+
+        CLAIM_CPUS_AS(v, "cpus_while_away", away, disjoint_from, three);
+        CLAIM_CPUS_AS(v, "cpus_after_back", back, contains, three);
+        was = kt_verdict_timing(v, true);
+        for (int i = 0; i < 4; i++) {
+            char label[32];
+
+            kt_work_get(w, (size_t)i, &r, NULL);
+            snprintf(label, sizeof(label), "ktw%d.max_gap_ms", i);
+            CLAIM_AS(v, label, r.max_gap_ns / 1e6, at_most, HOTPLUG_GAP_MAX_MS);
+        }
+        kt_verdict_timing(v, was);
+    }
+out:
+    kt_changes_free(c);
+    kt_work_free(w);
+}
+
+KT_MAIN()
