@@ -244,6 +244,10 @@ KT_SCENARIO(scx_task_classes, .scheduler = "builtin:fifo_partial", .timeout_s = 
  * which runs them all on CPU 0, gives 0.49 (1.6x over it). */
 #define PROGRESS_CPU_USE_MIN 0.8
 
+/* Seconds scx_expected_eject waits for the watchdog (builtin:stall's
+ * timeout is 3 s; the kernel checks every half of it). */
+#define EJECT_WAIT_S 10
+
 /* Per CPU: two SCHED_EXT spinners and a SCHED_EXT duty worker (1 ms on,
  * 1 ms off), none pinned. Every one makes progress within a bounded gap,
  * and together they keep every CPU busy. */
@@ -289,6 +293,36 @@ KT_SCENARIO(scx_ext_progress, .scheduler = "builtin:fifo", .timeout_s = 30,
     kt_verdict_timing(v, true);
     CLAIM_AS(v, "cpu_use", (double)cpu_ns / (double)(t1 - t0) / n, at_least, PROGRESS_CPU_USE_MIN);
     kt_verdict_timing(v, false);
+    kt_work_free(w);
+}
+
+/* A scheduler that is meant to catch a fault and bail out: builtin:stall
+ * never dispatches what it is handed, so the kernel's watchdog must eject
+ * it (its timeout is 3 s) and hand its task back to the fair class. The
+ * runner holds the claim sched.ejected (the exit message matches); the
+ * body claims the stalled task ran again once the scheduler was gone. */
+KT_SCENARIO(scx_expected_eject, .scheduler = "builtin:stall", .timeout_s = 30,
+            .expect_eject = "*runnable task stall*",
+            .purpose = "a scheduler meant to fail is ejected by the watchdog with its message")
+{
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 1, .policy = KT_POLICY_EXT };
+    uint64_t until = kt_now_ns() + EJECT_WAIT_S * 1000000000ull, stalled, after;
+    char state[64] = "";
+    kt_work *w = start(v, &spin, 1);
+
+    if (!w)
+        return;
+    while (kt_now_ns() < until && kt_scx_state(state, sizeof(state), NULL) >= 0 &&
+           !strcmp(state, "enabled"))
+        kt_sleep_ms(50);
+    stalled = kt_work_iterations(w, 0);
+    kt_sleep_ms(500);
+    after = kt_work_iterations(w, 0);
+    kt_work_stop(w);
+    kt_verdict_note(v, "sched_ext \"%s\" after the wait; the SCHED_EXT spinner made %llu "
+                    "iterations while attached, %llu in the 500 ms after", state,
+                    (unsigned long long)stalled, (unsigned long long)(after - stalled));
+    CLAIM_AS(v, "iterations_after_eject", after - stalled, gt, 0);
     kt_work_free(w);
 }
 

@@ -64,6 +64,12 @@ typedef struct kt_scenario_opts {
     const char *scheduler;
     /* What the scenario proves, in one line (--describe, `ktstr list`). */
     const char *purpose;
+    /* A scheduler meant to detect a fault and bail out: the kernel must
+     * eject it with an exit message matching this fnmatch pattern
+     * ("*runnable task stall*"). The point then holds the claim
+     * "sched.ejected" instead of failing on the ejection; a scheduler that
+     * stays attached, or leaves with another message, fails it. */
+    const char *expect_eject;
 } kt_scenario_opts;
 
 typedef struct kt_scenario {

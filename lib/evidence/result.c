@@ -46,7 +46,7 @@ static void reported_init(kt__result *r)
     r->sched_name = r->dropped = NULL;
     r->passes_dropped = 0;
     r->claims = r->failed = 0;
-    r->done = r->vm = r->guest_end = r->sched_failed = false;
+    r->done = r->vm = r->guest_end = r->sched_failed = r->sched_eject_expected = false;
     r->sched_attach_ms = -1;
     r->sched_has_detect = false;
 }

@@ -115,6 +115,7 @@ typedef struct kt__result {
     /* The scheduler under test (SCHED... lines). */
     char *sched_name;          /* its ops name, or NULL when none ran */
     bool sched_failed;
+    bool sched_eject_expected; /* sched_failed as .expect_eject asked: not a failure */
     char sched_why[KT_ERR_MSG_MAX], sched_exit[256];
     int64_t sched_attach_ms;   /* start to "enabled", or -1 */
     bool sched_has_detect;     /* the next is known */

@@ -3,6 +3,7 @@
  * and reports every result as one TAP 13 point, with each failure
  * repeated on stderr for plain prove. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +236,8 @@ static kt_outcome outcome(const kt__result *r, const kt_ctx *ctx, char *msg, siz
         snprintf(msg, n, "%s", r->start_error.msg);
         return KT_OUTCOME_PANIC;
     }
-    if (r->sched_failed && r->end != KT__END_START_FAILED && r->end != KT__END_INTERRUPTED) {
+    if (r->sched_failed && !r->sched_eject_expected && r->end != KT__END_START_FAILED &&
+        r->end != KT__END_INTERRUPTED) {
         if (r->sched_exit[0])
             snprintf(msg, n, "scheduler %s ejected by the kernel: %s",
                      r->sched_name ? r->sched_name : "?", r->sched_exit);
@@ -465,6 +467,33 @@ static int host_sched_check(const char *spec, kt_err *why)
     return kt_err_set(why, ENOTSUP, "scheduler %s: %s (run it in a guest: --vm)", spec, no.msg);
 }
 
+/* .expect_eject: the scheduler under test was meant to be ejected with a
+ * matching message. That ejection is then the point's claim
+ * "sched.ejected" rather than its failure; no ejection, or another one,
+ * fails the claim. */
+static void expect_eject(const kt_scenario *s, kt__result *r)
+{
+    const char *want = s->opts.expect_eject;
+    const char *exit = r->sched_exit[0] ? r->sched_exit : r->sched_why;
+    char why[KT_ERR_MSG_MAX + 600];
+
+    if (!want || !r->sched_name || r->end == KT__END_START_FAILED ||
+        r->end == KT__END_INTERRUPTED)
+        return;
+    if (r->sched_failed && fnmatch(want, exit, 0) == 0)
+        r->sched_eject_expected = true;
+    else if (r->sched_failed)
+        snprintf(why, sizeof(why), "expected the scheduler ejected with \"%s\", was: %s", want,
+                 exit);
+    else
+        snprintf(why, sizeof(why), "expected the scheduler ejected with \"%s\"; it stayed "
+                 "attached", want);
+    r->claims++;
+    if (!kt_claim_ok(&r->v, "sched.ejected", r->sched_eject_expected ? NULL : why, s->file,
+                     s->line))
+        r->failed++;
+}
+
 /* Runs the selected scenarios; returns the exit status. */
 static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
 {
@@ -498,6 +527,7 @@ static int run_all(run *rn, const kt_scenario *const *sel, size_t nsel)
             kt__child_supervise(s, &ctx, rn->sigfd, &rn->child_mask,
                                 spec ? &kt__point_sched : &kt__point_plain,
                                 spec ? &sched : NULL, -1, rn->ev.want, 0, &r);
+        expect_eject(s, &r);
         kt__baseline_check(&rn->ev, ctx.name, &r);
         if (r.end == KT__END_INTERRUPTED) {
             int sig = r.status;
