@@ -13,6 +13,8 @@
 #       scx_attached_under_churn: its dispatching is in user space, so
 #       every task waits; 7.3 ejects it on the RCU stall that follows
 #       ("runtime error", RCU CPU stall) before its 30 s watchdog would
+#   builtin:fifo_partial on scx_expected_eject: the scheduler meant to
+#       be ejected stays attached (sched.ejected)
 #   builtin:stall on scx_task_classes: its SCHED_EXT task is in the ext
 #       class but never runs again: the ejection catches it (the class
 #       claims hold; builtin:fifo, which switches every task, passes as
@@ -65,7 +67,7 @@ sub fails_on {
 
 # Unfaulted, each passes under its own scheduler: the faults below are
 # what makes them fail.
-for my $name (qw(scx_attached_under_churn scx_task_classes scx_ext_progress)) {
+for my $name (qw(scx_attached_under_churn scx_task_classes scx_ext_progress scx_expected_eject)) {
     my ($r, $pt) = run_under($name);
     ok($pt && $pt->{ok} && !$pt->{skip}, "$name: ok under its own scheduler") or diag($r->{out}, $r->{err});
 }
@@ -79,6 +81,10 @@ for my $name (qw(scx_attached_under_churn scx_task_classes scx_ext_progress)) {
     ejected('builtin:stall, scx_task_classes', $r, $pt, 'runnable task stall');
     ($r, $pt) = run_under('scx_task_classes', KTSTR_SCHEDULER => 'builtin:fifo');
     ok($pt && $pt->{ok}, 'builtin:fifo (switches all), scx_task_classes: still ok') or diag($r->{out});
+    # A scheduler meant to fail that does not: no ejection to match.
+    ($r, $pt) = run_under('scx_expected_eject', KTSTR_SCHEDULER => 'builtin:fifo_partial');
+    fails_on('builtin:fifo_partial, scx_expected_eject', $r, $pt, 'sched.ejected');
+    like(($pt && $pt->{msgs}[0]) // '', qr/it stayed attached$/, 'scx_expected_eject: it says why');
 }
 
 SKIP: {
