@@ -35,7 +35,7 @@
  * and the kernel's threaded interrupts (50), below its watchdogs (99). */
 #define RT_PRIO 60
 
-/* calibration: late_p99_us; provisional (shared machine) */
+/* calibration: late_p99_us_worst; provisional (shared machine) */
 #define LATE_P99_US 1000.0
 /* calibration: jobs_min; provisional (shared machine) */
 #define JOBS_MIN_FRAC 0.8
@@ -107,7 +107,7 @@ KT_SCENARIO(rt_periodic_deadlines, .timeout_s = 20, .needs_root = true,
         { .kind = KT_WORK_SPIN, .cpus = cpus, .pin_each = true, .set_nice = true, .nice = 0 },
     };
     uint64_t missed = 0, fewest = UINT64_MAX, resp_max = 0;
-    double expected;
+    double expected, p99_worst = 0;
     kt_hist lat;
     kt_hist_summary hs;
     kt_work *w = NULL;
@@ -139,6 +139,8 @@ KT_SCENARIO(rt_periodic_deadlines, .timeout_s = 20, .needs_root = true,
             fewest = r.iterations;
         if (r.periodic.max_response_ns > resp_max)
             resp_max = r.periodic.max_response_ns;
+        if (us_of(kt_hist_percentile(r.lat, 99)) > p99_worst)
+            p99_worst = us_of(kt_hist_percentile(r.lat, 99));
         kt_verdict_note(v, "CPU %d: ktw%u %" PRIu64 " jobs, %" PRIu64 " missed, start lateness "
                         "p99 %.1f us, max %.1f us, longest response %.1f us",
                         ids[i], r.index, r.iterations, r.periodic.missed,
@@ -149,15 +151,15 @@ KT_SCENARIO(rt_periodic_deadlines, .timeout_s = 20, .needs_root = true,
     kt_hist_summarize(&lat, &hs);
     expected = (double)RUN_MS * 1000.0 / RT_PERIOD_US;
     kt_verdict_note(v, "%d SCHED_FIFO %d jobs of %d us every %d us, each beside a nice-0 spinner "
-                    "on CPUs %s: start lateness p50 %.1f us, p99 %.1f us, max %.1f us",
-                    n, RT_PRIO, RT_BUDGET_US, RT_PERIOD_US, cpus, us_of(hs.p50), us_of(hs.p99),
-                    us_of(hs.max));
+                    "on CPUs %s: start lateness p50 %.1f us, p99 %.1f us, max %.1f us; "
+                    "longest response %.1f us", n, RT_PRIO, RT_BUDGET_US, RT_PERIOD_US, cpus,
+                    us_of(hs.p50), us_of(hs.p99), us_of(hs.max), us_of(resp_max));
     /* Nothing but fair-class spinners shares their CPUs: a job late past
      * its deadline means a lower class ran ahead of it. */
     CLAIM_AS(v, "missed", missed, eq, (uint64_t)0);
     CLAIM_AS(v, "jobs_min", (double)fewest, at_least, JOBS_MIN_FRAC * expected);
     kt_verdict_timing(v, true);
-    CLAIM_AS(v, "late_p99_us", us_of(hs.p99), at_most, LATE_P99_US);
+    CLAIM_AS(v, "late_p99_us_worst", p99_worst, at_most, LATE_P99_US);
     for (int i = 0; i < n; i++)
         CLAIM_SERIES(v, jobs[i], each_at_least, JOBS_INTERVAL_MIN);
     kt_verdict_timing(v, false);
