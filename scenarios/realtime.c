@@ -39,8 +39,6 @@
 #define LATE_P99_US 1000.0
 /* calibration: jobs_min; provisional (shared machine) */
 #define JOBS_MIN_FRAC 0.8
-/* calibration: ktw<N>.jobs series; provisional (shared machine) */
-#define JOBS_INTERVAL_MIN 5.0
 
 static double us_of(uint64_t ns)
 {
@@ -160,11 +158,12 @@ KT_SCENARIO(rt_periodic_deadlines, .timeout_s = 20, .needs_root = true,
     CLAIM_AS(v, "jobs_min", (double)fewest, at_least, JOBS_MIN_FRAC * expected);
     kt_verdict_timing(v, true);
     CLAIM_AS(v, "late_p99_us_worst", p99_worst, at_most, LATE_P99_US);
-    for (int i = 0; i < n; i++)
-        CLAIM_SERIES(v, jobs[i], each_at_least, JOBS_INTERVAL_MIN);
     kt_verdict_timing(v, false);
+    /* Not judged: the sampler is a nice-0 thread beside the spinners, and
+     * a late sample skews two intervals (6.3 jobs in one at load 8 with
+     * none missed); missed counts every late job exactly. */
     for (int i = 0; i < n; i++)
-        kt_ctx_series(ctx, jobs[i], "jobs per 100 ms", JOBS_INTERVAL_MIN, NAN);
+        kt_ctx_series(ctx, jobs[i], "jobs per 100 ms", NAN, NAN);
 out:
     for (int i = 0; i < n; i++)
         kt_series_free(jobs[i]);
