@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # Sensitivity of scenarios/realtime.c: break each RT promise from outside
 # while the scenario runs and check the scenario fails on the claim that
-# names it (not merely fails).
+# names it (not merely fails). KT_SENS_REPEAT=N runs every case N times
+# (default 1).
 #
 # KTSTR_STRICT=1: rt_throttle_fair's share is a timing claim, and other
 # jobs on a shared machine may load it past KTSTR_STEAL_MAX and turn its
