@@ -36,7 +36,7 @@
  * 1.0-1.7 of its 2 CPUs even "idle"); idle n=5 min 0.798 p50 0.951 max 0.995;
  * loaded (stress-ng --cpu 1) n=5 min 0.951 p50 0.984 max 0.991; threshold 0.5
  * (2.5x the worst shortfall from 1, 0.20; freezing ktw0 for 1.4 s gives
- * 0.25-0.37) */
+ * 0.21-0.24) */
 #define ACQ_MIN_OF_MEAN 0.5
 /* calibration (series: the worst 100 ms interval of each run, any worker):
  * ktw*.acq_of_mean; provisional (shared machine); idle n=5 min 0 p50 0.35
