@@ -40,9 +40,9 @@
 #define ACQ_MIN_OF_MEAN 0.5
 /* calibration (series: the worst 100 ms interval of each run, any worker):
  * ktw*.acq_of_mean; provisional (shared machine); idle n=5 min 0 p50 0.35
- * max 0.90 (the three under 0.35 were inconclusive points, other jobs
- * taking 1.6-1.7 CPUs: a worker stalled 100 ms), loaded n=5 min 0.72 p50
- * 0.81 max 0.90; threshold 0.1 (3.5x below the worst of a conclusive run;
+ * max 0.96 (both 0s in inconclusive points, other jobs taking 1.6-1.7
+ * CPUs: a worker, or all, stalled 100 ms), loaded n=5 min 0.72 p50 0.82
+ * max 0.94; threshold 0.1 (3.5x below the worst of a conclusive run;
  * the frozen ktw0 gives 0 for 14 intervals). Each worker's acquisitions in
  * every 100 ms at least this fraction of the workers' mean */
 #define ACQ_INTERVAL_MIN 0.1
