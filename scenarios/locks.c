@@ -99,7 +99,8 @@ static void sample_acq(const kt_work *w, size_t n, kt_series **s)
         for (size_t i = 0; i < n; i++) {
             double mean = (double)sum / (double)n;
 
-            kt_series_add(s[i], now, mean > 0 ? (double)(cur[i] - prev[i]) / mean : NAN);
+            /* nobody got the lock: every worker starved this interval */
+            kt_series_add(s[i], now, mean > 0 ? (double)(cur[i] - prev[i]) / mean : 0.0);
             prev[i] = cur[i];
         }
         since = now;
