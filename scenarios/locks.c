@@ -196,8 +196,8 @@ out:
 /* ---- lock_pi_boost, lock_pi_inversion ----------------------------------- */
 
 /* The holder's priority; the spinner runs at +1, the waiter at +2. Above
- * the priorities other tests' SCHED_FIFO hogs use here (10), below those
- * of the kernel's own RT threads (50 and up). */
+ * the SCHED_FIFO 10 of this repository's other scenarios and faults,
+ * below the kernel's own RT threads (threaded interrupts at 50). */
 #define PI_BASE_PRIO 20
 #define PI_HOLD_US 1000          /* the holder's CPU time under the lock */
 #define PI_SPIN_US 5000          /* the spinner's run per round */
