@@ -178,10 +178,13 @@ KT_SCENARIO(lock_mutex_fair, .timeout_s = 20,
     CLAIM_AS(v, "lock_total", total, eq, sum);
     CLAIM_AS(v, "held_ms", ms_of(held), at_most, ms_of(run) + MUTEX_HOLD_US / 1000.0);
     CLAIM_AS(v, "acquisitions", sum, at_least, (uint64_t)MIN_ACQUISITIONS);
-    /* a comparison among equals sharing the CPUs alike: whatever the host
-     * takes, it takes from all of them */
-    CLAIM_AS(v, "acq_min_of_mean", mean > 0 ? (double)lo / mean : NAN, at_least, ACQ_MIN_OF_MEAN);
+    /* Starvation is judged by timing claims, the comparison among equals
+     * too: they share the CPUs alike only until an outside RT task holds
+     * one of them, and the worker queued there waits (here, beside other
+     * jobs' SCHED_FIFO faults, one got 0.003 of the mean for 400 ms while
+     * the others went on). */
     kt_verdict_timing(v, true);
+    CLAIM_AS(v, "acq_min_of_mean", mean > 0 ? (double)lo / mean : NAN, at_least, ACQ_MIN_OF_MEAN);
     CLAIM_AS(v, "wait_max_ms", ms_of(wait_max), at_most, WAIT_MAX_MS);
     CLAIM_AS(v, "wait_p99_us_worst", wait_p99_worst, at_most, WAIT_P99_US);
     for (size_t i = 0; i < n; i++)
