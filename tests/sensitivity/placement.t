@@ -6,6 +6,7 @@
 # fails on the claim that names the placement.
 #
 #   smt_spread       both spinners pinned to the two threads of core 0
+#                    (all run in one 2n2l1c2t guest: CPUs 0-1 are core, LLC and node 0)
 #   llc_wake_affine  builtin:fifo: one global queue and the kernel's
 #                    default CPU choice, which ignores the waker's LLC
 #   llc_cache_stays  a cache worker bounced between the LLCs every 20 ms
