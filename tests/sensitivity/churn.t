@@ -1,0 +1,78 @@
+#!/usr/bin/perl
+# Sensitivity of scenarios/churn.c: while each scenario runs,
+# build/tests/progs/fault breaks its property from inside the point's own
+# process tree (its workers, found by their ktw<N> names), the way a
+# faulty scheduler would, and the scenario must fail on the claim that
+# names the property. No fault here adds load from outside the point: a
+# task outside it would be host starvation, which makes a failed timing
+# claim inconclusive (README: On a busy machine).
+#
+#   churn_fork, churn_thread  the spawner ktw0 pinned to the first CPU
+#                             beside the spinner there (ktw1) made
+#                             SCHED_FIFO: it, and every child it starts,
+#                             gets only what RT throttling leaves (50 ms
+#                             a second), so its rate falls far below the
+#                             one asked
+#   churn_pagefault           ktw0 pinned with ktw1 to the first CPU and
+#                             reniced to +19: it gets ~1.5% of that CPU,
+#                             far below its share of the rate
+#   cache_stays_put           ktw0 bounced over the allowed CPUs every
+#                             10 ms: ~100 migrations a second of a task
+#                             that had a CPU to itself
+#
+# KT_SENS_REPEAT=N runs every case N times (default 1).
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use KtTest qw(:DEFAULT check_caught);
+
+my $bin = 'build/scenarios/churn.t';
+my $fault = 'build/tests/progs/fault';
+plan skip_all => "$bin or $fault is not built (run make)" unless -x $bin && -x $fault;
+plan skip_all => "making a thread SCHED_FIFO and pinning the workers need root: effective uid is $>"
+    if $> != 0;
+
+# The CPUs this process may use, in order; the scenarios inherit the
+# mask and pin their first spinner (ktw1) to the first of them.
+my @cpus = allowed_cpus();
+plan skip_all => 'cannot read Cpus_allowed_list from /proc/self/status' unless @cpus;
+
+# The names are contract: users and the calibration tool filter on them.
+is_deeply([ split /\n/, `$bin --list` ],
+          [qw(churn_fork churn_thread churn_pagefault cache_stays_put)],
+          'the churn scenarios, in source order, are the ones faulted here');
+
+# victim: the thread check_caught waits for (until it has run 5 ms) before
+# the faults; a spawner takes that long to use 5 ms of CPU (a fork is
+# ~100 us of it, 100 a second), so the spawn cases wait for a spinner.
+my @cases = (
+    { scenario => 'churn_fork', label => 'rate_of_asked', victim => 'ktw1',
+      faults => [ [ 'pin', 'ktw0', $cpus[0] ], [ 'fifo', 'ktw1', 10 ] ],
+      why => 'the forker pinned beside a SCHED_FIFO spinner' },
+    { scenario => 'churn_thread', label => 'rate_of_asked', victim => 'ktw1',
+      faults => [ [ 'pin', 'ktw0', $cpus[0] ], [ 'fifo', 'ktw1', 10 ] ],
+      why => 'the thread spawner pinned beside a SCHED_FIFO spinner' },
+    { scenario => 'churn_pagefault', label => 'rate_of_mean_worst', victim => 'ktw0',
+      faults => [ [ 'pin', 'ktw0', $cpus[0] ], [ 'pin', 'ktw1', $cpus[0] ],
+                  [ 'renice', 'ktw0', 19 ] ],
+      why => 'ktw0 reniced to +19 and pinned with ktw1' },
+    # 1400 ms of bouncing from ~10 ms after the start: most of the window
+    # (300 to 1800 ms), all of it inside the worker's life. On one CPU the
+    # scenario skips (nothing to migrate to), and so does this case, with
+    # its reason (the bounce's usage error is not judged).
+    { scenario => 'cache_stays_put', label => 'migrations_per_s_worst', victim => 'ktw0',
+      faults => [ [ '--hold-ms', 1400, '--every-ms', 10, 'bounce', 'ktw0', join(',', @cpus) ] ],
+      why => 'ktw0 bounced over the CPUs every 10 ms' },
+);
+
+for my $c (@cases) {
+    for (1 .. sens_repeat()) {
+        my @f = @{ $c->{faults} };
+        check_caught(bin => $bin, scenario => $c->{scenario}, label => $c->{label},
+                     why => $c->{why}, faults => sub { @f }, victim => $c->{victim});
+    }
+}
+
+done_testing();
