@@ -48,11 +48,11 @@
 /* calibration: rate_of_asked; provisional (shared machine) */
 #define RATE_OF_ASKED_MIN 0.9
 /* calibration: ktw0.spawns_per_s (the worst 100 ms interval); provisional (shared machine) */
-#define INTERVAL_RATE_OF_ASKED_MIN 0.5
+#define INTERVAL_RATE_OF_ASKED_MIN 0.25
 /* calibration: spawn_p99_us (churn_fork); provisional (shared machine) */
-#define FORK_P99_US 10000.0
+#define FORK_P99_US 50000.0
 /* calibration: spawn_p99_us (churn_thread); provisional (shared machine) */
-#define THREAD_P99_US 10000.0
+#define THREAD_P99_US 50000.0
 
 /* PAGEFAULT: the region each worker maps, touches and unmaps per cycle. */
 #define FAULT_BYTES (1u << 20)
@@ -62,7 +62,7 @@
 /* calibration: rate_of_mean_worst; provisional (shared machine) */
 #define FAULT_RATE_OF_MEAN_MIN 0.3
 /* calibration: max_gap_ms_worst (churn_pagefault); provisional (shared machine) */
-#define FAULT_MAX_GAP_MS 150.0
+#define FAULT_MAX_GAP_MS 250.0
 /* calibration: ktw<N>.pages_per_s (the worst 100 ms interval over the mean of all); provisional (shared machine) */
 #define FAULT_INTERVAL_OF_MEAN_MIN 0.1
 
@@ -72,9 +72,9 @@
  * 480 MiB here, a VM's view of its host's, would ask 240 MiB a worker). */
 #define CACHE_MAX_BYTES (8u << 20)
 /* calibration: migrations_per_s_worst; provisional (shared machine) */
-#define MIGRATIONS_PER_S_MAX 20.0
+#define MIGRATIONS_PER_S_MAX 10.0
 /* calibration: steady_worst (the worst 100 ms interval's rate over the worker's mean); provisional (shared machine) */
-#define STEADY_MIN 0.5
+#define STEADY_MIN 0.1
 
 /* ---- helpers ------------------------------------------------------------- */
 
