@@ -23,7 +23,8 @@
  *   write PATH VALUE      write VALUE to PATH for --hold-ms, then restore it
  *   bounce NAME CPULIST   re-pin the thread to each CPU of CPULIST ("0-1,3", at
  *                         least two CPUs) in turn, every --every-ms (default
- *                         10) for --hold-ms, as a scheduler that migrates a
+ *                         10) for --hold-ms or until the thread exits (after
+ *                         one move at least), as a scheduler that migrates a
  *                         task needlessly would; then restore its affinity
  *
  * Prints what it did on stderr; exits 0 on success, 1 when the victim never
@@ -364,7 +365,10 @@ static long elapsed_ms(const struct timespec *t0)
 }
 
 /* Moves the thread to cpus[0], cpus[1], ... in turn (wrapping), one every
- * every_ms, for hold_ms; then gives it back the affinity it had. */
+ * every_ms, for hold_ms; then gives it back the affinity it had. A thread
+ * that exits meanwhile (ESRCH, after the first move) ends it early: the
+ * fault lasted as long as its victim, so a caller may ask for more time
+ * than the victim has left. */
 static int do_bounce(int tid, const char *name, const int *cpus, int n, long every_ms,
                      long hold_ms)
 {
@@ -382,6 +386,11 @@ static int do_bounce(int tid, const char *name, const int *cpus, int n, long eve
         if (sched_setaffinity(tid, sizeof(one), &one) < 0) {
             int e = errno;
 
+            if (e == ESRCH && moves > 0) {
+                fprintf(stderr, "fault: bounced %s over %d CPUs every %ld ms until it exited "
+                        "after %ld ms: %ld moves\n", name, n, every_ms, elapsed_ms(&t0), moves);
+                return 0;
+            }
             fprintf(stderr, "fault: bounce %s: sched_setaffinity to CPU %d: %s\n", name,
                     cpus[moves % n], strerror(e));
             if (sched_setaffinity(tid, sizeof(old), &old) < 0)
@@ -391,7 +400,7 @@ static int do_bounce(int tid, const char *name, const int *cpus, int n, long eve
         moves++;
         sleep_ms(every_ms);
     } while (elapsed_ms(&t0) < hold_ms);
-    if (sched_setaffinity(tid, sizeof(old), &old) < 0)
+    if (sched_setaffinity(tid, sizeof(old), &old) < 0 && errno != ESRCH)
         return fail("bounce: restoring the affinity of", name);
     fprintf(stderr, "fault: bounced %s over %d CPUs every %ld ms for %ld ms: %ld moves, "
             "affinity restored\n", name, n, every_ms, hold_ms, moves);
