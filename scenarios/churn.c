@@ -50,9 +50,9 @@
 /* calibration: ktw0.spawns_per_s (the worst 100 ms interval); provisional (shared machine) */
 #define INTERVAL_RATE_OF_ASKED_MIN 0.25
 /* calibration: spawn_p99_us (churn_fork); provisional (shared machine) */
-#define FORK_P99_US 50000.0
+#define FORK_P99_US 100000.0
 /* calibration: spawn_p99_us (churn_thread); provisional (shared machine) */
-#define THREAD_P99_US 50000.0
+#define THREAD_P99_US 100000.0
 
 /* PAGEFAULT: the region each worker maps, touches and unmaps per cycle. */
 #define FAULT_BYTES (1u << 20)
@@ -74,7 +74,7 @@
 /* calibration: migrations_per_s_worst; provisional (shared machine) */
 #define MIGRATIONS_PER_S_MAX 10.0
 /* calibration: steady_worst (the worst 100 ms interval's rate over the worker's mean); provisional (shared machine) */
-#define STEADY_MIN 0.1
+#define STEADY_MIN 0.08
 
 /* ---- helpers ------------------------------------------------------------- */
 
