@@ -2,7 +2,7 @@
  * fault: break a scheduling property from outside, the way a faulty
  * scheduler would, so a sensitivity test can show the scenario notices.
  *
- *   fault [--under PID] [--wait-ms N] [--hold-ms N] ACTION ARGS...
+ *   fault [--under PID] [--wait-ms N] [--hold-ms N] [--every-ms N] ACTION ARGS...
  *
  * It finds its victim threads by name (comm), as an outsider would: the
  * first thread named NAME among the descendants of PID (default: any
@@ -21,6 +21,11 @@
  *   hog CPU PRIO          a SCHED_FIFO spinner (PRIO 0: SCHED_OTHER) pinned
  *                         to CPU for --hold-ms (default 1000)
  *   write PATH VALUE      write VALUE to PATH for --hold-ms, then restore it
+ *   bounce NAME CPULIST   re-pin the thread to each CPU of CPULIST ("0-1,3", at
+ *                         least two CPUs) in turn, every --every-ms (default
+ *                         10) for --hold-ms or until the thread exits (after
+ *                         one move at least), as a scheduler that migrates a
+ *                         task needlessly would; then restore its affinity
  *
  * Prints what it did on stderr; exits 0 on success, 1 when the victim never
  * appeared or the action failed, 2 on a usage error.
@@ -43,15 +48,16 @@
 
 typedef struct opts {
     int under;
-    long wait_ms, hold_ms;
+    long wait_ms, hold_ms, every_ms;
 } opts;
 
 static void usage(const char *why)
 {
     fprintf(stderr, "fault: %s\n"
-            "usage: fault [--under PID] [--wait-ms N] [--hold-ms N] ACTION ARGS...\n"
+            "usage: fault [--under PID] [--wait-ms N] [--hold-ms N] [--every-ms N] ACTION ARGS...\n"
             "  renice NAME NICE | fifo NAME PRIO | other NAME | pin NAME CPU |\n"
-            "  move NAME DIR | stop NAME | freeze NAME | hog CPU PRIO | write PATH VALUE\n",
+            "  move NAME DIR | stop NAME | freeze NAME | hog CPU PRIO | write PATH VALUE |\n"
+            "  bounce NAME CPULIST\n",
             why);
     exit(2);
 }
@@ -290,11 +296,122 @@ static int do_write(const char *path, const char *value, long hold_ms)
     return 0;
 }
 
+/* A cpu list ("0-1,3", the kernel's format) into cpus, in its order;
+ * their count, or exits with a usage error naming what is wrong. */
+static int parse_cpulist(const char *list, int *cpus, int cap)
+{
+    const char *p = list;
+    int n = 0;
+
+    while (*p) {
+        char *end;
+        long lo, hi;
+
+        errno = 0;
+        lo = strtol(p, &end, 10);
+        if (errno || end == p || lo < 0 || !isdigit((unsigned char)*p))
+            goto bad;
+        hi = lo;
+        p = end;
+        if (*p == '-') {
+            const char *q = p + 1;
+
+            errno = 0;
+            hi = strtol(q, &end, 10);
+            if (errno || end == q || !isdigit((unsigned char)*q))
+                goto bad;
+            if (hi < lo) {
+                fprintf(stderr, "fault: bounce: CPULIST '%s': range %ld-%ld inverted\n",
+                        list, lo, hi);
+                exit(2);
+            }
+            p = end;
+        }
+        if (hi >= CPU_SETSIZE) {
+            fprintf(stderr, "fault: bounce: CPULIST '%s': CPU %ld past the last one (%d)\n",
+                    list, hi, CPU_SETSIZE - 1);
+            exit(2);
+        }
+        for (long c = lo; c <= hi; c++) {
+            if (n == cap) {
+                fprintf(stderr, "fault: bounce: CPULIST '%s': more than %d CPUs\n", list, cap);
+                exit(2);
+            }
+            cpus[n++] = (int)c;
+        }
+        if (*p == ',' && p[1])
+            p++;
+        else if (*p)
+            goto bad;
+    }
+    if (n < 2) {
+        fprintf(stderr, "fault: bounce: CPULIST '%s': %s (bouncing needs two CPUs at least)\n",
+                list, n ? "one CPU" : "no CPU");
+        exit(2);
+    }
+    return n;
+bad:
+    fprintf(stderr, "fault: bounce: CPULIST '%s': not a cpu list (like 0-1,3) at '%s'\n",
+            list, p);
+    exit(2);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Moves the thread to cpus[0], cpus[1], ... in turn (wrapping), one every
+ * every_ms, for hold_ms; then gives it back the affinity it had. A thread
+ * that exits meanwhile (ESRCH, after the first move) ends it early: the
+ * fault lasted as long as its victim, so a caller may ask for more time
+ * than the victim has left. */
+static int do_bounce(int tid, const char *name, const int *cpus, int n, long every_ms,
+                     long hold_ms)
+{
+    cpu_set_t old, one;
+    struct timespec t0;
+    long moves = 0;
+
+    if (sched_getaffinity(tid, sizeof(old), &old) < 0)
+        return fail("bounce: sched_getaffinity", name);
+    if (clock_gettime(CLOCK_MONOTONIC, &t0) < 0)
+        return fail("bounce: clock_gettime", name);
+    do {
+        CPU_ZERO(&one);
+        CPU_SET(cpus[moves % n], &one);
+        if (sched_setaffinity(tid, sizeof(one), &one) < 0) {
+            int e = errno;
+
+            if (e == ESRCH && moves > 0) {
+                fprintf(stderr, "fault: bounced %s over %d CPUs every %ld ms until it exited "
+                        "after %ld ms: %ld moves\n", name, n, every_ms, elapsed_ms(&t0), moves);
+                return 0;
+            }
+            fprintf(stderr, "fault: bounce %s: sched_setaffinity to CPU %d: %s\n", name,
+                    cpus[moves % n], strerror(e));
+            if (sched_setaffinity(tid, sizeof(old), &old) < 0)
+                fail("bounce: restoring the affinity of", name);
+            return 1;
+        }
+        moves++;
+        sleep_ms(every_ms);
+    } while (elapsed_ms(&t0) < hold_ms);
+    if (sched_setaffinity(tid, sizeof(old), &old) < 0 && errno != ESRCH)
+        return fail("bounce: restoring the affinity of", name);
+    fprintf(stderr, "fault: bounced %s over %d CPUs every %ld ms for %ld ms: %ld moves, "
+            "affinity restored\n", name, n, every_ms, hold_ms, moves);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    opts o = { .under = 0, .wait_ms = 5000, .hold_ms = 1000 };
+    opts o = { .under = 0, .wait_ms = 5000, .hold_ms = 1000, .every_ms = 10 };
     const char *action, *name;
-    int i = 1, tid, pid = 0;
+    int i = 1, tid, pid = 0, bounce_cpus[CPU_SETSIZE], nbounce = 0;
 
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         long x = num_arg(argv[i + 1], argv[i]);
@@ -305,6 +422,10 @@ int main(int argc, char **argv)
             o.wait_ms = x;
         else if (strcmp(argv[i], "--hold-ms") == 0)
             o.hold_ms = x;
+        else if (strcmp(argv[i], "--every-ms") == 0 && x > 0)
+            o.every_ms = x;
+        else if (strcmp(argv[i], "--every-ms") == 0)
+            usage("--every-ms must be at least 1");
         else
             usage("unknown option");
     }
@@ -321,6 +442,12 @@ int main(int argc, char **argv)
         if (i + 2 >= argc)
             usage("write needs PATH VALUE");
         return do_write(name, argv[i + 2], o.hold_ms);
+    }
+    if (strcmp(action, "bounce") == 0) {
+        if (i + 2 >= argc)
+            usage("bounce needs NAME CPULIST");
+        /* a bad list is a usage error before any wait for the victim */
+        nbounce = parse_cpulist(argv[i + 2], bounce_cpus, CPU_SETSIZE);
     }
 
     tid = find_thread(name, &o, &pid);
@@ -352,6 +479,9 @@ int main(int argc, char **argv)
         sleep_ms(o.hold_ms);
         if (kill(pid, SIGCONT) < 0)
             return fail("SIGCONT", name);
+    } else if (strcmp(action, "bounce") == 0) {
+        if (do_bounce(tid, name, bounce_cpus, nbounce, o.every_ms, o.hold_ms) != 0)
+            return 1;
     } else {
         usage("unknown action or missing argument");
     }
