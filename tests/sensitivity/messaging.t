@@ -50,7 +50,7 @@ for my $round (1 .. sens_repeat()) {
     # nice 19 against nice 0 it gets ~1.5 % of the CPU while both run.
     check_caught(bin => $scn, scenario => 'bursty_gets_its_time',
                  faults => [['renice', 'ktw0', 19]],
-                 label => 'ktw0.cpu_of_on', why => 'bursty ktw0 reniced to 19');
+                 label => 'ktw0.cpu_of_plan', why => 'bursty ktw0 reniced to 19');
 
     # ktw0 is a preempter (SCHED_FIFO as root, else nice -10): made
     # SCHED_OTHER at nice 19 it waits behind the spinners instead of
