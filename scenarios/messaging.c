@@ -82,7 +82,7 @@
 /* calibration: cpu_of_spinner; provisional (shared machine) */
 #define BURST_CPU_OF_SPINNER_MIN 0.2
 /* calibration: cpu_share (series); provisional (shared machine) */
-#define BURST_INTERVAL_SHARE_MIN 0.03
+#define BURST_INTERVAL_SHARE_MIN 0.005
 
 /* ---- preempt_storm ----------------------------------------------------- */
 
