@@ -60,9 +60,10 @@
  *
  * Cleanup: this module never calls the runner above it. Whoever creates
  * groups for a scenario lends it hooks (kt_cg_hooks): rmdir_at_exit gets
- * every new directory, so that a scenario's runner (kt_ctx_rmdir_hook, in
- * ktstr/scenario.h) removes it even after a crash or a timeout;
- * kt_cgroup_destroy() removes it in the normal teardown anyway.
+ * every new directory, a child's too, so that a scenario's runner
+ * (kt_ctx_rmdir_hook, in ktstr/scenario.h; it removes the deepest
+ * first) removes it even after a crash or a timeout; kt_cgroup_destroy()
+ * removes it in the normal teardown anyway.
  *
  * Leftovers: a runner killed outright (kill -9) removes nothing. So the
  * first kt_cgroup_create of each process sweeps the hierarchy roots
