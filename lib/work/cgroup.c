@@ -294,7 +294,7 @@ static int v2_open_subtree(kt_cgroup *parent, kt_err *err)
 kt_cgroup *kt_cgroup_create_in(kt_cgroup *parent, const kt_cg_hooks *hooks, const char *name,
                                kt_err *err)
 {
-    char probe[NAME_MAX + 1];
+    char probe[PATH_MAX];
     bool two;
     kt_cgroup *g;
     int w;
@@ -417,8 +417,9 @@ int kt_cgroup_add(kt_cgroup *g, long tid, kt_err *err)
     if (!g || tid <= 0)
         return kt_err_set(err, EINVAL, "kt_cgroup_add: %s", g ? "bad tid" : "NULL group");
     if (g->distributes)
-        return kt_err_set(err, EBUSY, "cgroup v2: %s has children and takes no tasks "
-                          "(v2's no-internal-process rule): add %ld to a child", g->cpu_dir, tid);
+        return kt_err_set(err, EBUSY, "cgroup v2: %s hands cpu and cpuset to child groups "
+                          "and takes no tasks (v2's no-internal-process rule): add %ld to a "
+                          "child", g->cpu_dir, tid);
     f = kt_cg_file(g->lay.version, KT_CG_PROCS);
     snprintf(val, sizeof(val), "%ld", tid);
     if (write_file(g->cpu_dir, f, val, err))
