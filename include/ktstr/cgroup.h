@@ -9,6 +9,12 @@
  *   ...
  *   kt_cgroup_destroy(g, &err);    // moves tasks back to the root, rmdir
  *
+ *   kt_cgroup *a = kt_cgroup_create(&h, "a", &err);
+ *   kt_cgroup *a1 = kt_cgroup_create_in(a, &h, "a1", &err);   // a/a1
+ *   kt_cgroup_set_max(a, 50000, 100000, &err);              // half a CPU
+ *   ...
+ *   kt_cgroup_destroy(a, &err);    // a1 first, then a (a1's handle is gone)
+ *
  * The version is detected at run time: /sys/fs/cgroup on a cgroup2 file
  * system (statfs magic) is v2; otherwise the v1 "cpu" and "cpuset"
  * hierarchies are looked up in /proc/self/mountinfo (a hybrid host with
@@ -22,6 +28,23 @@
  * enabled in the root's cgroup.subtree_control. The root is
  * used because v2 forbids processes in inner groups that distribute
  * controllers, and the root is exempt.
+ *
+ * Nested groups: kt_cgroup_create_in() makes a child directory named
+ * exactly name inside a group (one per v1 hierarchy, or one v2
+ * directory), no unique number: the parent's name is unique already, and
+ * a name taken in the parent is an error (EEXIST). On v1 a cpuset child
+ * starts with the parent's cpuset.cpus and cpuset.mems (an empty one
+ * refuses tasks). On v2 the parent's cgroup.subtree_control gets +cpu
+ * +cpuset, and v2 then forbids tasks in the parent (the no-internal-
+ * process rule): from its first child on, kt_cgroup_add() on the parent
+ * fails with EBUSY saying so, and a parent that already holds tasks
+ * cannot have children (EBUSY, said so too). On v1 a parent may hold
+ * tasks beside its children. Destroying a group destroys its children
+ * first, deepest first, and frees their handles with it.
+ *
+ * Bandwidth: kt_cgroup_set_max() caps a group at quota_us of CPU time
+ * per period_us (v2 cpu.max "quota period", v1 cpu.cfs_quota_us and
+ * cpu.cfs_period_us); quota 0 lifts the cap ("max", -1 on v1).
  *
  * Thread granularity: v1 moves single threads through "tasks"; v2 moves
  * whole processes through "cgroup.procs" (threaded mode is not used: it
@@ -37,9 +60,10 @@
  *
  * Cleanup: this module never calls the runner above it. Whoever creates
  * groups for a scenario lends it hooks (kt_cg_hooks): rmdir_at_exit gets
- * every new directory, so that a scenario's runner (kt_ctx_rmdir_hook, in
- * ktstr/scenario.h) removes it even after a crash or a timeout;
- * kt_cgroup_destroy() removes it in the normal teardown anyway.
+ * every new directory, a child's too, so that a scenario's runner
+ * (kt_ctx_rmdir_hook, in ktstr/scenario.h; it removes the deepest
+ * first) removes it even after a crash or a timeout; kt_cgroup_destroy()
+ * removes it in the normal teardown anyway.
  *
  * Leftovers: a runner killed outright (kill -9) removes nothing. So the
  * first kt_cgroup_create of each process sweeps the hierarchy roots
@@ -48,7 +72,9 @@
  * is removed, and the note hook hears of it. A live creator's groups are
  * never touched, nor is a stale group that still has tasks (they are not
  * ours to move or kill): it is left, with a note saying so. Names without
- * a start time (older ktstr) are not swept.
+ * a start time (older ktstr) are not swept. A stale group's children
+ * (whatever their names) go first, deepest first, each removed or left
+ * by the same rule; a group whose child was left stays too.
  */
 #ifndef KTSTR_CGROUP_H
 #define KTSTR_CGROUP_H
@@ -71,6 +97,8 @@ typedef enum kt_cg_knob {
     KT_CG_CPUS,        /* cpuset.cpus */
     KT_CG_MEMS,        /* cpuset.mems */
     KT_CG_PROCS,       /* v1 tasks (per thread), v2 cgroup.procs (per process) */
+    KT_CG_QUOTA,       /* v1 cpu.cfs_quota_us, v2 cpu.max ("quota period") */
+    KT_CG_PERIOD,      /* v1 cpu.cfs_period_us, v2 cpu.max (the same file) */
     KT_CG_NKNOBS
 } kt_cg_knob;
 
@@ -141,9 +169,9 @@ KT_API int kt_cg_detect(kt_cg_layout *out, kt_err *err);
 KT_API int kt_cg_proc_start(long pid, unsigned long long *start, kt_err *err);
 
 /* Removes the stale groups (see Leftovers above) directly under lay's
- * roots, telling hooks->note (hooks may be NULL) of each one removed or
- * left. Returns how many directories it removed, or -1 with err when a
- * root cannot be read. */
+ * roots and their children, telling hooks->note (hooks may be NULL) of
+ * each directory removed or left. Returns how many directories it
+ * removed, children included, or -1 with err when a root cannot be read. */
 KT_API int kt_cg_sweep(const kt_cg_layout *lay, const kt_cg_hooks *hooks, kt_err *err);
 
 /* Creates a group (see above); the process's first one sweeps first.
@@ -151,6 +179,14 @@ KT_API int kt_cg_sweep(const kt_cg_layout *lay, const kt_cg_hooks *hooks, kt_err
  * with err when not root, a controller is missing, name is bad, or the
  * rmdir_at_exit hook fails. */
 KT_API kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *err);
+
+/* Creates a child group named name (a plain name: no '/', not "." or
+ * "..") inside parent; see Nested groups above. hooks as for
+ * kt_cgroup_create (rmdir_at_exit hears each new directory; no sweep).
+ * NULL with err when parent is NULL, name is bad or taken (EEXIST), on
+ * v2 the parent holds tasks (EBUSY), or a write, mkdir or the hook fails. */
+KT_API kt_cgroup *kt_cgroup_create_in(kt_cgroup *parent, const kt_cg_hooks *hooks,
+                                      const char *name, kt_err *err);
 
 /* The version of the group and its directory for a knob's controller
  * (v1: the cpu or the cpuset directory; v2: the one directory). */
@@ -163,16 +199,27 @@ KT_API int kt_cgroup_set_weight(kt_cgroup *g, uint64_t weight, kt_err *err);
 /* Sets cpuset.cpus to a cpu list ("0-1,3"). */
 KT_API int kt_cgroup_set_cpus(kt_cgroup *g, const char *cpus, kt_err *err);
 
-/* Moves a thread (v1) or its whole process (v2) into the group. */
+/* Caps the group's CPU time at quota_us per period_us (both in us): the
+ * period 1000..1000000 (the kernel's 1 ms .. 1 s), the quota 0 (no cap:
+ * "max" on v2, -1 on v1) or at least 1000. v1 writes the quota -1, the
+ * period, then the quota, so that no step is refused against the old
+ * pair. -1 with err (EINVAL for the ranges; ENOENT naming the file on a
+ * kernel without CFS bandwidth control). */
+KT_API int kt_cgroup_set_max(kt_cgroup *g, uint64_t quota_us, uint64_t period_us, kt_err *err);
+
+/* Moves a thread (v1) or its whole process (v2) into the group; on v2
+ * EBUSY for a group with children (see Nested groups). */
 KT_API int kt_cgroup_add(kt_cgroup *g, long tid, kt_err *err);
 
 /* Reads a knob's file of the group into buf (trailing newline dropped). */
 KT_API int kt_cgroup_read(const kt_cgroup *g, kt_cg_knob knob, char *buf, size_t len,
                           kt_err *err);
 
-/* Moves every task back to the hierarchy root, removes the directories
- * and frees g (NULL is fine). -1 with err if a directory stayed; g is
- * freed either way. */
+/* Destroys g's children first (deepest first, their handles freed too),
+ * then moves every task of g back to the hierarchy root, removes its
+ * directories and frees g (NULL is fine). -1 with err if a directory
+ * stayed (the first one that did); g and its children are freed either
+ * way. */
 KT_API int kt_cgroup_destroy(kt_cgroup *g, kt_err *err);
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
 /* Scratch cgroups on v1 or v2; see include/ktstr/cgroup.h for the
- * choices (where groups go, thread granularity, weights, cleanup).
+ * choices (where groups go, nested groups, bandwidth, thread
+ * granularity, weights, cleanup).
  * cgroup_layout.c finds the hierarchies and names their files;
  * cgroup_sweep.c removes the groups of creators that died. */
 #include "ktstr/cgroup.h"
@@ -25,6 +26,10 @@ struct kt_cgroup {
     kt_cg_layout lay;
     char cpu_dir[PATH_MAX];      /* v2: the one directory */
     char cpuset_dir[PATH_MAX];   /* v2: same as cpu_dir */
+    kt_cgroup *parent;           /* NULL: directly under the hierarchy roots */
+    kt_cgroup *children;         /* the newest child first */
+    kt_cgroup *sibling;          /* the next older child of parent */
+    bool distributes;            /* v2: cgroup.subtree_control not empty: no tasks */
 };
 
 /* ---- files --------------------------------------------------------------- */
@@ -122,8 +127,8 @@ static int mkdir_named(char *dir, size_t cap, const char *root, const char *name
 }
 
 /* v1 cpuset groups start with empty cpus and mems, which refuse tasks:
- * give them the root's. */
-static int v1_cpuset_init(kt_cgroup *g, kt_err *err)
+ * give them those of from (the root, or the parent's directory). */
+static int v1_cpuset_init(kt_cgroup *g, const char *from, kt_err *err)
 {
     static const kt_cg_knob knobs[] = { KT_CG_CPUS, KT_CG_MEMS };
     char val[1024];
@@ -131,7 +136,7 @@ static int v1_cpuset_init(kt_cgroup *g, kt_err *err)
     for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
         const char *f = kt_cg_file(KT_CG_V1, knobs[i]);
 
-        if (read_file(g->lay.cpuset_root, f, val, sizeof(val), err) ||
+        if (read_file(from, f, val, sizeof(val), err) ||
             write_file(g->cpuset_dir, f, val, err))
             return -1;
     }
@@ -237,7 +242,7 @@ kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *
         goto fail;
     if (arrange_rmdir(hooks, g->cpu_dir, err) ||
         (strcmp(g->cpuset_dir, g->cpu_dir) && arrange_rmdir(hooks, g->cpuset_dir, err)) ||
-        (g->lay.version == KT_CG_V1 && v1_cpuset_init(g, err))) {
+        (g->lay.version == KT_CG_V1 && v1_cpuset_init(g, g->lay.cpuset_root, err))) {
         kt_cgroup_destroy(g, NULL);
         return NULL;
     }
@@ -245,6 +250,103 @@ kt_cgroup *kt_cgroup_create(const kt_cg_hooks *hooks, const char *name, kt_err *
 fail:
     free(g);
     return NULL;
+}
+
+/* Whether dir lists a task in procs; -1 when it cannot be read. */
+static int has_tasks(const char *dir, const char *procs, kt_err *err)
+{
+    char buf[64];
+    kt_err e;
+
+    /* one task is enough to say so: a longer list does not fit, and says so too */
+    if (read_file(dir, procs, buf, sizeof(buf), &e) == 0)
+        return buf[0] != '\0';
+    if (e.code == E2BIG)
+        return 1;
+    return kt_err_set(err, e.code, "%s", e.msg);
+}
+
+/* v2: the parent hands cpu and cpuset to its children and from then on
+ * takes no tasks (checked here: with only threaded controllers enabled,
+ * the kernel itself lets a parent with tasks enable them). */
+static int v2_open_subtree(kt_cgroup *parent, kt_err *err)
+{
+    char on[512];
+    int busy, rc;
+
+    if (parent->distributes)
+        return 0;
+    busy = has_tasks(parent->cpu_dir, kt_cg_file(KT_CG_V2, KT_CG_PROCS), err);
+    if (busy < 0)
+        return -1;
+    if (busy)
+        return kt_err_set(err, EBUSY, "cgroup v2: %s holds tasks: a group with children "
+                          "takes none (v2's no-internal-process rule); move them to a child",
+                          parent->cpu_dir);
+    rc = v2_enable(parent->cpu_dir, err);
+    /* a half-done enable still bars tasks: believe the file */
+    if (rc == 0 || read_file(parent->cpu_dir, "cgroup.subtree_control", on, sizeof(on), NULL) ||
+        on[0])
+        parent->distributes = true;
+    return rc;
+}
+
+kt_cgroup *kt_cgroup_create_in(kt_cgroup *parent, const kt_cg_hooks *hooks, const char *name,
+                               kt_err *err)
+{
+    char probe[PATH_MAX];
+    bool two;
+    kt_cgroup *g;
+    int w;
+
+    if (!parent) {
+        kt_err_set(err, EINVAL, "kt_cgroup_create_in: NULL parent");
+        return NULL;
+    }
+    if (kt_cg_name(probe, sizeof(probe), 0, 0, 0, name, err))
+        return NULL;
+    if (parent->lay.version == KT_CG_V2 && v2_open_subtree(parent, err))
+        return NULL;
+    g = calloc(1, sizeof(*g));
+    if (!g) {
+        kt_err_sys(err, ENOMEM, "cgroup: calloc");
+        return NULL;
+    }
+    g->lay = parent->lay;
+    two = g->lay.version == KT_CG_V1;
+    w = snprintf(g->cpu_dir, sizeof(g->cpu_dir), "%s/%s", parent->cpu_dir, name);
+    if (two && w >= 0 && (size_t)w < sizeof(g->cpu_dir))
+        w = snprintf(g->cpuset_dir, sizeof(g->cpuset_dir), "%s/%s", parent->cpuset_dir, name);
+    if (w < 0 || (size_t)w >= sizeof(g->cpu_dir)) {
+        kt_err_set(err, ENAMETOOLONG, "cgroup: path of \"%s\" in %s too long", name,
+                   parent->cpu_dir);
+        free(g);
+        return NULL;
+    }
+    if (mkdir(g->cpu_dir, 0755)) {
+        kt_err_sys(err, errno, "cgroup: mkdir %s", g->cpu_dir);
+        free(g);
+        return NULL;
+    }
+    if (!two) {
+        strcpy(g->cpuset_dir, g->cpu_dir);
+    } else if (mkdir(g->cpuset_dir, 0755)) {
+        kt_err_sys(err, errno, "cgroup: mkdir %s", g->cpuset_dir);
+        rmdir(g->cpu_dir);
+        free(g);
+        return NULL;
+    }
+    /* linked first, so that a failure below is undone by destroy */
+    g->parent = parent;
+    g->sibling = parent->children;
+    parent->children = g;
+    if (arrange_rmdir(hooks, g->cpu_dir, err) ||
+        (two && arrange_rmdir(hooks, g->cpuset_dir, err)) ||
+        (two && v1_cpuset_init(g, parent->cpuset_dir, err))) {
+        kt_cgroup_destroy(g, NULL);
+        return NULL;
+    }
+    return g;
 }
 
 int kt_cgroup_set_weight(kt_cgroup *g, uint64_t weight, kt_err *err)
@@ -270,6 +372,43 @@ int kt_cgroup_set_cpus(kt_cgroup *g, const char *cpus, kt_err *err)
     return write_file(g->cpuset_dir, kt_cg_file(g->lay.version, KT_CG_CPUS), cpus, err);
 }
 
+/* 1 ms .. 1 s: the kernel's bounds of a CFS bandwidth period, and the
+ * least quota it takes. */
+#define PERIOD_MIN_US 1000u
+#define PERIOD_MAX_US 1000000u
+#define QUOTA_MIN_US 1000u
+
+int kt_cgroup_set_max(kt_cgroup *g, uint64_t quota_us, uint64_t period_us, kt_err *err)
+{
+    char val[64];
+
+    if (!g)
+        return kt_err_set(err, EINVAL, "kt_cgroup_set_max: NULL group");
+    if (period_us < PERIOD_MIN_US || period_us > PERIOD_MAX_US)
+        return kt_err_set(err, EINVAL, "cgroup: period %llu us out of %u..%u",
+                          (unsigned long long)period_us, PERIOD_MIN_US, PERIOD_MAX_US);
+    if (quota_us != 0 && quota_us < QUOTA_MIN_US)
+        return kt_err_set(err, EINVAL, "cgroup: quota %llu us below the kernel's %u (0: no cap)",
+                          (unsigned long long)quota_us, QUOTA_MIN_US);
+    if (g->lay.version == KT_CG_V2) {
+        if (quota_us)
+            snprintf(val, sizeof(val), "%llu %llu", (unsigned long long)quota_us,
+                     (unsigned long long)period_us);
+        else
+            snprintf(val, sizeof(val), "max %llu", (unsigned long long)period_us);
+        return write_file(g->cpu_dir, kt_cg_file(KT_CG_V2, KT_CG_QUOTA), val, err);
+    }
+    if (write_file(g->cpu_dir, kt_cg_file(KT_CG_V1, KT_CG_QUOTA), "-1", err))
+        return -1;
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)period_us);
+    if (write_file(g->cpu_dir, kt_cg_file(KT_CG_V1, KT_CG_PERIOD), val, err))
+        return -1;
+    if (!quota_us)
+        return 0;
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)quota_us);
+    return write_file(g->cpu_dir, kt_cg_file(KT_CG_V1, KT_CG_QUOTA), val, err);
+}
+
 int kt_cgroup_add(kt_cgroup *g, long tid, kt_err *err)
 {
     const char *f;
@@ -277,6 +416,10 @@ int kt_cgroup_add(kt_cgroup *g, long tid, kt_err *err)
 
     if (!g || tid <= 0)
         return kt_err_set(err, EINVAL, "kt_cgroup_add: %s", g ? "bad tid" : "NULL group");
+    if (g->distributes)
+        return kt_err_set(err, EBUSY, "cgroup v2: %s hands cpu and cpuset to child groups "
+                          "and takes no tasks (v2's no-internal-process rule): add %ld to a "
+                          "child", g->cpu_dir, tid);
     f = kt_cg_file(g->lay.version, KT_CG_PROCS);
     snprintf(val, sizeof(val), "%ld", tid);
     if (write_file(g->cpu_dir, f, val, err))
@@ -338,8 +481,19 @@ int kt_cgroup_destroy(kt_cgroup *g, kt_err *err)
 
     if (!g)
         return 0;
+    /* children first: a directory with children refuses rmdir */
+    while (g->children)
+        if (kt_cgroup_destroy(g->children, rc ? NULL : err))
+            rc = -1;
+    if (g->parent) {
+        kt_cgroup **p = &g->parent->children;
+
+        while (*p != g)
+            p = &(*p)->sibling;
+        *p = g->sibling;
+    }
     procs = kt_cg_file(g->lay.version, KT_CG_PROCS);
-    if (g->cpu_dir[0] && remove_dir(g->cpu_dir, g->lay.cpu_root, procs, err))
+    if (g->cpu_dir[0] && remove_dir(g->cpu_dir, g->lay.cpu_root, procs, rc ? NULL : err))
         rc = -1;
     if (g->cpuset_dir[0] && strcmp(g->cpuset_dir, g->cpu_dir) &&
         remove_dir(g->cpuset_dir, g->lay.cpuset_root, procs, rc ? NULL : err))

@@ -23,6 +23,8 @@ static const char *const knob_files[KT_CG_NKNOBS][2] = {
     [KT_CG_CPUS] = { "cpuset.cpus", "cpuset.cpus" },
     [KT_CG_MEMS] = { "cpuset.mems", "cpuset.mems" },
     [KT_CG_PROCS] = { "tasks", "cgroup.procs" },
+    [KT_CG_QUOTA] = { "cpu.cfs_quota_us", "cpu.max" },
+    [KT_CG_PERIOD] = { "cpu.cfs_period_us", "cpu.max" },
 };
 
 const char *kt_cg_file(kt_cg_version v, kt_cg_knob knob)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 #define STAT_MAX 4096            /* a /proc/<pid>/stat line is ~300 bytes */
 #define SWEEP_TRIES 20           /* x 10 ms: tasks of a killed group may still be exiting */
+#define SWEEP_DEPTH 32           /* nesting levels below a stale group looked into */
 
 /* ---- pure functions ------------------------------------------------------ */
 
@@ -169,15 +171,107 @@ static int count_tasks(const char *dir, const char *procs)
     return n;
 }
 
-/* Removes one stale group unless it keeps tasks after SWEEP_TRIES looks
- * (tasks of a killed scenario may take a moment to exit). 1 when removed,
- * else 0 (left, noted; or gone meanwhile, which needs no note). */
+/* The names of the directories in dir (its child groups), each followed
+ * by a NUL, into names; -1 with errno when dir cannot be read (ENOENT:
+ * gone meanwhile) or memory runs out. */
+static int child_names(const char *dir, kt__vec *names)
+{
+    struct dirent *d;
+    DIR *dp = opendir(dir);
+    int rc = 0, e = 0;
+
+    if (!dp)
+        return -1;
+    errno = 0;
+    while ((d = readdir(dp))) {
+        struct stat st;
+
+        if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+            continue;
+        if (d->d_type == DT_DIR ||
+            (d->d_type == DT_UNKNOWN && fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+             S_ISDIR(st.st_mode))) {
+            if (kt__vec_append(names, d->d_name, strlen(d->d_name) + 1, NULL, "cgroup sweep") < 0) {
+                rc = -1;
+                e = ENOMEM;
+                break;
+            }
+        }
+        errno = 0;
+    }
+    if (rc == 0 && errno) {
+        rc = -1;
+        e = errno;
+    }
+    closedir(dp);
+    errno = e;
+    return rc;
+}
+
 static int sweep_one(const char *dir, const char *procs, long pid, const char *why,
-                     const kt_cg_hooks *hooks)
+                     const kt_cg_hooks *hooks, int depth, bool *left);
+
+/* Sweeps the child groups of the stale group dir, deepest first (down
+ * to SWEEP_DEPTH levels): how many directories went; *left is set when
+ * one stayed (noted). */
+static int sweep_children(const char *dir, const char *procs, long pid, const char *why,
+                          const kt_cg_hooks *hooks, int depth, bool *left)
+{
+    kt__vec names = KT__VEC_INIT(char);
+    int removed = 0;
+
+    *left = false;
+    if (depth >= SWEEP_DEPTH)
+        return 0;              /* not looked into: its rmdir says EBUSY if it has any */
+    if (child_names(dir, &names)) {
+        int e = errno;
+
+        kt__vec_free(&names);
+        if (e == ENOENT)
+            return 0;          /* gone meanwhile: nothing to do */
+        note(hooks, "stale cgroup %s (creator pid %ld %s) left: reading it: %s", dir, pid, why,
+             strerror(e));
+        *left = true;
+        return 0;
+    }
+    for (size_t off = 0; off < names.n;) {
+        const char *leaf = (const char *)names.v + off;
+        char child[PATH_MAX];
+        bool stayed = false;
+
+        off += strlen(leaf) + 1;
+        if (snprintf(child, sizeof(child), "%s/%s", dir, leaf) >= (int)sizeof(child)) {
+            *left = true;
+            continue;
+        }
+        removed += sweep_one(child, procs, pid, why, hooks, depth + 1, &stayed);
+        if (stayed)
+            *left = true;
+    }
+    kt__vec_free(&names);
+    return removed;
+}
+
+/* Removes one stale group, its children first, unless one of them or it
+ * keeps tasks after SWEEP_TRIES looks (tasks of a killed scenario may
+ * take a moment to exit). Returns how many directories went, the
+ * children's and its own; *left is set when it stayed (noted; a group
+ * gone meanwhile needs no note). */
+static int sweep_one(const char *dir, const char *procs, long pid, const char *why,
+                     const kt_cg_hooks *hooks, int depth, bool *left)
 {
     struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
-    int tasks = 0, e = 0;
+    int tasks = 0, e = 0, removed;
+    bool child_left;
 
+    *left = false;
+    removed = sweep_children(dir, procs, pid, why, hooks, depth, &child_left);
+    if (child_left) {
+        note(hooks, "stale cgroup %s (creator pid %ld %s) left: a child group stayed", dir, pid,
+             why);
+        *left = true;
+        return removed;
+    }
     for (int i = 0; i < SWEEP_TRIES; i++) {
         if (i)
             nanosleep(&ten_ms, NULL);
@@ -190,21 +284,22 @@ static int sweep_one(const char *dir, const char *procs, long pid, const char *w
             continue;
         if (rmdir(dir) == 0) {
             note(hooks, "removed stale cgroup %s (creator pid %ld %s)", dir, pid, why);
-            return 1;
+            return removed + 1;
         }
         e = errno;
         if (e != EBUSY)
             break;
     }
     if (e == ENOENT)
-        return 0;              /* another sweep or the creator's runner was first */
+        return removed;        /* another sweep or the creator's runner was first */
     if (tasks > 0)
         note(hooks, "stale cgroup %s (creator pid %ld %s) left: %d task%s still in it", dir,
              pid, why, tasks, tasks == 1 ? "" : "s");
     else
         note(hooks, "stale cgroup %s (creator pid %ld %s) left: %s: %s", dir, pid, why,
              tasks < 0 ? procs : "rmdir", strerror(e));
-    return 0;
+    *left = true;
+    return removed;
 }
 
 /* The stale groups under root: their names are collected first, so that no
@@ -247,7 +342,11 @@ static int sweep_root(const char *root, const char *procs, const kt_cg_hooks *ho
         why = owner_gone(pid, start);  /* asked again: it was read a while ago */
         if (!why || snprintf(dir, sizeof(dir), "%s/%s", root, leaf) >= (int)sizeof(dir))
             continue;
-        removed += sweep_one(dir, procs, pid, why, hooks);
+        {
+            bool left;
+
+            removed += sweep_one(dir, procs, pid, why, hooks, 0, &left);
+        }
     }
     kt__vec_free(&names);
     return rc ? -1 : removed;

@@ -1,7 +1,8 @@
 /* Cgroups: the pure parts for both versions (file names, weights,
  * mountinfo, names, /proc stat), then on this machine: create, set, move a
- * worker, read back, remove, and leave nothing behind; the caller's hooks;
- * the sweep of groups whose creator is gone, on v1 and (in a namespace) v2. */
+ * worker, read back, remove, and leave nothing behind; nested groups and
+ * the bandwidth cap; the caller's hooks; the sweep of groups (and their
+ * children) whose creator is gone, on v1 and (in a namespace) v2. */
 #include "harness/unit.h"
 
 #include <ktstr/cgroup.h>
@@ -31,6 +32,10 @@ static void t_files(void)
     check_str(kt_cg_file(KT_CG_V1, KT_CG_CPUS), "cpuset.cpus");
     check_str(kt_cg_file(KT_CG_V2, KT_CG_CPUS), "cpuset.cpus");
     check_str(kt_cg_file(KT_CG_V2, KT_CG_MEMS), "cpuset.mems");
+    check_str(kt_cg_file(KT_CG_V1, KT_CG_QUOTA), "cpu.cfs_quota_us");
+    check_str(kt_cg_file(KT_CG_V1, KT_CG_PERIOD), "cpu.cfs_period_us");
+    check_str(kt_cg_file(KT_CG_V2, KT_CG_QUOTA), "cpu.max");
+    check_str(kt_cg_file(KT_CG_V2, KT_CG_PERIOD), "cpu.max");
     check(kt_cg_file(KT_CG_NONE, KT_CG_WEIGHT) == NULL);
     check(kt_cg_file(KT_CG_V2, KT_CG_NKNOBS) == NULL);
 }
@@ -388,7 +393,7 @@ static void t_live(void)
 
 /* What the hooks heard. */
 typedef struct heard {
-    char paths[2][4096];
+    char paths[8][4096];
     int npaths;
     int fail_errno;            /* rmdir_at_exit fails with this when nonzero */
     char notes[8192];
@@ -398,7 +403,7 @@ static int record_rmdir(void *arg, const char *path)
 {
     heard *h = arg;
 
-    if (h->npaths < 2)
+    if (h->npaths < 8)
         snprintf(h->paths[h->npaths], sizeof(h->paths[0]), "%s", path);
     h->npaths++;
     if (h->fail_errno) {
@@ -459,6 +464,271 @@ static void t_hooks(void)
     check_int(leftovers(lay.cpuset_root), ==, 0);
 }
 
+static bool exists(const char *path);
+static pid_t sleeper(void);
+
+/* kt_cgroup_path(g, knob) ends in "/" + tail. */
+static bool path_ends(const kt_cgroup *g, kt_cg_knob knob, const char *tail)
+{
+    const char *p = kt_cgroup_path(g, knob);
+    size_t pl = strlen(p), tl = strlen(tail);
+
+    return pl > tl && p[pl - tl - 1] == '/' && !strcmp(p + pl - tl, tail);
+}
+
+/* A child inside a group (and one inside that): the directories where
+ * the parent's are, in both v1 hierarchies; the hooks hear each one; v1
+ * cpusets start with the parent's cpus, not the root's; a taken name, a
+ * bad name and no parent are refused; a process worker enters a leaf; on
+ * v2 the parent then takes no task, on v1 it may; destroying the top
+ * group removes the whole tree, and a child destroyed first leaves its
+ * parent's list. */
+static void t_nested(void)
+{
+    static heard h;
+    kt_cg_hooks hooks = { record_rmdir, &h, NULL, NULL };
+    kt_cg_layout lay;
+    kt_cgroup *top = create_or_skip("nest", &lay), *a, *b, *ax, *dup;
+    kt_err err = { 0 };
+    char buf[256], dirs[4][2][4096], want[4200], tasks[4200];
+    int ndirs = 0, rc;
+    kt_work *w = NULL;
+
+    if (!top)
+        return;
+    memset(&h, 0, sizeof(h));
+    if (lay.version == KT_CG_V1) {
+        rc = kt_cgroup_set_cpus(top, "0", &err);
+        check_int(rc, ==, 0);
+    }
+    a = kt_cgroup_create_in(top, &hooks, "a", &err);
+    if (!check(a != NULL)) {
+        test_msg("%s", err.msg);
+        kt_cgroup_destroy(top, NULL);
+        return;
+    }
+    check_int(kt_cgroup_version(a), ==, lay.version);
+    snprintf(want, sizeof(want), "%s/a", kt_cgroup_path(top, KT_CG_WEIGHT));
+    check_str(kt_cgroup_path(a, KT_CG_WEIGHT), want);
+    snprintf(want, sizeof(want), "%s/a", kt_cgroup_path(top, KT_CG_CPUS));
+    check_str(kt_cgroup_path(a, KT_CG_CPUS), want);
+    check(exists(kt_cgroup_path(a, KT_CG_WEIGHT)));
+    check(exists(kt_cgroup_path(a, KT_CG_CPUS)));
+    check_int(h.npaths, ==, lay.version == KT_CG_V1 ? 2 : 1);
+    check_str(h.paths[0], kt_cgroup_path(a, KT_CG_WEIGHT));
+    if (lay.version == KT_CG_V1)
+        check_str(h.paths[1], kt_cgroup_path(a, KT_CG_CPUS));
+
+    /* v1: a cpuset child gets its parent's cpus (the root's would be
+     * refused, as not a subset; set before the first child, which a
+     * parent's cpus must cover) */
+    b = kt_cgroup_create_in(top, &hooks, "b", &err);
+    if (!check(b != NULL))
+        test_msg("%s", err.msg);
+    if (b && lay.version == KT_CG_V1) {
+        rc = kt_cgroup_read(b, KT_CG_CPUS, buf, sizeof(buf), &err);
+        check_int(rc, ==, 0);
+        check_str(buf, "0");
+        rc = kt_cgroup_read(b, KT_CG_MEMS, buf, sizeof(buf), &err);
+        check_int(rc, ==, 0);
+        check(buf[0] != '\0');
+    }
+    ax = kt_cgroup_create_in(a, &hooks, "x", &err);
+    if (!check(ax != NULL))
+        test_msg("%s", err.msg);
+    if (ax) {
+        check(path_ends(ax, KT_CG_WEIGHT, "a/x"));
+        check(path_ends(ax, KT_CG_CPUS, "a/x"));
+        rc = kt_cgroup_set_weight(ax, 300, &err);
+        check_int(rc, ==, 0);
+    }
+    /* each directory heard once: a, b and a/x */
+    check_int(h.npaths, ==, lay.version == KT_CG_V1 ? 6 : 3);
+
+    dup = kt_cgroup_create_in(top, &hooks, "a", &err);
+    check(dup == NULL);
+    check_int(err.code, ==, EEXIST);
+    check_contains(err.msg, kt_cgroup_path(a, KT_CG_WEIGHT));
+    check(kt_cgroup_create_in(top, &hooks, "a/b", &err) == NULL);
+    check_int(err.code, ==, EINVAL);
+    check(kt_cgroup_create_in(NULL, &hooks, "c", &err) == NULL);
+    check_int(err.code, ==, EINVAL);
+    check_contains(err.msg, "NULL parent");
+
+    /* a process worker in the leaf a/x */
+    if (ax) {
+        kt_work_spec s = { .kind = KT_WORK_SPIN, .count = 1, .cgroup = ax, .process = true };
+        kt_work_result r;
+
+        w = kt_work_new(0, &err);
+        rc = w ? kt_work_add(w, &s, &err) : -1;
+        if (rc == 0)
+            rc = kt_work_start(w, &err);
+        if (!check_int(rc, ==, 0))
+            test_msg("%s", err.msg);
+        if (rc == 0 && kt_work_get(w, 0, &r, &err) == 0) {
+            snprintf(tasks, sizeof(tasks), "%s/%s", kt_cgroup_path(ax, KT_CG_WEIGHT),
+                     kt_cg_file(lay.version, KT_CG_PROCS));
+            check(file_has_line(tasks, r.tid));
+            snprintf(tasks, sizeof(tasks), "%s/%s", kt_cgroup_path(ax, KT_CG_CPUS),
+                     kt_cg_file(lay.version, KT_CG_PROCS));
+            check(file_has_line(tasks, r.tid));
+        }
+    }
+    /* a parent with children: v2 refuses it tasks, v1 takes them */
+    {
+        pid_t kid = sleeper();
+
+        check(kid > 0);
+        rc = kt_cgroup_add(a, (long)kid, &err);
+        if (lay.version == KT_CG_V2) {
+            check_int(rc, ==, -1);
+            check_int(err.code, ==, EBUSY);
+            check_contains(err.msg, "no-internal-process");
+        } else {
+            check_int(rc, ==, 0);
+            snprintf(tasks, sizeof(tasks), "%s/tasks", kt_cgroup_path(a, KT_CG_WEIGHT));
+            check(file_has_line(tasks, (long)kid));
+        }
+        /* and a leaf that holds a task can have no children on v2 */
+        if (b && lay.version == KT_CG_V2) {
+            rc = kt_cgroup_add(b, (long)kid, &err);
+            check_int(rc, ==, 0);
+            check(kt_cgroup_create_in(b, &hooks, "y", &err) == NULL);
+            check_int(err.code, ==, EBUSY);
+            check_contains(err.msg, "holds tasks");
+        }
+        /* destroy moves it out with the rest */
+        if (kid > 0) {
+            kill(kid, SIGKILL);
+            waitpid(kid, NULL, 0);
+        }
+    }
+
+    /* b destroyed alone leaves top's list; the rest goes with top */
+    for (kt_cgroup *g2 = a; g2; g2 = g2 == a ? ax : (g2 == ax ? b : NULL))
+        if (ndirs < 4) {
+            snprintf(dirs[ndirs][0], sizeof(dirs[0][0]), "%s", kt_cgroup_path(g2, KT_CG_WEIGHT));
+            snprintf(dirs[ndirs][1], sizeof(dirs[0][1]), "%s", kt_cgroup_path(g2, KT_CG_CPUS));
+            ndirs++;
+        }
+    snprintf(dirs[ndirs][0], sizeof(dirs[0][0]), "%s", kt_cgroup_path(top, KT_CG_WEIGHT));
+    snprintf(dirs[ndirs][1], sizeof(dirs[0][1]), "%s", kt_cgroup_path(top, KT_CG_CPUS));
+    ndirs++;
+    if (b) {
+        rc = kt_cgroup_destroy(b, &err);
+        check_int(rc, ==, 0);
+        check(!exists(dirs[ndirs - 2][0]));
+    }
+    rc = kt_cgroup_destroy(top, &err);
+    if (!check_int(rc, ==, 0))
+        test_msg("%s", err.msg);
+    for (int i = 0; i < ndirs; i++) {
+        if (!check(!exists(dirs[i][0])) || !check(!exists(dirs[i][1])))
+            test_msg("left: %s", dirs[i][0]);
+    }
+    /* the worker was moved out and runs on */
+    if (w) {
+        uint64_t it = kt_work_iterations(w, 0);
+
+        for (int t = 0; t < 200 && kt_work_iterations(w, 0) == it; t++)
+            usleep(10000);
+        check_uint(kt_work_iterations(w, 0), >, it);
+        kt_work_free(w);
+    }
+    check_int(leftovers(lay.cpu_root), ==, 0);
+    check_int(leftovers(lay.cpuset_root), ==, 0);
+}
+
+/* Reads knob of g into buf and compares it with want. */
+static bool knob_is(const kt_cgroup *g, kt_cg_knob knob, const char *want)
+{
+    char buf[128];
+    kt_err err = { 0 };
+
+    if (kt_cgroup_read(g, knob, buf, sizeof(buf), &err)) {
+        test_msg("%s", err.msg);
+        return false;
+    }
+    if (strcmp(buf, want))
+        test_msg("%s: \"%s\", want \"%s\"", kt_cg_file(kt_cgroup_version(g), knob), buf, want);
+    return !strcmp(buf, want);
+}
+
+/* The bandwidth cap: written as each version spells it, lifted by quota
+ * 0, bad ranges refused naming them; on v1 a child's cap is changed from
+ * one its parent allows to another without an intermediate step that
+ * the parent's cap refuses (the period written first would be). */
+static void t_set_max(void)
+{
+    kt_cg_layout lay;
+    kt_cgroup *g = create_or_skip("max", &lay), *kid;
+    kt_err err = { 0 };
+    bool v1;
+    int rc;
+
+    if (!g)
+        return;
+    v1 = lay.version == KT_CG_V1;
+    rc = kt_cgroup_set_max(g, 50000, 100000, &err);
+    if (!check_int(rc, ==, 0))
+        test_msg("%s", err.msg);
+    if (v1) {
+        check(knob_is(g, KT_CG_QUOTA, "50000"));
+        check(knob_is(g, KT_CG_PERIOD, "100000"));
+    } else {
+        check(knob_is(g, KT_CG_QUOTA, "50000 100000"));
+    }
+    rc = kt_cgroup_set_max(g, 0, 200000, &err);
+    check_int(rc, ==, 0);
+    if (v1) {
+        check(knob_is(g, KT_CG_QUOTA, "-1"));
+        check(knob_is(g, KT_CG_PERIOD, "200000"));
+    } else {
+        check(knob_is(g, KT_CG_QUOTA, "max 200000"));
+    }
+    rc = kt_cgroup_set_max(g, 250000, 100000, &err);     /* 2.5 CPUs: more than one is fine */
+    check_int(rc, ==, 0);
+    check(knob_is(g, KT_CG_QUOTA, v1 ? "250000" : "250000 100000"));
+
+    /* a child capped at its parent's 0.5 CPU, then at 5 ms per 10 ms:
+     * the period first would make it 50 ms per 10 ms, past the parent */
+    rc = kt_cgroup_set_max(g, 50000, 100000, &err);
+    check_int(rc, ==, 0);
+    kid = kt_cgroup_create_in(g, NULL, "kid", &err);
+    if (check(kid != NULL)) {
+        rc = kt_cgroup_set_max(kid, 50000, 100000, &err);
+        if (!check_int(rc, ==, 0))
+            test_msg("%s", err.msg);
+        rc = kt_cgroup_set_max(kid, 5000, 10000, &err);
+        if (!check_int(rc, ==, 0))
+            test_msg("%s", err.msg);
+        check(knob_is(kid, KT_CG_QUOTA, v1 ? "5000" : "5000 10000"));
+        if (v1)
+            check(knob_is(kid, KT_CG_PERIOD, "10000"));
+    }
+
+    rc = kt_cgroup_set_max(g, 50000, 999, &err);
+    check_int(rc, ==, -1);
+    check_int(err.code, ==, EINVAL);
+    check_contains(err.msg, "period 999 us out of 1000..1000000");
+    rc = kt_cgroup_set_max(g, 50000, 1000001, &err);
+    check_int(rc, ==, -1);
+    check_int(err.code, ==, EINVAL);
+    rc = kt_cgroup_set_max(g, 999, 100000, &err);
+    check_int(rc, ==, -1);
+    check_int(err.code, ==, EINVAL);
+    check_contains(err.msg, "quota 999 us below");
+    rc = kt_cgroup_set_max(g, 1000, 1000, &err);
+    check_int(rc, ==, 0);
+    rc = kt_cgroup_set_max(NULL, 1000, 1000, &err);
+    check_int(rc, ==, -1);
+    check_int(err.code, ==, EINVAL);
+    rc = kt_cgroup_destroy(g, &err);
+    check_int(rc, ==, 0);
+    check_int(leftovers(lay.cpu_root), ==, 0);
+}
+
 /* A pid that was in use a moment ago and is free now. */
 static long dead_pid(void)
 {
@@ -511,9 +781,11 @@ static int write_pid(const char *dir, const char *file, long pid)
 }
 
 /* The sweep under lay's cpu root (and, on v1, the cpuset root): a dead
- * creator's group goes, so does one whose pid now belongs to a process
- * that started at another time; a live creator's stays, so do older names
- * and a dead creator's group that still holds a task (noted), until the
+ * creator's group goes, its children first (c1/c2, c1, c3), so does one
+ * whose pid now belongs to a process that started at another time; a
+ * live creator's stays, so do older names and a dead creator's group
+ * that still holds a task (noted), or whose child does (nestbusy/b1: the
+ * child and its parent noted, the empty sibling b2 removed), until the
  * task is gone. 0 when all held, else the number of the check that
  * failed, with what the hooks heard in h. */
 static int sweep_checks(const kt_cg_layout *lay, heard *h)
@@ -521,9 +793,10 @@ static int sweep_checks(const kt_cg_layout *lay, heard *h)
     kt_cg_hooks hooks = { NULL, NULL, record_note, h };
     const char *procs = kt_cg_file(lay->version, KT_CG_PROCS);
     char leaf[256], dead[4096], reused[4096], live[4096], old[4096], busy[4096], want[4400];
+    char nest[4096], c1[4200], c2[4300], c3[4200], b1[4200], b2[4200];
     unsigned long long mine;
     long gone = dead_pid(), me = (long)getpid();
-    pid_t task = -1;
+    pid_t task = -1, task2 = -1;
     kt_err err = { 0 };
     int rc, failed = 0;
 
@@ -541,17 +814,40 @@ static int sweep_checks(const kt_cg_layout *lay, heard *h)
     make_group(lay->cpu_root, leaf, old, sizeof(old));
     snprintf(leaf, sizeof(leaf), "ktstr-%ld-%llu-1-sweepbusy", gone, mine);
     make_group(lay->cpu_root, leaf, busy, sizeof(busy));
+    snprintf(c1, sizeof(c1), "%s/c1", dead);
+    snprintf(c2, sizeof(c2), "%s/c2", c1);
+    snprintf(c3, sizeof(c3), "%s/c3", dead);
+    snprintf(leaf, sizeof(leaf), "ktstr-%ld-%llu-2-sweepnest", gone, mine);
+    make_group(lay->cpu_root, leaf, nest, sizeof(nest));
+    snprintf(b1, sizeof(b1), "%s/b1", nest);
+    snprintf(b2, sizeof(b2), "%s/b2", nest);
+    if (mkdir(c1, 0755) || mkdir(c2, 0755) || mkdir(c3, 0755) || mkdir(b1, 0755) ||
+        mkdir(b2, 0755))
+        failed = 3;
     task = sleeper();
-    if (task < 0 || write_pid(busy, procs, (long)task))
+    task2 = sleeper();
+    if (task < 0 || write_pid(busy, procs, (long)task) || task2 < 0 ||
+        write_pid(b1, procs, (long)task2))
         failed = 3;
 
     rc = failed ? -1 : kt_cg_sweep(lay, &hooks, &err);
-    if (!failed && rc < 2)
+    if (!failed && rc < 6)
         failed = 4;
-    else if (!failed && (exists(dead) || exists(reused)))
+    else if (!failed && (exists(dead) || exists(reused) || exists(b2)))
         failed = 5;
-    else if (!failed && (!exists(live) || !exists(old) || !exists(busy)))
+    else if (!failed && (!exists(live) || !exists(old) || !exists(busy) || !exists(b1)))
         failed = 6;
+    snprintf(want, sizeof(want), "removed stale cgroup %s (creator pid %ld gone)\n", c2, gone);
+    if (!failed && !strstr(h->notes, want))
+        failed = 12;
+    snprintf(want, sizeof(want), "stale cgroup %s (creator pid %ld gone) left: 1 task still in it",
+             b1, gone);
+    if (!failed && !strstr(h->notes, want))
+        failed = 13;
+    snprintf(want, sizeof(want), "stale cgroup %s (creator pid %ld gone) left: a child group stayed",
+             nest, gone);
+    if (!failed && !strstr(h->notes, want))
+        failed = 14;
     snprintf(want, sizeof(want), "removed stale cgroup %s (creator pid %ld gone)\n", dead, gone);
     if (!failed && !strstr(h->notes, want))
         failed = 7;
@@ -570,10 +866,20 @@ static int sweep_checks(const kt_cg_layout *lay, heard *h)
         kill(task, SIGKILL);
         waitpid(task, NULL, 0);
     }
+    if (task2 > 0) {
+        kill(task2, SIGKILL);
+        waitpid(task2, NULL, 0);
+    }
     rc = kt_cg_sweep(lay, &hooks, &err);
-    if (!failed && (rc < 1 || exists(busy)))
+    if (!failed && (rc < 3 || exists(busy) || exists(nest)))
         failed = 11;
     rmdir(busy);
+    rmdir(b1);
+    rmdir(b2);
+    rmdir(nest);
+    rmdir(c2);
+    rmdir(c1);
+    rmdir(c3);
     rmdir(dead);
     rmdir(reused);
     rmdir(live);
@@ -732,6 +1038,8 @@ int main(void)
     TEST(t_stat_start(), "a process's start time from /proc/<pid>/stat");
     TEST(t_live(), "create, weight, cpus, move a worker, read back, remove");
     TEST(t_hooks(), "rmdir_at_exit hears every directory; its failure fails the creation");
+    TEST(t_nested(), "nested groups: where, the hooks, v1 cpusets, a worker in a leaf, the v2 rule, destroy");
+    TEST(t_set_max(), "bandwidth cap: both spellings, no cap, ranges, a child's cap changed");
     TEST(t_sweep(), "groups of dead creators removed, live and busy ones left");
     TEST(t_v2_namespace(), "v2 detected by statfs magic; the sweep on v2; a missing v2 controller is named");
     TEST(t_not_root(), "not root: EPERM with the reason");
