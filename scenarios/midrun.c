@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #define NICE5_RATIO 3.0567       /* 1024 / 335: nice 0 over nice 5 */
 #define NICE5_TOL 0.6
 #define EQUAL_TOL 0.3
+#define NESTED_BEFORE_TOL 0.1    /* around 1/3 */
 /* calibration: provisional; fifo_share_after: a task made SCHED_FIFO
  * takes its CPU from a SCHED_OTHER one, within RT throttling (0.95). */
 #define FIFO_SHARE_MIN 0.8
@@ -49,10 +51,19 @@
 #define CHURN_GAP_MAX_MS 250
 
 /* One worker, sampled through the body. */
+/* Allowed masks a worker held, each from when it was first seen. */
+#define MAX_MASKS 64
+typedef struct mask_at {
+    uint64_t t;
+    cpu_set_t m;
+} mask_at;
+
 typedef struct track {
     int tid;
     kt_series *cpu;       /* the CPU it last ran on */
     kt_series *cpu_ns;    /* its CPU time so far */
+    mask_at masks[MAX_MASKS];   /* its allowed mask, on every change seen */
+    size_t nmasks;
 } track;
 
 /* What a body ran and saw. */
@@ -63,6 +74,50 @@ typedef struct run {
     int n;
     uint64_t end;         /* the end of sampling */
 } run;
+
+/* Reads tr's allowed mask now; a new one is kept (the last slot is
+ * overwritten past MAX_MASKS, so the mask in force is never lost). */
+static void keep_mask(track *tr, uint64_t now)
+{
+    cpu_set_t m;
+
+    if (sched_getaffinity(tr->tid, sizeof(m), &m) < 0)
+        return;
+    if (tr->nmasks && CPU_EQUAL(&m, &tr->masks[tr->nmasks - 1].m))
+        return;
+    if (tr->nmasks == MAX_MASKS)
+        tr->nmasks--;
+    tr->masks[tr->nmasks++] = (mask_at){ .t = now, .m = m };
+}
+
+/* The masks worker i held in [from, to): the one in force at from and
+ * every later one; their union and their intersection. */
+static void allowed(const run *r, int i, uint64_t from, uint64_t to, kt_cpuset *any,
+                    kt_cpuset *every)
+{
+    const track *tr = &r->tr[i];
+    cpu_set_t u, x;
+    bool first = true;
+
+    CPU_ZERO(&u);
+    CPU_ZERO(&x);
+    for (size_t k = 0; k < tr->nmasks; k++) {
+        bool next_before = k + 1 < tr->nmasks && tr->masks[k + 1].t <= from;
+
+        if (next_before || tr->masks[k].t >= to)
+            continue;
+        CPU_OR(&u, &u, &tr->masks[k].m);
+        if (first)
+            x = tr->masks[k].m;
+        else
+            CPU_AND(&x, &x, &tr->masks[k].m);
+        first = false;
+    }
+    kt_cpuset_clear(any);
+    kt_cpuset_clear(every);
+    kt_cpuset_add_mask(any, &u, sizeof(u));
+    kt_cpuset_add_mask(every, &x, sizeof(x));
+}
 
 static void run_free(kt_ctx *ctx, run *r)
 {
@@ -116,6 +171,7 @@ static bool run_plan(kt_ctx *ctx, kt_verdict *v, run *r, const kt_work_spec *spe
 
             if (c >= 0)
                 kt_series_add(r->tr[i].cpu, now, c);
+            keep_mask(&r->tr[i], now);
             kt_series_add(r->tr[i].cpu_ns, now, (double)kt_work_cpu_ns(r->w, (size_t)i));
         }
         kt_sleep_ms(SAMPLE_MS);
@@ -180,8 +236,9 @@ static double share(const run *r, int i, uint64_t from, uint64_t to)
     return (x[b] - x[a]) / (double)(t[b] - t[a]);
 }
 
-/* Each of workers [lo, hi) ran only on cpus in [from, to), and got at
- * least PROGRESS_FRAC_MIN of its fair share, fair (timing). */
+/* Each of workers [lo, hi) ran only on cpus in [from, to), the kernel
+ * allowed it no other (its masks), and it got at least PROGRESS_FRAC_MIN
+ * of its fair share, fair (timing). */
 static void judge_confined(kt_verdict *v, const run *r, int lo, int hi, uint64_t from, uint64_t to,
                            const kt_cpuset *cpus, double fair, const char *when)
 {
@@ -191,13 +248,44 @@ static void judge_confined(kt_verdict *v, const run *r, int lo, int hi, uint64_t
         kt_cpuset s = seen(r, i, from, to);
         bool was;
 
+        kt_cpuset any, every;
+
         snprintf(label, sizeof(label), "ktw%d.cpus_%s", i, when);
         CLAIM_CPUS_AS(v, label, s, subset_of, *cpus);
+        allowed(r, i, from, to, &any, &every);
+        snprintf(label, sizeof(label), "ktw%d.allowed_%s", i, when);
+        CLAIM_CPUS_AS(v, label, any, subset_of, *cpus);
         snprintf(label, sizeof(label), "ktw%d.share_%s", i, when);
         was = kt_verdict_timing(v, true);
         CLAIM_AS(v, label, share(r, i, from, to) / fair, at_least, PROGRESS_FRAC_MIN);
         kt_verdict_timing(v, was);
     }
+}
+
+/* After a cpuset grew to cpus: every worker of [0, r->n) was allowed all
+ * of them through [from, to) (structural: the kernel widened the masks),
+ * and together they ran on at least n of them (a timing claim: a balancer
+ * that keeps a cgroup's tasks together while another task loads the
+ * other CPU as much is still fair, so only an idle machine shows it). */
+static void judge_widened(kt_verdict *v, const run *r, uint64_t from, uint64_t to,
+                          const kt_cpuset *cpus, int n, const char *when)
+{
+    kt_cpuset used = { 0 };
+    char label[64];
+    bool was;
+
+    for (int i = 0; i < r->n; i++) {
+        kt_cpuset s = seen(r, i, from, to), any, every;
+
+        kt_cpuset_add_set(&used, &s);
+        allowed(r, i, from, to, &any, &every);
+        snprintf(label, sizeof(label), "ktw%d.allowed_%s", i, when);
+        CLAIM_CPUS_AS(v, label, every, contains, *cpus);
+    }
+    snprintf(label, sizeof(label), "cpus_used_%s", when);
+    was = kt_verdict_timing(v, true);
+    CLAIM_CPUS_AS(v, label, used, count_at_least, n);
+    kt_verdict_timing(v, was);
 }
 
 /* The CPUs this process may use (at most MAX_CPUS), as a set and a list;
@@ -282,7 +370,7 @@ KT_SCENARIO(cpuset_clear_midrun, .timeout_s = 20, .needs_root = true, .min_cpus 
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[1] = { 0 };
     run r = { 0 };
-    kt_cpuset every = { 0 }, used = { 0 };
+    kt_cpuset every = { 0 };
     uint64_t from, to;
 
     if (!two_cpus(v, cpus, &n, all, sizeof(all)))
@@ -299,12 +387,7 @@ KT_SCENARIO(cpuset_clear_midrun, .timeout_s = 20, .needs_root = true, .min_cpus 
         /* a balancer needs a few ticks to spread them: judge the last 400 ms */
         from = to - 400 * 1000000u;
         judge_confined(v, &r, 0, r.n, from, to, &every, 1.0, "after");
-        for (int i = 0; i < r.n; i++) {
-            kt_cpuset s = seen(&r, i, from, to);
-
-            kt_cpuset_add_set(&used, &s);
-        }
-        CLAIM_CPUS_AS(v, "cpus_used_after", used, count_at_least, n);
+        judge_widened(v, &r, from, to, &every, n, "after");
     }
     kt_verdict_note(v, "%d spinners in a cpuset of CPU %s, cleared (to %s) at 400 ms", n, last, all);
     run_free(ctx, &r);
@@ -322,7 +405,7 @@ KT_SCENARIO(cpuset_resize_midrun, .timeout_s = 20, .needs_root = true, .min_cpus
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[1] = { 0 };
     run r = { 0 };
-    kt_cpuset every = { 0 }, one = { 0 }, used = { 0 };
+    kt_cpuset every = { 0 }, one = { 0 };
     uint64_t from, to;
 
     if (!two_cpus(v, cpus, &n, all, sizeof(all)))
@@ -344,12 +427,7 @@ KT_SCENARIO(cpuset_resize_midrun, .timeout_s = 20, .needs_root = true, .min_cpus
         goto out;
     if (after(&r, 0, &from, &to)) {
         from = to - 300 * 1000000u;   /* the balancer's few ticks to spread them */
-        for (int i = 0; i < r.n; i++) {
-            kt_cpuset s = seen(&r, i, from, to);
-
-            kt_cpuset_add_set(&used, &s);
-        }
-        CLAIM_CPUS_AS(v, "cpus_used_grown", used, count_at_least, n);
+        judge_widened(v, &r, from, to, &every, n, "grown");
     }
     if (after(&r, 1, &from, &to))
         judge_confined(v, &r, 0, r.n, from, to, &one, 1.0 / r.n, "shrunk");
@@ -572,6 +650,72 @@ KT_SCENARIO(cg_move_gets_share, .timeout_s = 20, .needs_root = true,
 out:
     run_free(ctx, &r);
     groups_free(v, g, 2);
+}
+
+/* Nested groups on one CPU: A (100) holds A1 (300) and A2 (100), beside
+ * B (100). ktw0 in A1, ktw1 in A2, ktw2 in B: ktw1 gets a third of
+ * ktw0's share. At 600 ms ktw1 moves into A1: A1 then holds A's whole
+ * half and splits it evenly, so ktw1 : ktw0 goes from 1 : 3 to 1 : 1,
+ * while B keeps its half. */
+KT_SCENARIO(cg_nested_move, .timeout_s = 20, .needs_root = true,
+            .purpose = "a task moved between nested groups mid-run gets its new group's share")
+{
+    int cpus[MAX_CPUS], n;
+    char cpu[16];
+    kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
+    kt_cgroup *a = NULL, *b = NULL, *slot[1] = { 0 };
+    kt_cgroup *a2 = NULL;
+    run r = { 0 };
+    kt_err err = { 0 };
+    uint64_t from, to;
+
+    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
+    if (n < 1) {
+        kt_verdict_skip(v, "%s", err.msg);
+        return;
+    }
+    snprintf(cpu, sizeof(cpu), "%d", cpus[n - 1]);
+    if (!(a = group(v, &h, "nmA", NULL)) || !(b = group(v, &h, "nmB", NULL)))
+        goto out;
+    if (!(slot[0] = kt_cgroup_create_in(a, &h, "a1", &err)) ||
+        !(a2 = kt_cgroup_create_in(a, &h, "a2", &err)) ||
+        kt_cgroup_set_weight(a, 100, &err) < 0 || kt_cgroup_set_weight(b, 100, &err) < 0 ||
+        kt_cgroup_set_weight(slot[0], 300, &err) < 0 || kt_cgroup_set_weight(a2, 100, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        goto out;
+    }
+    kt_work_spec spin[3] = {
+        { .kind = KT_WORK_SPIN, .count = 1, .cpus = cpu, .cgroup = slot[0], .process = true },
+        { .kind = KT_WORK_SPIN, .count = 1, .cpus = cpu, .cgroup = a2, .process = true },
+        { .kind = KT_WORK_SPIN, .count = 1, .cpus = cpu, .cgroup = b, .process = true },
+    };
+    kt_change plan[] = { { .at_ms = 600, .op = KT_CHANGE_MOVE, .worker = 1, .group = 0 } };
+
+    if (!run_plan(ctx, v, &r, spin, 3, slot, 1, &h, plan, 1, 1400))
+        goto out;
+    if (kt_changes_at_ns(r.ch, 0)) {
+        uint64_t t0 = kt_changes_start_ns(r.ch), t1 = kt_changes_at_ns(r.ch, 0);
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "ratio_before", share(&r, 1, t0, t1) / share(&r, 0, t0, t1), near,
+                 1.0 / 3, NESTED_BEFORE_TOL);
+        kt_verdict_timing(v, was);
+    }
+    if (after(&r, 0, &from, &to)) {
+        double s0 = share(&r, 0, from, to), s1 = share(&r, 1, from, to), s2 = share(&r, 2, from, to);
+        bool was = kt_verdict_timing(v, true);
+
+        CLAIM_AS(v, "ratio_after", s1 / s0, near, 1.0, EQUAL_TOL);
+        CLAIM_AS(v, "top_ratio_after", (s0 + s1) / s2, near, 1.0, EQUAL_TOL);
+        kt_verdict_timing(v, was);
+        kt_verdict_note(v, "after the move: ktw0 %.3f, ktw1 %.3f (both A1), ktw2 %.3f (B) of CPU %s",
+                        s0, s1, s2, cpu);
+    }
+out:
+    run_free(ctx, &r);
+    /* a's destroy takes a1 and a2 with it */
+    slot[0] = NULL;
+    groups_free(v, (kt_cgroup *[]){ a, b }, 2);
 }
 
 /* Two nice-0 spinners on one CPU split it 1 : 1; at 600 ms ktw1 is

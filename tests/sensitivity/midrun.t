@@ -48,7 +48,7 @@ check_caught(bin => $scn, scenario => 'cpuset_apply_midrun',
 # frees nothing.
 check_caught(bin => $scn, scenario => 'cpuset_clear_midrun',
              faults => [ map { (['move', "ktw$_", $root], ['pin', "ktw$_", $last]) } 0 .. $#cpus ],
-             label => 'cpus_used_after', why => 'every worker pinned to the last CPU');
+             label => 'ktw0.allowed_after', why => 'every worker pinned to the last CPU');
 check_caught(bin => $scn, scenario => 'cpuset_resize_midrun',
              faults => [['move', 'ktw0', $root], ['pin', 'ktw0', $first]],
              label => 'ktw0.cpus_shrunk', why => 'ktw0 moved out of the cpuset, on the first CPU');
@@ -64,6 +64,9 @@ check_caught(bin => $scn, scenario => 'cgroup_churn', victim => 'ktw0',
              label => 'max_gap_ms_worst', why => 'ktw0 frozen for 1 s');
 # The moved worker at nice 19 takes almost nothing of the heavy group.
 check_caught(bin => $scn, scenario => 'cg_move_gets_share', faults => [['renice', 'ktw2', 19]],
+             label => 'ratio_after', why => 'the moved worker reniced to 19');
+# The moved worker at nice 19 takes almost nothing of A1 after the move.
+check_caught(bin => $scn, scenario => 'cg_nested_move', faults => [['renice', 'ktw1', 19]],
              label => 'ratio_after', why => 'the moved worker reniced to 19');
 # Both at nice 5 after the change: the new nice buys nothing.
 check_caught(bin => $scn, scenario => 'renice_midrun', faults => [['renice', 'ktw0', 5]],
