@@ -2,11 +2,14 @@
  * fault: break a scheduling property from outside, the way a faulty
  * scheduler would, so a sensitivity test can show the scenario notices.
  *
- *   fault [--under PID] [--wait-ms N] [--hold-ms N] [--every-ms N] ACTION ARGS...
+ *   fault [--under PID] [--wait-ms N] [--after-ms N] [--hold-ms N] [--every-ms N]
+ *         ACTION ARGS...
  *
  * It finds its victim threads by name (comm), as an outsider would: the
  * first thread named NAME among the descendants of PID (default: any
- * process), waiting up to --wait-ms (default 5000) for it to appear.
+ * process), waiting up to --wait-ms (default 5000) for it to appear, then
+ * --after-ms more (default 0: at once; in a guest, where the fault starts
+ * with the point, this lets the body's workers get going first).
  *
  *   renice NAME NICE      setpriority() on the thread
  *   fifo NAME PRIO        SCHED_FIFO at PRIO
@@ -48,13 +51,13 @@
 
 typedef struct opts {
     int under;
-    long wait_ms, hold_ms, every_ms;
+    long wait_ms, hold_ms, every_ms, after_ms;
 } opts;
 
 static void usage(const char *why)
 {
     fprintf(stderr, "fault: %s\n"
-            "usage: fault [--under PID] [--wait-ms N] [--hold-ms N] [--every-ms N] ACTION ARGS...\n"
+            "usage: fault [--under PID] [--wait-ms N] [--after-ms N] [--hold-ms N] [--every-ms N] ACTION ARGS...\n"
             "  renice NAME NICE | fifo NAME PRIO | other NAME | pin NAME CPU |\n"
             "  move NAME DIR | stop NAME | freeze NAME | hog CPU PRIO | write PATH VALUE |\n"
             "  bounce NAME CPULIST\n",
@@ -422,6 +425,8 @@ int main(int argc, char **argv)
             o.wait_ms = x;
         else if (strcmp(argv[i], "--hold-ms") == 0)
             o.hold_ms = x;
+        else if (strcmp(argv[i], "--after-ms") == 0)
+            o.after_ms = x;
         else if (strcmp(argv[i], "--every-ms") == 0 && x > 0)
             o.every_ms = x;
         else if (strcmp(argv[i], "--every-ms") == 0)
@@ -451,6 +456,8 @@ int main(int argc, char **argv)
     }
 
     tid = find_thread(name, &o, &pid);
+    if (o.after_ms > 0)
+        sleep_ms(o.after_ms);
     if (strcmp(action, "renice") == 0 && i + 2 < argc) {
         if (setpriority(PRIO_PROCESS, (id_t)tid, (int)num_arg(argv[i + 2], "NICE")) < 0)
             return fail("renice", name);

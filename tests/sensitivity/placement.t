@@ -2,13 +2,15 @@
 # Sensitivity of the placement scenarios (scenarios/placement.c), in
 # guests of the shape each asks for: break each placement from inside the
 # guest (KTSTR_GUEST_FAULT runs build/tests/progs/fault beside the body)
-# or with a scheduler blind to the topology, and check that the point
+# and check that the point
 # fails on the claim that names the placement.
 #
 #   smt_spread       both spinners pinned to the two threads of core 0
-#                    (all run in one 2n2l1c2t guest: CPUs 0-1 are core, LLC and node 0)
-#   llc_wake_affine  builtin:fifo: one global queue and the kernel's
-#                    default CPU choice, which ignores the waker's LLC
+#                    (its own 1n1l2c2t guest; the others share one
+#                    2n2l1c2t guest: CPUs 0-1 are core, LLC and node 0)
+#   llc_wake_affine  the wakee pinned into the other LLC (builtin:fifo does
+#                    not break it: the kernel's default select_cpu follows
+#                    the pipe's synchronous wakeup too)
 #   llc_cache_stays  a cache worker bounced between the LLCs every 20 ms
 #   numa_stays_home  a cache worker bounced between the nodes every 20 ms
 #   vcpu_hotplug     a spinner frozen for a second across the unplug
@@ -45,14 +47,14 @@ sub caught {
 
 caught('smt_spread', 'smt_shared', 'both spinners are pinned to core 0',
        KTSTR_GUEST_FAULT => "$fault pin ktw0 0 ; pin ktw1 1");
-caught('llc_wake_affine', 'same_llc', 'the scheduler ignores the LLCs (builtin:fifo)',
-       KTSTR_SCHEDULER => 'builtin:fifo');
+caught('llc_wake_affine', 'same_llc', 'the wakee is held in the other LLC',
+       KTSTR_GUEST_FAULT => "$fault pin ktw0 0 ; pin ktw1 2");
 caught('llc_cache_stays', 'cross_llc_per_s_worst', 'ktw0 is bounced between the LLCs',
        KTSTR_GUEST_FAULT => "$fault --every-ms 20 --hold-ms 3000 bounce ktw0 0,2");
 caught('numa_stays_home', 'cross_node_per_s_worst', 'ktw0 is bounced between the nodes',
        KTSTR_GUEST_FAULT => "$fault --every-ms 20 --hold-ms 3000 bounce ktw0 0,2");
 caught('vcpu_hotplug', 'ktw0.max_gap_ms', 'ktw0 is frozen across the unplug',
-       KTSTR_GUEST_FAULT => "$fault --hold-ms 1000 freeze ktw0");
+       KTSTR_GUEST_FAULT => "$fault --after-ms 300 --hold-ms 1000 freeze ktw0");
 
 # A program that is not there is a usage error naming it, before any boot.
 my $r = run_prog(prog => $scen, args => ['--filter', 'smt_spread'],
