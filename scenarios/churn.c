@@ -312,7 +312,14 @@ static void spawn_scenario(kt_ctx *ctx, kt_verdict *v, kt_work_kind kind, double
         goto out;
     }
     kt_hist_summarize(r.lat, &s);
+    /* a joined thread leaves the thread group a moment later (its exit
+     * ends after pthread_join returns): seen once in a guest under TCG;
+     * give it up to 200 ms before calling it left */
     threads1 = threads_now();
+    for (int k = 0; k < 20 && threads1 > threads0; k++) {
+        kt_sleep_ms(10);
+        threads1 = threads_now();
+    }
     kt_verdict_note(v, "ktw0 %s at %d/s beside %d spinners pinned to CPUs %s (ktw1..ktw%d)",
                     kt_work_kind_name(kind), SPAWN_RATE, ncpu, cpus, ncpu);
     kt_verdict_note(v, "window %.3f s: %" PRIu64 " spawns, %.1f/s; whole run %" PRIu64

@@ -58,6 +58,9 @@
 #define MSG_PAUSE_US 100     /* the messenger's pause between rounds */
 /* calibration: req_p50_us; idle n=5 min 37.1 p50 42.8 max 43.3; loaded (stress-ng --cpu 1) n=5 min 37.9 p50 40.2 max 42.8; threshold 150 (3.5x the worst seen; provisional (shared machine)) */
 #define MSG_P50_US 150.0
+/* vm calibration (a 1n1l2c1t guest under TCG, 5 idle runs here): req_p50_us
+ * 203 / 283 / 344 (min / p50 / max); threshold 1000 (2.9x the worst) */
+#define MSG_P50_US_VM 1000.0
 /* calibration: req_p99_us; idle n=5 min 133 p50 261 max 283; loaded n=5 min 73 p50 228 max 2114 (6160 in an earlier loaded series); threshold 15000 (2.4x the worst seen; provisional (shared machine)) */
 #define MSG_P99_US 15000.0
 /* calibration: served_min; idle n=5 min 0.923 p50 0.941 max 0.989; loaded n=5 min 0.868 p50 0.918 max 1.000 (0.837 earlier); threshold 0.35 (2.4x below the worst seen; ktw1 frozen 2 s gives 0, for 1.6 s 0.09-0.19; provisional (shared machine)) */
@@ -100,6 +103,11 @@
 #define PREEMPT_NICE (-10)
 /* calibration: ktw*.late_p99_us and late_p99_us_worst (SCHED_FIFO); idle n=5 min 28.4 p50 31.2 max 67.6; loaded n=5 min 38.7 p50 45.1 max 77.3 (up to 6062 while others' SCHED_FIFO hogs ran: inconclusive); threshold 500 (6.5x the worst seen; ktw0 made SCHED_OTHER at nice 19 gives 4588-154141; provisional (shared machine)) */
 #define PREEMPT_P99_US 500.0
+/* vm calibration (TCG guest, 5 idle runs + the run-vm ones): late_p99_us_worst
+ * 2736 / 3490 / 3998 us (a TCG vCPU's timer and wakeup cost ms); threshold
+ * 10000 (2.5x the worst; the fault, SCHED_OTHER at nice 19 beside a
+ * spinner, gives tens of ms: a slice) */
+#define PREEMPT_P99_US_VM 10000.0
 /* calibration: late_p99_us_worst at nice -10 (no RT: run in a v1 cpu group with cpu.rt_runtime_us 0); idle n=5 min 371 p50 569 max 623; loaded n=5 min 369 p50 369 max 371 (1090 under others' load); threshold 2500 (2.3x the worst seen; the fault gives 5374-7044; provisional (shared machine)) */
 #define PREEMPT_NICE_P99_US 2500.0
 /* calibration: ktw*.missed_frac and missed_frac_worst; idle n=5 min -0.0005 (a wakeup more than the window's due) p50 0.0002 max 0.0006; loaded n=5 min -0.0004 p50 0.0006 max 0.0043 (0.015-0.028 at nice -10); threshold 0.25 (9x the worst seen; the fault gives 0.42-0.94; provisional (shared machine)) */
@@ -337,7 +345,7 @@ KT_SCENARIO(msg_schbench, .timeout_s = 20,
     /* 100 ms is short enough for one host hog to stall a group: timing */
     kt_verdict_timing(v, true);
     CLAIM_SERIES(v, m.served, each_at_least, MSG_INTERVAL_SERVED_MIN);
-    CLAIM_AS(v, "req_p50_us", us(s.p50), at_most, MSG_P50_US);
+    CLAIM_AS(v, "req_p50_us", us(s.p50), at_most, ctx->in_vm ? MSG_P50_US_VM : MSG_P50_US);
     CLAIM_AS(v, "req_p99_us", us(s.p99), at_most, MSG_P99_US);
     kt_verdict_timing(v, false);
     kt_ctx_series(ctx, m.served, "share of the mean", MSG_INTERVAL_SERVED_MIN, NAN);
@@ -703,7 +711,7 @@ KT_SCENARIO(preempt_storm, .timeout_s = 20,
     kt_hist_summary s;
     char label[64];
     const char *how;
-    double p99_max = PREEMPT_P99_US;
+    double p99_max = ctx->in_vm ? PREEMPT_P99_US_VM : PREEMPT_P99_US;
 
     if (!allowed(ctx, v, &c))
         return;

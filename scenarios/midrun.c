@@ -700,6 +700,8 @@ KT_SCENARIO(cg_nested_move, .timeout_s = 20, .needs_root = true,
         CLAIM_AS(v, "ratio_before", share(&r, 1, t0, t1) / share(&r, 0, t0, t1), near,
                  1.0 / 3, NESTED_BEFORE_TOL);
         kt_verdict_timing(v, was);
+        kt_verdict_note(v, "before the move: ktw0 %.3f (A1), ktw1 %.3f (A2), ktw2 %.3f (B) of CPU %s",
+                        share(&r, 0, t0, t1), share(&r, 1, t0, t1), share(&r, 2, t0, t1), cpu);
     }
     if (after(&r, 0, &from, &to)) {
         double s0 = share(&r, 0, from, to), s1 = share(&r, 1, from, to), s2 = share(&r, 2, from, to);
@@ -710,6 +712,13 @@ KT_SCENARIO(cg_nested_move, .timeout_s = 20, .needs_root = true,
         kt_verdict_timing(v, was);
         kt_verdict_note(v, "after the move: ktw0 %.3f, ktw1 %.3f (both A1), ktw2 %.3f (B) of CPU %s",
                         s0, s1, s2, cpu);
+        for (int i = 0; i < 3; i++) {
+            char path[64], buf[512];
+
+            snprintf(path, sizeof(path), "/proc/%d/cgroup", r.tr[i].tid);
+            if (kt_read_file(path, buf, sizeof(buf), NULL) > 0)
+                kt_verdict_note(v, "ktw%d: %s", i, buf);
+        }
     }
 out:
     run_free(ctx, &r);

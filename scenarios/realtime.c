@@ -41,6 +41,10 @@
  * loaded (stress-ng --cpu 1) n=5 min 55 p50 67 max 79; threshold 500 (6.3x
  * the worst seen; a FIFO hog above the jobs for 500 ms gives ~4500) */
 #define LATE_P99_US 500.0
+/* vm calibration (TCG guest, 5 idle runs + the run-vm ones): late_p99_us_worst
+ * 1802 / 3424 / 4096 us; threshold 10000 (2.4x the worst; the fault's hog
+ * misses whole periods, caught by missed) */
+#define LATE_P99_US_VM 10000.0
 /* calibration: jobs_min; provisional (shared machine); idle n=5 min 151
  * p50 153 max 161; loaded n=5 min 151 p50 153 max 155; threshold half the
  * 150 due, 75 (2x below the fewest seen; missed judges every late job) */
@@ -166,7 +170,7 @@ KT_SCENARIO(rt_periodic_deadlines, .timeout_s = 20, .needs_root = true,
     CLAIM_AS(v, "missed", missed, eq, (uint64_t)0);
     CLAIM_AS(v, "jobs_min", (double)fewest, at_least, JOBS_MIN_FRAC * expected);
     kt_verdict_timing(v, true);
-    CLAIM_AS(v, "late_p99_us_worst", p99_worst, at_most, LATE_P99_US);
+    CLAIM_AS(v, "late_p99_us_worst", p99_worst, at_most, ctx->in_vm ? LATE_P99_US_VM : LATE_P99_US);
     kt_verdict_timing(v, false);
     /* Not judged: the sampler is a nice-0 thread beside the spinners, and
      * a late sample skews two intervals (6.3 jobs in one at load 8 with
