@@ -45,6 +45,7 @@ my %OWNER = (
     'ktstr/procstat.h'  => 'capture',
     'ktstr/schedstat.h' => 'capture',
     'ktstr/cgroup.h'    => 'work',
+    'ktstr/changes.h'   => 'work',
     'ktstr/hist.h'      => 'work',
     'ktstr/work.h'      => 'work',
     'ktstr/microvm.h'   => 'microvm',
