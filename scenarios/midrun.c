@@ -17,9 +17,7 @@
 /* calibration, measured alone here on 2026-12-07 (2 CPUs, Linux 6.18):
  * 10 catalog runs idle and 10 under stress-ng --cpu 1, n / min / p50 /
  * max of each claim (ktw*: every worker counted), and the margin the
- * worst value leaves (README: Calibration). The figures beside each
- * bound below marked provisional were the first look, on a shared
- * machine; these are the ones that count.
+ * worst value leaves (README: Calibration); the bounds below refer here.
  * cpuset_apply_midrun ktw*.share_after at_least 0.3: idle 20 / 0.9938 / 1 / 1.009; stress 20 / 0.9672 / 0.9954 / 1.006; margin 3.22x
  * cpuset_clear_midrun ktw*.share_after at_least 0.3: idle 20 / 0.9847 / 0.9923 / 0.999; stress 20 / 0.4343 / 0.5606 / 0.7399; margin 1.45x
  * cpuset_resize_midrun ktw*.share_shrunk at_least 0.3: idle 40 / 0.9708 / 1.005 / 1.033; stress 40 / 0.9664 / 0.9928 / 1.029; margin 3.22x

@@ -8,9 +8,7 @@
 /* calibration, measured alone here on 2026-12-07 (2 CPUs, Linux 6.18, the guests under TCG):
  * 10 catalog runs idle and 10 under stress-ng --cpu 1, n / min / p50 /
  * max of each claim (ktw*: every worker counted), and the margin the
- * worst value leaves (README: Calibration). The figures beside each
- * bound below marked provisional were the first look, on a shared
- * machine; these are the ones that count.
+ * worst value leaves (README: Calibration); the bounds below refer here.
  * smt_spread samples at_least 10: idle 10 / 120 / 124.5 / 129; stress 10 / 117 / 119.5 / 125; margin 11.70x
  * smt_spread smt_shared at_most 0.2: idle 10 / 0 / 0 / 0.032; stress 10 / 0 / 0 / 0; margin 6.25x
  * smt_spread smt_siblings at_least 2: idle 10 / 2 / 2 / 2; stress 10 / 2 / 2 / 2; margin 1.00x
