@@ -310,18 +310,34 @@ static void judge_widened(kt_verdict *v, const run *r, uint64_t from, uint64_t t
     kt_verdict_timing(v, was);
 }
 
-/* The CPUs this process may use (at most MAX_CPUS), as a set and a list;
- * false with the skip recorded when fewer than two. */
-static bool two_cpus(kt_verdict *v, int *cpus, int *n, char *list, size_t len)
+/* The CPUs this process may use (at most MAX_CPUS): their ids, all of
+ * them as a list and a set, the first and the last alone. */
+typedef struct cpus_of {
+    int id[MAX_CPUS], n;
+    char all[64], first[16], last[16];
+    kt_cpuset every, c_first, c_last;
+} cpus_of;
+
+/* Fills c; false with the skip recorded when fewer than min are allowed. */
+static bool get_cpus(kt_verdict *v, cpus_of *c, int min)
 {
     kt_err err = { 0 };
 
-    *n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
-    if (*n < 2) {
-        kt_verdict_skip(v, "%s", *n < 0 ? err.msg : "fewer than 2 CPUs allowed");
+    memset(c, 0, sizeof(*c));
+    c->n = kt_allowed_cpus(c->id, MAX_CPUS, &err);
+    if (c->n < min) {
+        if (c->n < 0)
+            kt_verdict_skip(v, "%s", err.msg);
+        else
+            kt_verdict_skip(v, "fewer than %d CPUs allowed", min);
         return false;
     }
-    kt_cpulist_format(list, len, cpus, *n);
+    kt_cpulist_format(c->all, sizeof(c->all), c->id, c->n);
+    snprintf(c->first, sizeof(c->first), "%d", c->id[0]);
+    snprintf(c->last, sizeof(c->last), "%d", c->id[c->n - 1]);
+    kt_cpuset_add_list(&c->every, c->id, c->n);
+    kt_cpuset_add(&c->c_first, c->id[0]);
+    kt_cpuset_add(&c->c_last, c->id[c->n - 1]);
     return true;
 }
 
@@ -359,25 +375,22 @@ static void groups_free(kt_verdict *v, kt_cgroup **g, size_t n)
 KT_SCENARIO(cpuset_apply_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
             .purpose = "a cpuset narrowed mid-run confines its running tasks at once")
 {
-    int cpus[MAX_CPUS], n;
-    char all[64], last[16];
+    cpus_of c;
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[1] = { 0 };
     run r = { 0 };
-    kt_cpuset one = { 0 };
     uint64_t from, to;
 
-    if (!two_cpus(v, cpus, &n, all, sizeof(all)) || !(g[0] = group(v, &h, "apply", all)))
+    if (!get_cpus(v, &c, 2) || !(g[0] = group(v, &h, "apply", c.all)))
         return;
-    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
-    kt_cpuset_add(&one, cpus[n - 1]);
-    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cgroup = g[0],
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)c.n, .cgroup = g[0],
                           .process = true };
-    kt_change plan[] = { { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = last } };
+    kt_change plan[] = { { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = c.last } };
 
     if (run_plan(ctx, v, &r, &spin, 1, g, 1, &h, plan, 1, 1200) && after(&r, 0, &from, &to))
-        judge_confined(v, &r, 0, r.n, from, to, &one, 1.0 / r.n, "after");
-    kt_verdict_note(v, "%d spinners in a cpuset of CPUs %s, narrowed to %s at 400 ms", n, all, last);
+        judge_confined(v, &r, 0, r.n, from, to, &c.c_last, 1.0 / r.n, "after");
+    kt_verdict_note(v, "%d spinners in a cpuset of CPUs %s, narrowed to %s at 400 ms", c.n, c.all,
+                    c.last);
     run_free(ctx, &r);
     groups_free(v, g, 1);
 }
@@ -387,31 +400,26 @@ KT_SCENARIO(cpuset_apply_midrun, .timeout_s = 20, .needs_root = true, .min_cpus 
 KT_SCENARIO(cpuset_clear_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
             .purpose = "a cpuset cleared mid-run lets its tasks spread over every CPU")
 {
-    int cpus[MAX_CPUS], n;
-    char all[64], last[16];
+    cpus_of c;
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[1] = { 0 };
     run r = { 0 };
-    kt_cpuset every = { 0 };
     uint64_t from, to;
 
-    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+    if (!get_cpus(v, &c, 2) || !(g[0] = group(v, &h, "clear", c.last)))
         return;
-    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
-    if (!(g[0] = group(v, &h, "clear", last)))
-        return;
-    kt_cpuset_add_list(&every, cpus, n);
-    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)n, .cgroup = g[0],
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = (unsigned)c.n, .cgroup = g[0],
                           .process = true };
     kt_change plan[] = { { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = "" } };
 
     if (run_plan(ctx, v, &r, &spin, 1, g, 1, &h, plan, 1, 1200) && after(&r, 0, &from, &to)) {
         /* a balancer needs a few ticks to spread them: judge the last 400 ms */
         from = to - 400 * 1000000u;
-        judge_confined(v, &r, 0, r.n, from, to, &every, 1.0, "after");
-        judge_widened(v, &r, from, to, &every, n, "after");
+        judge_confined(v, &r, 0, r.n, from, to, &c.every, 1.0, "after");
+        judge_widened(v, &r, from, to, &c.every, c.n, "after");
     }
-    kt_verdict_note(v, "%d spinners in a cpuset of CPU %s, cleared (to %s) at 400 ms", n, last, all);
+    kt_verdict_note(v, "%d spinners in a cpuset of CPU %s, cleared (to %s) at 400 ms", c.n, c.last,
+                    c.all);
     run_free(ctx, &r);
     groups_free(v, g, 1);
 }
@@ -422,40 +430,32 @@ KT_SCENARIO(cpuset_clear_midrun, .timeout_s = 20, .needs_root = true, .min_cpus 
 KT_SCENARIO(cpuset_resize_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
             .purpose = "a cpuset grown then shrunk mid-run: tasks use the new CPUs, then leave the old ones")
 {
-    int cpus[MAX_CPUS], n;
-    char all[64], first[16], last[16];
+    cpus_of c;
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[1] = { 0 };
     run r = { 0 };
-    kt_cpuset every = { 0 }, one = { 0 };
     uint64_t from, to;
 
-    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+    if (!get_cpus(v, &c, 2) || !(g[0] = group(v, &h, "resize", c.first)))
         return;
-    snprintf(first, sizeof(first), "%d", cpus[0]);
-    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
-    if (!(g[0] = group(v, &h, "resize", first)))
-        return;
-    kt_cpuset_add_list(&every, cpus, n);
-    kt_cpuset_add(&one, cpus[n - 1]);
-    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2u * (unsigned)n, .cgroup = g[0],
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2u * (unsigned)c.n, .cgroup = g[0],
                           .process = true };
     kt_change plan[] = {
-        { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = all },
-        { .at_ms = 900, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = last },
+        { .at_ms = 400, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = c.all },
+        { .at_ms = 900, .op = KT_CHANGE_CPUSET, .group = 0, .cpus = c.last },
     };
 
     if (!run_plan(ctx, v, &r, &spin, 1, g, 1, &h, plan, 2, 1400))
         goto out;
     if (after(&r, 0, &from, &to)) {
         from = to - 300 * 1000000u;   /* the balancer's few ticks to spread them */
-        judge_widened(v, &r, from, to, &every, n, "grown");
+        judge_widened(v, &r, from, to, &c.every, c.n, "grown");
     }
     if (after(&r, 1, &from, &to))
-        judge_confined(v, &r, 0, r.n, from, to, &one, 1.0 / r.n, "shrunk");
+        judge_confined(v, &r, 0, r.n, from, to, &c.c_last, 1.0 / r.n, "shrunk");
 out:
     kt_verdict_note(v, "%d spinners in a cpuset of CPU %s, grown to %s at 400 ms, shrunk to %s at 900 ms",
-                    2 * n, first, all, last);
+                    2 * c.n, c.first, c.all, c.last);
     run_free(ctx, &r);
     groups_free(v, g, 1);
 }
@@ -466,22 +466,16 @@ out:
 KT_SCENARIO(cpuset_swap_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
             .purpose = "two cpusets swapped mid-run: each group's tasks move to the other's CPUs")
 {
-    int cpus[MAX_CPUS], n;
-    char all[64], first[16], last[16];
+    cpus_of c;
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[2] = { 0 };
     run r = { 0 };
-    kt_cpuset c_first = { 0 }, c_last = { 0 };
-    uint64_t from, to;
+    uint64_t from, to, t_swap;
 
-    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+    if (!get_cpus(v, &c, 2))
         return;
-    snprintf(first, sizeof(first), "%d", cpus[0]);
-    snprintf(last, sizeof(last), "%d", cpus[n - 1]);
-    if (!(g[0] = group(v, &h, "swapa", first)) || !(g[1] = group(v, &h, "swapb", last)))
+    if (!(g[0] = group(v, &h, "swapa", c.first)) || !(g[1] = group(v, &h, "swapb", c.last)))
         goto out;
-    kt_cpuset_add(&c_first, cpus[0]);
-    kt_cpuset_add(&c_last, cpus[n - 1]);
     kt_work_spec spin[2] = {
         { .kind = KT_WORK_SPIN, .count = 2, .cgroup = g[0], .process = true },
         { .kind = KT_WORK_SPIN, .count = 2, .cgroup = g[1], .process = true },
@@ -490,15 +484,15 @@ KT_SCENARIO(cpuset_swap_midrun, .timeout_s = 20, .needs_root = true, .min_cpus =
 
     if (!run_plan(ctx, v, &r, spin, 2, g, 2, &h, plan, 1, 1200))
         goto out;
-    judge_confined(v, &r, 0, 2, kt_changes_start_ns(r.ch), kt_changes_at_ns(r.ch, 0) ? kt_changes_at_ns(r.ch, 0) : r.end,
-                   &c_first, 0.5, "before");
+    t_swap = kt_changes_at_ns(r.ch, 0) ? kt_changes_at_ns(r.ch, 0) : r.end;
+    judge_confined(v, &r, 0, 2, kt_changes_start_ns(r.ch), t_swap, &c.c_first, 0.5, "before");
     if (after(&r, 0, &from, &to)) {
-        judge_confined(v, &r, 0, 2, from, to, &c_last, 0.5, "after");
-        judge_confined(v, &r, 2, 4, from, to, &c_first, 0.5, "after");
+        judge_confined(v, &r, 0, 2, from, to, &c.c_last, 0.5, "after");
+        judge_confined(v, &r, 2, 4, from, to, &c.c_first, 0.5, "after");
     }
-out:
     kt_verdict_note(v, "2 spinners on CPU %s and 2 on CPU %s, their cpusets swapped at 500 ms",
-                    first, last);
+                    c.first, c.last);
+out:
     run_free(ctx, &r);
     groups_free(v, g, 2);
 }
@@ -511,18 +505,20 @@ KT_SCENARIO(affinity_churn, .timeout_s = 20, .min_cpus = 2,
             .purpose = "affinities changed every 40 ms: no task starves, each ends on its last mask")
 {
     enum { STEP_MS = 40, LAST_MS = 1000 };
-    int cpus[MAX_CPUS], n, nw;
-    char all[64], cpu_list[MAX_CPUS][16];
+    cpus_of c;
+    int n, nw;
+    char cpu_list[MAX_CPUS][16];
     run r = { 0 };
     kt_change plan[1024];
     size_t np = 0;
     uint64_t gap_worst = 0, from, to;
 
-    if (!two_cpus(v, cpus, &n, all, sizeof(all)))
+    if (!get_cpus(v, &c, 2))
         return;
+    n = c.n;
     nw = 2 * n;
-    for (int c = 0; c < n; c++)
-        snprintf(cpu_list[c], sizeof(cpu_list[c]), "%d", cpus[c]);
+    for (int k = 0; k < n; k++)
+        snprintf(cpu_list[k], sizeof(cpu_list[k]), "%d", c.id[k]);
     for (unsigned t = 0; t < LAST_MS && np + (size_t)nw < 1024; t += STEP_MS)
         for (int i = 0; i < nw; i++)
             plan[np++] = (kt_change){ .at_ms = t, .op = KT_CHANGE_AFFINITY, .worker = i,
@@ -553,7 +549,7 @@ KT_SCENARIO(affinity_churn, .timeout_s = 20, .min_cpus = 2,
 
         if (!t)
             continue;
-        kt_cpuset_add(&own, cpus[i % n]);
+        kt_cpuset_add(&own, c.id[i % n]);
         from = t + (uint64_t)SETTLE_MS * 1000000u;
         to = r.end;
         if (to > from)
@@ -561,7 +557,7 @@ KT_SCENARIO(affinity_churn, .timeout_s = 20, .min_cpus = 2,
     }
 out:
     kt_verdict_note(v, "%d spinners over CPUs %s re-pinned every %d ms (%zu changes), "
-                    "then once more at %d ms", nw, all, STEP_MS, np, LAST_MS);
+                    "then once more at %d ms", nw, c.all, STEP_MS, np, LAST_MS);
     run_free(ctx, &r);
 }
 
@@ -643,20 +639,16 @@ static bool v2_guest_divergence(const kt_ctx *ctx, kt_verdict *v, const kt_cgrou
 KT_SCENARIO(cg_move_gets_share, .timeout_s = 20, .needs_root = true,
             .purpose = "a task moved to another group mid-run gets that group's share")
 {
-    int cpus[MAX_CPUS], n;
-    char cpu[16];
+    cpus_of c;
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *g[2] = { 0 };
     run r = { 0 };
     kt_err err = { 0 };
     uint64_t from, to;
 
-    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
-    if (n < 1) {
-        kt_verdict_skip(v, "%s", err.msg);
+    if (!get_cpus(v, &c, 1))
         return;
-    }
-    snprintf(cpu, sizeof(cpu), "%d", cpus[0]);
+    const char *cpu = c.first;
     if (!(g[0] = group(v, &h, "heavy", NULL)) || !(g[1] = group(v, &h, "light", NULL)))
         goto out;
     if (kt_cgroup_set_weight(g[0], 300, &err) < 0 || kt_cgroup_set_weight(g[1], 100, &err) < 0) {
@@ -702,8 +694,7 @@ out:
 KT_SCENARIO(cg_nested_move, .timeout_s = 20, .needs_root = true,
             .purpose = "a task moved between nested groups mid-run gets its new group's share")
 {
-    int cpus[MAX_CPUS], n;
-    char cpu[16];
+    cpus_of c;
     kt_cg_hooks h = { kt_ctx_rmdir_hook, ctx, kt_verdict_note_hook, v };
     kt_cgroup *a = NULL, *b = NULL, *slot[1] = { 0 };
     kt_cgroup *a2 = NULL;
@@ -711,12 +702,9 @@ KT_SCENARIO(cg_nested_move, .timeout_s = 20, .needs_root = true,
     kt_err err = { 0 };
     uint64_t from, to;
 
-    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
-    if (n < 1) {
-        kt_verdict_skip(v, "%s", err.msg);
+    if (!get_cpus(v, &c, 1))
         return;
-    }
-    snprintf(cpu, sizeof(cpu), "%d", cpus[n - 1]);
+    const char *cpu = c.last;
     if (!(a = group(v, &h, "nmA", NULL)) || !(b = group(v, &h, "nmB", NULL)))
         goto out;
     if (!(slot[0] = kt_cgroup_create_in(a, &h, "a1", &err)) ||
@@ -775,18 +763,13 @@ out:
 KT_SCENARIO(renice_midrun, .timeout_s = 20,
             .purpose = "a task reniced mid-run gets the share of its new nice at once")
 {
-    int cpus[MAX_CPUS], n;
-    char cpu[16];
+    cpus_of c;
     run r = { 0 };
-    kt_err err = { 0 };
     uint64_t from, to;
 
-    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
-    if (n < 1) {
-        kt_verdict_skip(v, "%s", err.msg);
+    if (!get_cpus(v, &c, 1))
         return;
-    }
-    snprintf(cpu, sizeof(cpu), "%d", cpus[0]);
+    const char *cpu = c.first;
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2, .cpus = cpu, .set_nice = true };
     kt_change plan[] = { { .at_ms = 600, .op = KT_CHANGE_NICE, .worker = 1, .nice = 5 } };
 
@@ -816,18 +799,13 @@ out:
 KT_SCENARIO(policy_midrun, .timeout_s = 20, .needs_root = true, .min_cpus = 2,
             .purpose = "a task made SCHED_FIFO mid-run takes its CPU at once")
 {
-    int cpus[MAX_CPUS], n;
-    char cpu[16];
+    cpus_of c;
     run r = { 0 };
-    kt_err err = { 0 };
     uint64_t from, to;
 
-    n = kt_allowed_cpus(cpus, MAX_CPUS, &err);
-    if (n < 1) {
-        kt_verdict_skip(v, "%s", err.msg);
+    if (!get_cpus(v, &c, 1))
         return;
-    }
-    snprintf(cpu, sizeof(cpu), "%d", cpus[0]);
+    const char *cpu = c.first;
     kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 2, .cpus = cpu };
     kt_change plan[] = { { .at_ms = 600, .op = KT_CHANGE_POLICY, .worker = 0,
                            .policy = KT_POLICY_FIFO, .rt_prio = 10 } };

@@ -129,6 +129,32 @@ static kt_work *start(kt_verdict *v, const kt_work_spec *specs, size_t n)
     return w;
 }
 
+/* Two cache-heavy workers, a group's worth of CPUs each (grp: the
+ * group of each CPU, an LLC or a node): the most crossings between
+ * groups either made, per second of the window, is the claim `label`. */
+static void stays_home(kt_verdict *v, const int *grp, const char *what, const char *label)
+{
+    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
+    kt_work_spec cache = { .kind = KT_WORK_CACHE, .count = 2, .bytes = 4u << 20 };
+    int k, worst = 0;
+    kt_work *w;
+
+    if (!(w = start(v, &cache, 1)))
+        return;
+    kt_sleep_ms(WARMUP_MS);
+    k = sample(w, 2, WINDOW_MS, cpu);
+    kt_work_stop(w);
+    for (int i = 0; i < 2; i++) {
+        int m = moves(cpu[i], k, grp);
+
+        worst = m > worst ? m : worst;
+        kt_verdict_note(v, "cache worker ktw%d: %d cross-%s moves in %d samples", i, m, what, k);
+    }
+    CLAIM_AS(v, "samples", k, at_least, 10);
+    CLAIM_AS(v, label, worst * 1000.0 / WINDOW_MS, at_most, CROSS_MOVES_MAX);
+    kt_work_free(w);
+}
+
 /* Two spinners, while whole cores are idle, sit on different cores (the idle core is worth more than a sibling). */
 KT_SCENARIO(smt_spread, .vm = { .llcs = 1, .cores = 2, .threads = 2 }, .timeout_s = 30,
             .purpose = "with a whole core idle, two spinners never share one core's threads")
@@ -190,61 +216,30 @@ KT_SCENARIO(llc_wake_affine, .vm = SHAPE, .timeout_s = 30,
     kt_work_free(w);
 }
 
-/* Two cache-heavy workers, an LLC's worth of CPUs each, rarely cross between LLCs (a move leaves a warm cache behind). */
+/* Two cache-heavy workers, an LLC's worth of CPUs each, rarely cross
+ * between LLCs (a move leaves a warm cache behind). */
 KT_SCENARIO(llc_cache_stays, .vm = SHAPE, .timeout_s = 30,
             .purpose = "cache-heavy workers with an LLC each rarely cross between LLCs")
 {
-    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
-    int llc[MAX_CPUS], k, worst = 0;
-    kt_work_spec cache = { .kind = KT_WORK_CACHE, .count = 2, .bytes = 4u << 20 };
-    kt_work *w;
+    int llc[MAX_CPUS];
 
     if (!CLAIM_AS(v, "llcs", ctx->topology.llcs, at_least, 2))
         return;
     group_of("/sys/devices/system/cpu/cpu%d/cache/index3/shared_cpu_list", ctx->ncpus, llc);
-    if (!(w = start(v, &cache, 1)))
-        return;
-    kt_sleep_ms(WARMUP_MS);
-    k = sample(w, 2, WINDOW_MS, cpu);
-    kt_work_stop(w);
-    for (int i = 0; i < 2; i++) {
-        int m = moves(cpu[i], k, llc);
-
-        worst = m > worst ? m : worst;
-        kt_verdict_note(v, "cache worker ktw%d: %d cross-LLC moves in %d samples", i, m, k);
-    }
-    CLAIM_AS(v, "samples", k, at_least, 10);
-    CLAIM_AS(v, "cross_llc_per_s_worst", worst * 1000.0 / WINDOW_MS, at_most, CROSS_MOVES_MAX);
-    kt_work_free(w);
+    stays_home(v, llc, "LLC", "cross_llc_per_s_worst");
 }
 
-/* Two cache-heavy workers, one node's worth
- * of CPUs each, rarely cross between nodes. */
+/* Two cache-heavy workers, a node's worth of CPUs each, rarely cross
+ * between nodes. */
 KT_SCENARIO(numa_stays_home, .vm = SHAPE, .timeout_s = 30,
             .purpose = "cache-heavy workers with a node each rarely cross between NUMA nodes")
 {
-    static int cpu[2][WINDOW_MS / SAMPLE_MS + 1];
-    int node[MAX_CPUS], k, worst = 0;
-    kt_work_spec cache = { .kind = KT_WORK_CACHE, .count = 2, .bytes = 4u << 20 };
-    kt_work *w;
+    int node[MAX_CPUS];
 
     if (!CLAIM_AS(v, "numa_nodes", ctx->topology.numa_nodes, at_least, 2))
         return;
     node_of(ctx->ncpus, node);
-    if (!(w = start(v, &cache, 1)))
-        return;
-    kt_sleep_ms(WARMUP_MS);
-    k = sample(w, 2, WINDOW_MS, cpu);
-    kt_work_stop(w);
-    for (int i = 0; i < 2; i++) {
-        int m = moves(cpu[i], k, node);
-
-        worst = m > worst ? m : worst;
-        kt_verdict_note(v, "cache worker ktw%d: %d cross-node moves in %d samples", i, m, k);
-    }
-    CLAIM_AS(v, "samples", k, at_least, 10);
-    CLAIM_AS(v, "cross_node_per_s_worst", worst * 1000.0 / WINDOW_MS, at_most, CROSS_MOVES_MAX);
-    kt_work_free(w);
+    stays_home(v, node, "node", "cross_node_per_s_worst");
 }
 
 /* A spinner per vCPU: the last vCPU goes offline at 400 ms and comes

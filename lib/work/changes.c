@@ -164,7 +164,7 @@ static int check_row(const kt_changes_env *env, const kt_change *plan, size_t i,
 }
 
 /* v2 moves whole processes: a thread worker would take the scenario along. */
-static int check_movable(const kt_changes *c, int tid, unsigned wk, kt_cg_version v, kt_err *err)
+static int check_movable(int tid, unsigned wk, kt_cg_version v, kt_err *err)
 {
     char path[64], buf[4096];
     const char *p;
@@ -177,7 +177,6 @@ static int check_movable(const kt_changes *c, int tid, unsigned wk, kt_cg_versio
     p = strstr(buf, "\nTgid:");
     if (p && atoi(p + 6) == tid)
         return 0;
-    (void)c;
     return kt_err_set(err, EINVAL, "ktw%u (tid %d) is a thread: on cgroup v2 a move takes its "
                       "whole process (use .process = true workers)", wk, tid);
 }
@@ -203,11 +202,11 @@ static int do_move(kt_changes *c, const kt_change *ch, kt_err *err)
         g = c->env.groups[ch->group];
         if (!g)
             return kt_err_set(err, ENOENT, "slot g%d holds no group", ch->group);
-        if (check_movable(c, tid, wk, kt_cgroup_version(g), err) < 0)
+        if (check_movable(tid, wk, kt_cgroup_version(g), err) < 0)
             return -1;
         return kt_cgroup_add(g, tid, err);
     }
-    if (layout(c, err) < 0 || check_movable(c, tid, wk, c->lay.version, err) < 0)
+    if (layout(c, err) < 0 || check_movable(tid, wk, c->lay.version, err) < 0)
         return -1;
     snprintf(val, sizeof(val), "%d", tid);
     snprintf(path, sizeof(path), "%s/%s", c->lay.cpu_root, kt_cg_file(c->lay.version, KT_CG_PROCS));
