@@ -61,6 +61,16 @@ KT_API void kt_hist_init(kt_hist *h);
 /* Adds one value (ns). Constant time, touches one bucket. */
 KT_API void kt_hist_record(kt_hist *h, uint64_t v);
 
+/* Open-loop recording, for a thread woken on a fixed timeline (due,
+ * due + period, ...): records the lateness now - d of every deadline d
+ * that fell due by now, not just the latest, moves *due to the first
+ * deadline after now, and returns how many it recorded (0 when now is
+ * before *due). A stall of S therefore adds about S / period samples,
+ * from S down to 0, as HdrHistogram's expected-interval correction and
+ * wrk2 do: a closed-loop probe would add one, which p99 never sees.
+ * Costs one kt_hist_record per deadline; period 0 records one. */
+KT_API uint64_t kt_hist_record_due(kt_hist *h, uint64_t now, uint64_t *due, uint64_t period);
+
 /* Adds every value of src to dst (both initialised). */
 KT_API void kt_hist_merge(kt_hist *dst, const kt_hist *src);
 

@@ -71,7 +71,8 @@
  *              the period (a wakeup every period_us / count), do
  *              compute_us of spin (0: one chunk) and sleep: give them
  *              SCHED_FIFO or a low nice to preempt what runs. lat: wake
- *              time - due time.
+ *              time - due time of every wake that fell due (open loop,
+ *              as TIMER); iterations: wakes.
  *   PERIODIC   SCHED_FIFO or SCHED_RR (policy required) jobs: every
  *              period_us, budget_us of CPU time. A job finishing after the
  *              next period start is a missed deadline, and so is every
@@ -95,8 +96,11 @@
  *
  * Latencies (kt_hist, ns): PINGPONG and FANOUT wakees record wakee's
  * CLOCK_MONOTONIC after waking minus the waker's stamp taken just before
- * the wake; TIMER records lateness = wake time - deadline; the other
- * kinds say above what theirs holds.
+ * the wake; TIMER records lateness = wake time - deadline for every
+ * deadline that fell due (open loop, kt_hist_record_due: a stall of S ms
+ * at period P adds S / P samples, so a percentile sees it), while its
+ * iterations count the wakes that happened; the other kinds say above
+ * what theirs holds.
  *
  * Sleeps of the new kinds (pauses, rates, off phases, periods) wait on
  * the stop flag's futex, so kt_work_stop() ends them at once; a MUTEX

@@ -55,6 +55,22 @@ void kt_hist_record(kt_hist *h, uint64_t v)
         h->max = v;
 }
 
+uint64_t kt_hist_record_due(kt_hist *h, uint64_t now, uint64_t *due, uint64_t period)
+{
+    uint64_t n = 0;
+
+    if (period == 0) {
+        if (now < *due)
+            return 0;
+        kt_hist_record(h, now - *due);
+        *due = now + 1;
+        return 1;
+    }
+    for (; *due <= now; *due += period, n++)
+        kt_hist_record(h, now - *due);
+    return n;
+}
+
 void kt_hist_merge(kt_hist *dst, const kt_hist *src)
 {
     if (!src->count)

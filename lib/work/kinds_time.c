@@ -119,7 +119,8 @@ static int check_preempt(const kt_work_spec *s, kt_err *err)
 /* Deadlines on a grid shared by the spec's threads (multiples of the
  * period, each thread offset by nth / count of it), so that their wakes
  * interleave however their releases fell. A late wake skips the
- * deadlines already past, as TIMER does. */
+ * deadlines already past, as TIMER does, and records each one's lateness
+ * (open loop); a deadline passed while computing is the next wake's. */
 static void run_preempt(kt__wrun *r)
 {
     uint64_t period = r->spec->period_us * 1000u, compute = r->spec->compute_us * 1000u;
@@ -131,7 +132,7 @@ static void run_preempt(kt__wrun *r)
         due += period;
     while (kt__nap_until(r, due)) {
         now = kt_now_ns();
-        kt_hist_record(&r->self->lat, now - due);
+        kt_hist_record_due(&r->self->lat, now, &due, period);
         x = compute ? kt__spin_until(r, x, now + compute) : kt__spin_chunk(x);
         now = kt_now_ns();
         kt__progress(r->self, now);

@@ -1,10 +1,12 @@
 /* kt_hist: bucket layout, percentile accuracy against exact nearest-rank
- * percentiles of known inputs, merge, edges. */
+ * percentiles of known inputs, merge, edges, and open-loop recording
+ * (kt_hist_record_due) on a fake clock. */
 #include "harness/unit.h"
 
 #include <ktstr/hist.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +189,79 @@ static void t_edges(void)
     check_uint(kt_hist_percentile(&h, 50), ==, 1003);
 }
 
+#define MS_NS 1000000u
+
+/* A timer thread on a fake clock: deadlines every 1 ms for 2 s, each wake
+ * 50 us late, except that at 500 ms and 1500 ms the thread is stalled for
+ * 20 ms (the wake due then comes 20.05 ms late). The open loop records
+ * every deadline, the 20 inside each stall with their own lateness; the
+ * closed loop (one record per wake) records one per stall. */
+static void fake_timeline(kt_hist *open, kt_hist *closed, uint64_t *wakes)
+{
+    uint64_t due = MS_NS, now;
+
+    kt_hist_init(open);
+    kt_hist_init(closed);
+    *wakes = 0;
+    while (due <= 2000 * MS_NS) {
+        bool stalled = due == 500 * MS_NS || due == 1500 * MS_NS;
+
+        now = due + 50000 + (stalled ? 20 * MS_NS : 0);
+        kt_hist_record(closed, now - due);
+        kt_hist_record_due(open, now, &due, MS_NS);
+        ++*wakes;
+    }
+}
+
+static void t_record_due_stall(void)
+{
+    kt_hist *open = malloc(sizeof(*open)), *closed = malloc(sizeof(*closed));
+    uint64_t wakes, late_ms = 0;
+
+    fake_timeline(open, closed, &wakes);
+    /* every one of the 2000 deadlines is recorded, 40 of them by the two
+     * wakes that ended a stall: 1960 wakes */
+    check_uint(open->count, ==, 2000);
+    check_uint(wakes, ==, 1960);
+    check_uint(closed->count, ==, wakes);
+    for (size_t i = kt_hist_bucket_of(MS_NS); i < KT_HIST_NBUCKETS; i++)
+        late_ms += open->buckets[i];
+    /* due at 500..519 ms, woken at 520.05: 20.05 down to 1.05 ms late;
+     * the 520 ms deadline itself is 0.05 ms late */
+    check_uint(late_ms, ==, 40);
+    check_uint(open->max, ==, 20 * MS_NS + 50000);
+    check_uint(open->min, ==, 50000);
+    /* rank 1980 of 2000, the 21st largest, is 10.05 ms: p99 sees the
+     * stalls ... */
+    check_uint(kt_hist_percentile(open, 99), >=, 10 * MS_NS + 50000);
+    check_uint(kt_hist_percentile(open, 99), <=, 10 * MS_NS + 50000 + 11 * MS_NS / 128);
+    /* ... which the closed loop's p99 never does */
+    check_uint(kt_hist_percentile(closed, 99), <, 51000);
+    free(open);
+    free(closed);
+}
+
+static void t_record_due_edges(void)
+{
+    kt_hist h;
+    uint64_t due = 1000;
+
+    kt_hist_init(&h);
+    check_uint(kt_hist_record_due(&h, 999, &due, 100), ==, 0);      /* not yet due */
+    check_uint(due, ==, 1000);
+    check_uint(kt_hist_record_due(&h, 1000, &due, 100), ==, 1);     /* exactly on time */
+    check_uint(due, ==, 1100);
+    check_uint(h.max, ==, 0);
+    check_uint(kt_hist_record_due(&h, 1350, &due, 100), ==, 3);     /* 1100, 1200, 1300 */
+    check_uint(due, ==, 1400);
+    check_uint(h.max, ==, 250);
+    check_uint(h.sum, ==, 250 + 150 + 50);
+    /* period 0: one record per call, the next deadline just after now */
+    check_uint(kt_hist_record_due(&h, 2000, &due, 0), ==, 1);
+    check_uint(due, ==, 2001);
+    check_uint(h.count, ==, 5);
+}
+
 int main(void)
 {
     TEST(t_layout(), "buckets are contiguous and narrower than 1/128 of their values");
@@ -196,5 +271,7 @@ int main(void)
     TEST(t_small_exact(), "values below 256 give exact percentiles");
     TEST(t_merge(), "merging two halves equals recording all");
     TEST(t_edges(), "empty, p out of range, NaN, overflow value");
+    TEST(t_record_due_stall(), "open loop: two 20 ms stalls add 40 late samples, p99 sees them");
+    TEST(t_record_due_edges(), "open loop: not yet due, on time, three due at once, period 0");
     return test_done();
 }

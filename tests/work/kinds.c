@@ -246,10 +246,12 @@ static void t_timer(void)
         return;
     kt_work_get(w, 0, &r, NULL);
     expect_lat(&r);
-    /* 150 deadlines in 300 ms; a loaded machine may skip some. */
-    check_uint(r.lat->count, >=, 20);
+    /* 150 deadlines in 300 ms, every one recorded even when a loaded
+     * machine made a wake skip some (open loop); the wakes may be fewer. */
+    check_uint(r.lat->count, >=, r.run_ns / 2000000 - 1);
     check_uint(r.lat->count, <=, r.run_ns / 2000000 + 1);
-    check_uint(r.lat->count, ==, r.iterations);
+    check_uint(r.lat->count, >=, r.iterations);
+    check_uint(r.iterations, >=, 20);
     kt_work_free(w);
 }
 
@@ -410,7 +412,7 @@ int main(void)
     TEST(t_fanout(KT_WAKE_FUTEX), "fan-out over futex: every wakee records latency");
     TEST(t_fanout(KT_WAKE_PIPE), "fan-out over pipe: every wakee records latency");
     TEST(t_fanout_stop_mid_round(), "fan-out: a round cut short by stop is not counted");
-    TEST(t_timer(), "timer records lateness per deadline");
+    TEST(t_timer(), "timer records the lateness of every deadline due");
     TEST(t_gap_injected(), "an injected 50 ms stall shows as the longest gap");
     TEST(t_process_workers(), "process workers: named, progress, reaped");
     TEST(t_mixed_set(), "a set of two specs; misuse is refused");
