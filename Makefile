@@ -63,7 +63,7 @@ SCENARIOS := $(SCEN_SRC:scenarios/%.c=$(B)/scenarios/%.t)
 HEADERS   := include/ktstr.h $(wildcard include/ktstr/*.h)
 HDRCHECK  := $(HEADERS:include/%.h=$(B)/hdrcheck/%.o)
 
-.PHONY: all run run-vm gauntlet check bench install uninstall clean soak calibrate kernel scx scx-matrix distclean report FORCE
+.PHONY: all run run-vm gauntlet check bench install uninstall clean soak power calibrate kernel scx scx-matrix distclean report FORCE
 all: $(B)/libktstr.a $(B)/libktstr.so $(TESTS) $(PROGS) $(BENCHES) $(SCENARIOS) $(HDRCHECK) \
      $(B)/bin/ktstr $(LIBEXEC)/.stamp
 
@@ -164,14 +164,28 @@ bench: all
 # CPU 0 (MODE=idle or MODE=loaded for one of them; MODE=stress under
 # stress-ng --cpu STRESS_CPUS, default one per CPU); VM=1 runs every point
 # in a guest (the kernel of run-vm). A run fails when any point is not ok.
-# Prints bench: soak.failures <k> runs and bench: soak.inconclusive <k> points.
+# Prints bench: soak.failures <k> runs and bench: soak.inconclusive <k> points;
+# SOAK (default build/soak.raw, build/soak-vm.raw with VM=1) keeps every
+# point's outcome and claim value (calibrate.pl --raw) for `make power`.
 N ?= 20
 MODE ?= both
 STRESS_CPUS ?=
 VM ?=
+SOAK ?= $(B)/soak$(if $(VM),-vm).raw
 soak: all
 	$(if $(VM),KTSTR_VM=1 KTSTR_KERNEL='$(KTSTR_KERNEL)') perl tests/tools/calibrate.pl \
-	  --runs $(N) --mode $(MODE) $(if $(STRESS_CPUS),--stress-cpus $(STRESS_CPUS)) --no-table
+	  --runs $(N) --mode $(MODE) $(if $(STRESS_CPUS),--stress-cpus $(STRESS_CPUS)) --no-table \
+	  --raw '$(SOAK)'
+
+# Detection power (README): the smallest graded fault each scenario
+# catches in 95% of TRIALS trials, and its false alarms in the healthy
+# runs `make soak` kept in SOAK. ONLY=name[,name] runs those rows; VM=1
+# the guest rows.
+TRIALS ?= 20
+ONLY ?=
+power: all
+	$(if $(VM),KTSTR_VM=1 KTSTR_KERNEL='$(KTSTR_KERNEL)') perl tests/power.pl \
+	  --trials $(TRIALS) --soak '$(SOAK)' $(if $(ONLY),--only '$(ONLY)')
 
 # Threshold calibration: N idle and N loaded runs of the catalog (README).
 calibrate: all

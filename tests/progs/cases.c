@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -349,3 +350,28 @@ KT_SCENARIO(changes_bad_table)
 }
 
 KT_MAIN()
+
+/* A scenario with a known detection threshold, for tests/power/power.t:
+ * one spinner (ktw0) for 400 ms, and a claim that its nice is at most 2,
+ * read at the end: a renice by 3 or more is caught every time, by 2 or
+ * less never. */
+KT_SCENARIO(power_stub, .timeout_s = 10)
+{
+    kt_work_spec spin = { .kind = KT_WORK_SPIN, .count = 1 };
+    kt_err err;
+    kt_work *w = kt_work_new(0, &err);
+    int nice;
+
+    if (!w || kt_work_add(w, &spin, &err) < 0 || kt_work_start(w, &err) < 0) {
+        kt_verdict_skip(v, "%s", err.msg);
+        kt_work_free(w);
+        return;
+    }
+    kt_sleep_ms(400);
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, (id_t)kt_work_tid(w, 0));
+    CLAIM_AS(v, "errno", errno, eq, 0);
+    CLAIM_AS(v, "stub_nice", nice, at_most, 2);
+    kt_work_stop(w);
+    kt_work_free(w);
+}

@@ -18,6 +18,11 @@
 # what KTSTR_STEAL_MAX is set against) and counts the points the rule
 # made inconclusive (README: On a busy machine).
 #
+# --raw FILE keeps every claim's value, one line each (mode, scenario,
+# label, op, expected, actual, tab-separated), and every point's outcome
+# ("point", mode, scenario, ok | not ok | inconclusive | skip): the
+# healthy runs tests/power.pl counts false alarms in.
+#
 # Margin: how far the worst value seen stays from the threshold, as a
 # ratio (threshold / worst for at_most and lt, worst / threshold for
 # at_least and gt, both for between's edges; for near, the share of the
@@ -70,6 +75,10 @@ sub run_file {
         if ($r->is_test) {
             $name = $r->description;
             $name =~ s/^-\s*//;
+            my $inc = $r->has_skip && ($r->explanation // '') =~ /^inconclusive: /;
+            print $rawfh join("\t", 'point', $m, $name, !$r->is_ok ? 'not ok'
+                              : $inc ? 'inconclusive' : $r->has_skip ? 'skip' : 'ok'), "\n"
+                if $rawfh;
             if (!$r->is_ok) {
                 $fails{$m}++;
                 push @{ $failed_at{$m} }, $name;

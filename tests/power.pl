@@ -1,0 +1,233 @@
+#!/usr/bin/perl
+# Detection power (README: Detection power): for each catalog scenario and
+# the graded fault that matches the property it claims, the smallest fault
+# size the scenario catches in at least 95% of trials, and its false
+# alarms in healthy runs.
+#
+#   perl tests/power.pl [--trials N] [--only NAME[,NAME...]] [--soak FILE]
+#                       [--rows FILE] [--list]
+#   make power [TRIALS=20] [ONLY=...] [SOAK=FILE]
+#
+# A size is caught when the point is not ok and names one of the row's
+# claims; a miss is a pass, a failure on another claim, or an inconclusive
+# point (host starvation, README: On a busy machine). Each size runs up
+# to N trials (default 20) and stops as soon as more than N - ceil(0.95 N)
+# missed (the size cannot reach 95% any more), so only caught sizes cost
+# all N. The sizes of a row are bisected: the scenario is assumed to catch
+# every size above one it catches.
+#
+# False alarms come from healthy runs recorded by `make soak` (the
+# calibrate.pl raw file, build/soak.raw by default, or --soak FILE): the
+# not-ok points of each scenario out of its runs that were not
+# inconclusive, with the Wilson 95% upper bound of the rate.
+#
+# With KTSTR_VM=1 (and KTSTR_KERNEL) in the environment the rows marked
+# vm run in guests, their fault started inside the guest by
+# KTSTR_GUEST_FAULT; otherwise the host rows run here, the fault applied
+# with --under the scenario's pid once its victim has run 5 ms.
+#
+# Prints one line per row,
+#   power: <scenario> <fault> <size><unit> caught <k>/<n> false_alarms <a>/<m>
+# ("none" for the size when even the largest was not caught), then a
+# Markdown table with the next smaller size, the Wilson bound and the
+# seconds each row took.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Getopt::Long;
+use File::Temp qw(tempdir);
+use POSIX qw(ceil);
+use Time::HiRes qw(time);
+use KtTest;
+
+my ($trials, $only, $soak, $rows_file, $list) = (20, '', 'build/soak.raw', '', 0);
+GetOptions('trials=i' => \$trials, 'only=s' => \$only, 'soak=s' => \$soak,
+           'rows=s' => \$rows_file, 'list' => \$list)
+    or die "usage: power.pl [--trials N] [--only NAME,...] [--soak FILE] [--rows FILE] [--list]\n";
+die "power.pl: --trials must be at least 1, not $trials\n" if $trials < 1;
+my $vm = $ENV{KTSTR_VM} ? 1 : 0;
+my $fault = $KtTest::FAULT;
+
+# ---- the rows: a scenario, its fault, the sizes to try ----------------------
+#
+# scenario, bin       the point and its binary
+# fault, unit         what is dialled, as the line prints it
+# sizes               ascending: a larger size is a larger fault
+# labels              the claims that name the property (a regex)
+# victim              the thread to wait for before the fault (host mode)
+# args                sub(size, scenario pid) -> list of fault argument lists,
+#                     run one after another (() when it cannot be applied)
+# vm                  1: a guest row (runs only with KTSTR_VM=1), 2: both
+my @rows = $rows_file ? do_rows($rows_file) : catalog_rows();
+
+sub do_rows {
+    my ($f) = @_;
+    my @r = do($f =~ m{^/} ? $f : "./$f");
+    die "power.pl: --rows $f: $@\n" if $@;
+    die "power.pl: --rows $f: $!\n" if !@r && $!;
+    die "power.pl: --rows $f: no rows (the file must end in a list of row hashes)\n" unless @r;
+    return @r;
+}
+
+sub catalog_rows {
+    return ();
+}
+
+for my $r (@rows) {
+    for my $k (qw(scenario bin fault unit sizes labels args)) {
+        die "power.pl: a row" . ($r->{scenario} ? " ($r->{scenario})" : '') . " has no $k\n"
+            unless defined $r->{$k};
+    }
+    die "power.pl: $r->{scenario}: sizes must ascend\n"
+        if grep { $r->{sizes}[$_] <= $r->{sizes}[$_ - 1] } 1 .. $#{ $r->{sizes} };
+}
+my %want = map { $_ => 1 } grep { length } split /,/, $only;
+for my $name (sort keys %want) {
+    die "power.pl: --only $name: no such row (power.pl --list names them)\n"
+        unless grep { $_->{scenario} eq $name } @rows;
+}
+@rows = grep { !%want || $want{ $_->{scenario} } } @rows;
+@rows = grep { ($_->{vm} // 0) == 2 || ($_->{vm} // 0) == $vm } @rows;
+if ($list) {
+    printf "%s %s %s\n", $_->{scenario}, $_->{fault}, join(',', @{ $_->{sizes} }) for @rows;
+    exit 0;
+}
+die "power.pl: no row to run" . ($vm ? ' in VM mode' : '') . "\n" unless @rows;
+
+# ---- one trial ----------------------------------------------------------------
+
+my $dir = tempdir('ktstr-power-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+# Runs row's scenario once with the fault of size; returns 'caught',
+# 'missed', 'inconclusive', or 'error: why'.
+sub trial {
+    my ($row, $size) = @_;
+    my $pt;
+    if ($vm) {
+        my @f = $row->{args}->($size, 0);
+        return 'error: the fault has no arguments in a guest' unless @f;
+        my $env = join(' ; ', map { join(' ', @$_) } @f);
+        my $r = run_prog(prog => $row->{bin}, args => ['--filter', $row->{scenario}, '--verbose'],
+                         env => { KTSTR_GUEST_FAULT => "$fault $env", KTSTR_STRICT => undef });
+        $pt = point_of($r->{out});
+        return "error: no test point (stderr: $r->{err})" unless $pt;
+    } else {
+        my $pid = start_scenario(bin => $row->{bin}, scenario => $row->{scenario},
+                                 out => "$dir/out", err => "$dir/err");
+        my $why = '';
+        if (wait_victim(pid => $pid, name => $row->{victim} // 'ktw0')) {
+            my @f = $row->{args}->($size, $pid);
+            $why = 'the fault could not be placed' unless @f;
+            for my $f (@f) {
+                my ($rc, $said) = run_fault(args => $f, under => $pid);
+                if ($rc) { $why = "fault @$f: $said"; last }
+            }
+        }
+        waitpid($pid, 0);
+        $pt = point_of(slurp("$dir/out"));
+        return "error: no test point (stderr: " . slurp("$dir/err") . ')' unless $pt;
+        return "error: $why" if $why && !$pt->{skip};
+    }
+    return "error: skipped: $pt->{reason}" if $pt->{skip};
+    return 'inconclusive' if $pt->{inconclusive};
+    return 'missed' if $pt->{ok};
+    return (grep { $_ =~ $row->{labels} } @{ $pt->{labels} }) ? 'caught' : 'missed';
+}
+
+# Up to $trials trials of size: { caught, n, inconclusive, error }.
+# Stops once the misses rule 95% out.
+sub evaluate {
+    my ($row, $size) = @_;
+    my $need = ceil(0.95 * $trials);
+    my %e = (caught => 0, n => 0, inconclusive => 0);
+    while ($e{n} < $trials) {
+        my $t = trial($row, $size);
+        if ($t =~ /^error: /) {
+            $e{error} = $t =~ s/^error: //r;
+            last;
+        }
+        $e{n}++;
+        $e{caught}++ if $t eq 'caught';
+        $e{inconclusive}++ if $t eq 'inconclusive';
+        last if $e{n} - $e{caught} > $trials - $need;
+    }
+    $e{ok} = !$e{error} && $e{caught} >= $need;
+    return \%e;
+}
+
+# ---- healthy runs -----------------------------------------------------------
+
+# scenario -> [ not ok, runs judged ] from the soak's raw file
+# (calibrate.pl: "point <mode> <scenario> <status>" lines).
+my %healthy;
+if (open(my $fh, '<', $soak)) {
+    while (<$fh>) {
+        chomp;
+        my ($tag, $mode, $scn, $status) = split /\t/;
+        next unless $tag eq 'point' && defined $status;
+        next if $status eq 'skip' || $status eq 'inconclusive';
+        $healthy{$scn}[0] += $status eq 'not ok' ? 1 : 0;
+        $healthy{$scn}[1]++;
+    }
+}
+
+# The Wilson score interval's upper end (95%) of a successes in m trials.
+sub wilson_upper {
+    my ($a, $m) = @_;
+    return 1 unless $m;
+    my ($z, $p) = (1.959964, $a / $m);
+    my $c = $p + $z * $z / (2 * $m);
+    my $d = $z * sqrt($p * (1 - $p) / $m + $z * $z / (4 * $m * $m));
+    return ($c + $d) / (1 + $z * $z / $m);
+}
+
+# ---- the bisection ----------------------------------------------------------
+
+my @table;
+for my $row (@rows) {
+    my $t0 = time;
+    my @s = @{ $row->{sizes} };
+    my %res;
+    my ($lo, $hi) = (-1, scalar @s);    # lo: known missed (or none), hi: known caught
+    my $error;
+    while ($lo + 1 < $hi) {
+        my $mid = int(($lo + $hi) / 2);
+        my $e = $res{$mid} = evaluate($row, $s[$mid]);
+        if ($e->{error}) { $error = $e->{error}; last }
+        if ($e->{ok}) { $hi = $mid } else { $lo = $mid }
+    }
+    my ($a, $m) = @{ $healthy{ $row->{scenario} } // [0, 0] };
+    my %line = (row => $row, secs => time - $t0, fa => "$a/$m", wilson => wilson_upper($a, $m),
+                error => $error);
+    if ($error) {
+        print "power: $row->{scenario} $row->{fault} error: $error\n";
+    } else {
+        my $e = $hi < @s ? $res{$hi} : $res{$#s};
+        $line{size} = $hi < @s ? "$s[$hi]$row->{unit}" : 'none';
+        $line{caught} = "$e->{caught}/$e->{n}";
+        $line{below} = $lo >= 0 ? "$s[$lo]$row->{unit} $res{$lo}{caught}/$res{$lo}{n}" : '-';
+        $line{inconclusive} = $e->{inconclusive};
+        print "power: $row->{scenario} $row->{fault} $line{size} caught $line{caught} "
+            . "false_alarms $line{fa}\n";
+    }
+    push @table, \%line;
+}
+
+printf "\npower: %d trials per size (at least %d caught), %s mode, %s healthy runs from %s\n",
+    $trials, ceil(0.95 * $trials), $vm ? 'VM' : 'host', %healthy ? 'its' : 'no', $soak;
+print "| scenario | fault | smallest caught | caught | next smaller | false alarms | "
+    . "95% upper | s |\n|---|---|---|---|---|---|---|---|\n";
+for my $l (@table) {
+    my $r = $l->{row};
+    if ($l->{error}) {
+        printf "| %s | %s | error: %s | | | | | %.0f |\n", $r->{scenario}, $r->{fault},
+            $l->{error} =~ s/\|/\\|/gr =~ s/\n/ /gr, $l->{secs};
+        next;
+    }
+    printf "| %s | %s | %s | %s | %s | %s | %.3f | %.0f |\n", $r->{scenario}, $r->{fault},
+        $l->{size}, $l->{caught}, $l->{below}, $l->{fa}, $l->{wilson}, $l->{secs};
+}
+# A row that could not be measured fails the run; a size never caught is
+# a result.
+exit((grep { $_->{error} } @table) ? 1 : 0);
