@@ -70,8 +70,103 @@ sub do_rows {
     return @r;
 }
 
+# Fault argument lists, one per kind of graded fault.
+sub renice { my ($name) = @_; return sub { (['renice', $name, $_[0]]) } }
+# name held off every CPU (ptrace) for size ms at the start of every second
+sub freeze { my ($name) = @_;
+             return sub { (['--hold-ms', $_[0], '--period-ms', 1000, 'freeze', $name]) } }
+# name made SCHED_FIFO prio for size ms of every 100 ms
+sub fifo_duty { my ($name, $prio) = @_;
+                return sub { (['--hold-ms', $_[0], '--period-ms', 100, 'fifo', $name, $prio]) } }
+# the cpu weight of the scenario's group leaf (/sub) skewed down by size %
+sub weight_skew {
+    my ($leaf, $sub) = @_;
+    return sub {
+        my ($size, $pid) = @_;
+        my $d = cgroup_dir($pid, $leaf, $sub) or return ();
+        my $file = -e "$d/cpu.weight" ? 'cpu.weight' : 'cpu.shares';
+        return (['--hold-ms', 2500, 'scale', "$d/$file", 100 - $size]);
+    };
+}
+# the CPU quota of the scenario's group leaf raised by size %
+sub quota_raise {
+    my ($leaf) = @_;
+    return sub {
+        my ($size, $pid) = @_;
+        my $d = cgroup_dir($pid, $leaf) or return ();
+        my $file = -e "$d/cpu.max" ? 'cpu.max' : 'cpu.cfs_quota_us';
+        return (['--hold-ms', 2500, 'scale', "$d/$file", 100 + $size]);
+    };
+}
+
+my @NICE = (1, 2, 3, 5, 8, 12, 19);           # nice steps
+my @STALL = (5, 10, 20, 50, 100, 200, 400);   # ms held off the CPU per second
+my @DUTY = (2, 5, 10, 20, 40, 70);            # ms of SCHED_FIFO per 100 ms
+my @SKEW = (5, 10, 20, 30, 50, 70);           # % of a weight taken away
+
+# The host catalog's rows: every scenario a graded fault fits (README:
+# Detection power says which do not, and why).
 sub catalog_rows {
-    return ();
+    my ($cpu) = allowed_cpus();
+    $cpu //= 0;
+    my $b = sub { "build/scenarios/$_[0].t" };
+    return (
+        { scenario => 'fair_equal_hogs', bin => $b->('fairness'), fault => 'renice',
+          unit => 'nice', sizes => \@NICE, victim => 'ktw1', args => renice('ktw1'),
+          labels => qr/^(share_spread|jain|ktw\d+\.share_of_mean)$/ },
+        { scenario => 'fair_nice_weights', bin => $b->('fairness'), fault => 'renice',
+          unit => 'nice', sizes => [1, 2, 3, 4, 5], args => renice('ktw0'),
+          labels => qr/^ratio_nice5$/ },
+        { scenario => 'fair_cgroup_weights', bin => $b->('fairness'), fault => 'weight_skew',
+          unit => '%', sizes => \@SKEW, args => weight_skew('fairheavy'),
+          labels => qr/^cgroup_ratio/ },
+        { scenario => 'cg_nested_weights', bin => $b->('cgroups'), fault => 'weight_skew',
+          unit => '%', sizes => \@SKEW, args => weight_skew('nestA', 'a1'),
+          labels => qr/^nested_ratio/ },
+        { scenario => 'cg_bandwidth_max', bin => $b->('cgroups'), fault => 'quota_raise',
+          unit => '%', sizes => [5, 10, 20, 50, 100], args => quota_raise('capped'),
+          labels => qr/^group_cpu_share/ },
+        { scenario => 'lat_wakeup_idle', bin => $b->('latency'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
+          labels => qr/^wake_/ },
+        { scenario => 'lat_wakeup_loaded', bin => $b->('latency'), fault => 'fifo_per_100ms',
+          unit => 'ms', sizes => \@DUTY, victim => 'ktw2', args => fifo_duty('ktw2', 50),
+          labels => qr/^wake_/ },
+        { scenario => 'lat_timer_periodic', bin => $b->('latency'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
+          labels => qr/^(late_|tick_period_us)/ },
+        { scenario => 'wake_fanout', bin => $b->('latency'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
+          labels => qr/^(wake_|round_us)/ },
+        { scenario => 'preempt_storm', bin => $b->('messaging'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
+          labels => qr/(late_p99_us|missed_frac)/ },
+        { scenario => 'msg_schbench', bin => $b->('messaging'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
+          labels => qr/(served|req_p\d+_us)/ },
+        { scenario => 'bursty_gets_its_time', bin => $b->('messaging'), fault => 'renice',
+          unit => 'nice', sizes => \@NICE, args => renice('ktw0'),
+          labels => qr/^ktw0\.cpu_/ },
+        { scenario => 'starve_none', bin => $b->('starvation'), fault => 'fifo_per_100ms',
+          unit => 'ms', sizes => \@DUTY, args => fifo_duty('ktw0', 10),
+          labels => qr/(gap|share)/ },
+        { scenario => 'rt_periodic_deadlines', bin => $b->('realtime'), fault => 'fifo_hog_per_100ms',
+          unit => 'ms', sizes => \@DUTY,
+          args => sub { (['--hold-ms', $_[0], '--period-ms', 100, '--for-ms', 1600,
+                          'hog', $cpu, 61]) },
+          labels => qr/^(missed|late_)/ },
+        { scenario => 'lock_mutex_fair', bin => $b->('locks'), fault => 'renice',
+          unit => 'nice', sizes => \@NICE, args => renice('ktw0'),
+          labels => qr/^(acq_|wait_)/ },
+        { scenario => 'renice_midrun', bin => $b->('midrun'), fault => 'renice',
+          unit => 'nice', sizes => [1, 2, 3, 4, 5], args => renice('ktw0'),
+          labels => qr/^ratio_/ },
+        { scenario => 'cache_stays_put', bin => $b->('churn'), fault => 'migrations_per_s',
+          unit => '/s', sizes => [2, 5, 10, 20, 50, 100],
+          args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
+                          join(',', allowed_cpus())]) },
+          labels => qr/^migrations_per_s/ },
+    );
 }
 
 for my $r (@rows) {

@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(slurp run_prog start_scenario descends find_thread wait_victim
                  run_fault point_of points_of yaml_at allowed_cpus sens_repeat guest_kernel
-                 qemu_dir guest_missing with_spinners thread_run_ns);
+                 qemu_dir guest_missing with_spinners thread_run_ns cpu_roots cgroup_dir);
 our @EXPORT_OK = qw(check_caught check_case);
 
 our $FAULT = 'build/tests/progs/fault';
@@ -184,6 +184,40 @@ sub with_spinners {
     waitpid($_, 0) for @spin;
     die $err if $err;
     return wantarray ? @got : $got[0];
+}
+
+# The cpu controller's hierarchy roots, as the library finds them: the
+# cgroup2 mount at /sys/fs/cgroup (v2), else every v1 hierarchy with the
+# cpu controller; the version first.
+sub cpu_roots {
+    my @roots;
+    for my $line (split /\n/, slurp('/proc/self/mountinfo')) {
+        my ($pre, $post) = split / - /, $line, 2;
+        next unless defined $post;
+        my $mp = (split ' ', $pre)[4];
+        my ($fstype, undef, $sopts) = split ' ', $post;
+        return (2, $mp) if $fstype eq 'cgroup2' && $mp eq '/sys/fs/cgroup';
+        push @roots, $mp if $fstype eq 'cgroup' && grep { $_ eq 'cpu' } split /,/, $sopts;
+    }
+    return (1, @roots);
+}
+
+# The cpu controller's directory of the scratch group named leaf (and,
+# with sub, its child sub) that a child of runner made
+# (ktstr-<creator pid>-<start>-<n>-<leaf>), or undef. Groups of other
+# runs are not ours.
+sub cgroup_dir {
+    my ($runner, $leaf, $sub) = @_;
+    my (undef, @roots) = cpu_roots();
+    for my $root (@roots) {
+        for my $d (glob("$root/ktstr-*-$leaf")) {
+            my ($creator) = $d =~ m{/ktstr-(\d+)-[\d-]+-\Q$leaf\E$} or next;
+            my ($ppid) = slurp("/proc/$creator/stat") =~ /\)\s+\S+\s+(\d+)/;
+            next unless defined $ppid && $ppid == $runner;
+            return defined $sub ? (-d "$d/$sub" ? "$d/$sub" : undef) : $d;
+        }
+    }
+    return undef;
 }
 
 # Run time of a thread (its /proc task directory) in ns, from schedstat.

@@ -13,40 +13,6 @@ my $scn = 'build/scenarios/cgroups.t';
 my $fault = 'build/tests/progs/fault';
 plan skip_all => "$scn or $fault is not built (run make)" unless -x $scn && -x $fault;
 
-# The cpu controller's hierarchy roots, as the library finds them: the
-# cgroup2 mount at /sys/fs/cgroup (v2), else every v1 hierarchy with the
-# cpu controller; and the version.
-sub cpu_roots {
-    my @roots;
-    for my $line (split /\n/, slurp('/proc/self/mountinfo')) {
-        my ($pre, $post) = split / - /, $line, 2;
-        next unless defined $post;
-        my $mp = (split ' ', $pre)[4];
-        my ($fstype, undef, $sopts) = split ' ', $post;
-        return (2, $mp) if $fstype eq 'cgroup2' && $mp eq '/sys/fs/cgroup';
-        push @roots, $mp if $fstype eq 'cgroup' && grep { $_ eq 'cpu' } split /,/, $sopts;
-    }
-    return (1, @roots);
-}
-
-# The cpu controller's directory of the scratch group named leaf (and,
-# with sub, its child sub) that a child of runner made
-# (ktstr-<creator pid>-<start>-<n>-<leaf>). Groups of other runs are not
-# ours.
-sub cgroup_dir {
-    my ($runner, $leaf, $sub) = @_;
-    my (undef, @roots) = cpu_roots();
-    for my $root (@roots) {
-        for my $d (glob("$root/ktstr-*-$leaf")) {
-            my ($creator) = $d =~ m{/ktstr-(\d+)-\d+-\d+-[^/]+$} or next;
-            my ($ppid) = slurp("/proc/$creator/stat") =~ /\)\s+\S+\s+(\d+)/;
-            next unless defined $ppid && $ppid == $runner;
-            return defined $sub ? (-d "$d/$sub" ? "$d/$sub" : undef) : $d;
-        }
-    }
-    return undef;
-}
-
 # A1's spinner (ktw0, weight 300) moved into A2 (weight 100): both share
 # A2's weight and split A's half 1 : 1, not 3 : 1; A and B stay 1 : 1.
 check_caught(bin => $scn, scenario => 'cg_nested_weights',

@@ -13,34 +13,6 @@ my $scn = 'build/scenarios/fairness.t';
 my $fault = 'build/tests/progs/fault';
 plan skip_all => "$scn or $fault is not built (run make)" unless -x $scn && -x $fault;
 
-# The cpu controller's directory of the scratch group named leaf that a
-# child of runner made (ktstr-<creator pid>-<n>-<leaf>), as the library
-# lays it out: v2 when /sys/fs/cgroup is cgroup2, else the v1 hierarchy
-# with the cpu controller. Groups left by other runs are not ours.
-sub cgroup_dir {
-    my ($runner, $leaf) = @_;
-    my @roots;
-    for my $line (split /\n/, slurp('/proc/self/mountinfo')) {
-        my ($pre, $post) = split / - /, $line, 2;
-        next unless defined $post;
-        my $mp = (split ' ', $pre)[4];
-        my ($fstype, undef, $sopts) = split ' ', $post;
-        if ($fstype eq 'cgroup2' && $mp eq '/sys/fs/cgroup') {
-            @roots = ($mp);
-            last;
-        }
-        push @roots, $mp if $fstype eq 'cgroup' && grep { $_ eq 'cpu' } split /,/, $sopts;
-    }
-    for my $root (@roots) {
-        for my $d (glob("$root/ktstr-*-$leaf")) {
-            my ($creator) = $d =~ m{/ktstr-(\d+)-\d+-[^/]+$} or next;
-            my ($ppid) = slurp("/proc/$creator/stat") =~ /\)\s+\S+\s+(\d+)/;
-            return $d if defined $ppid && $ppid == $runner;
-        }
-    }
-    return undef;
-}
-
 # One of 2 x ncpu equal spinners at nice 19 gets a fraction of its share.
 check_caught(bin => $scn, scenario => 'fair_equal_hogs', faults => [['renice', 'ktw0', 19]],
              label => 'share_spread', why => 'ktw0 reniced to 19');
