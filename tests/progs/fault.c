@@ -28,6 +28,12 @@
  *   hog CPU PRIO          a SCHED_FIFO spinner (PRIO 0: SCHED_OTHER) pinned
  *                         to CPU for --hold-ms (default 1000)
  *   write PATH VALUE      write VALUE to PATH for --hold-ms, then restore it
+ *   scale PATH PCT        PATH's first integer (cpu.weight, cpu.shares,
+ *                         cpu.cfs_quota_us, the quota of cpu.max) times
+ *                         PCT/100 (1 to 10000), rounded, at least 1, for
+ *                         --hold-ms; then its old content. A file that does
+ *                         not start with an integer ("max 100000", -1: no
+ *                         limit to scale) is an error
  *   bounce NAME CPULIST   re-pin the thread to each CPU of CPULIST ("0-1,3", at
  *                         least two CPUs) in turn, every --every-ms (default
  *                         10) for --hold-ms or until the thread exits (after
@@ -59,6 +65,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -76,6 +83,7 @@
 
 #define NS_PER_MS 1000000LL
 #define NS_PER_S  1000000000LL
+#define PCT_MAX   10000
 
 typedef struct opts {
     long under, wait_ms, hold_ms, every_ms, after_ms, period_ms, for_ms;
@@ -84,7 +92,7 @@ typedef struct opts {
 
 /* What one word of an action's arguments is, so it is checked before any
  * wait for the victim: a bad number is a usage error at once. */
-enum word { W_NAME, W_TEXT, W_INT, W_CPU, W_CPULIST };
+enum word { W_NAME, W_TEXT, W_INT, W_CPU, W_PCT, W_CPULIST };
 
 /* How long an action lasts: ONCE is applied and left (or, for bounce,
  * runs its own course); HELD is undone after --hold-ms; IF_ASKED holds
@@ -105,7 +113,7 @@ typedef struct target {
     pid_t hog;                  /* hog: the spinner */
     volatile long long *spin;   /* hog: when it spun, from and to (shared) */
     long long held_ns;          /* the hold as the action measured it; 0: fault's clock */
-    char old_text[4096];        /* write: the file's content before, */
+    char old_text[4096];        /* write, scale: the file's content before, */
     size_t old_len;             /* written back whole by undo */
     int cpus[CPU_SETSIZE], ncpus;   /* bounce */
     char err[4200];             /* why apply or undo failed ("" : said already) */
@@ -574,6 +582,42 @@ static int apply_write(target *t)
     return 0;
 }
 
+/* Its first line's leading integer times PCT/100, rounded half up, at
+ * least 1 (a weight or quota of 0 is refused or means something else);
+ * the rest of the line (cpu.max's period) as it was. */
+static int apply_scale(target *t)
+{
+    const char *path = t->word[0];
+    long long v, scaled;
+    char *end, buf[4200];
+    int line;
+
+    if (save_text(t, path) < 0)
+        return -1;
+    line = (int)strcspn(t->old_text, "\n");
+    errno = 0;
+    v = isdigit((unsigned char)t->old_text[0]) ? strtoll(t->old_text, &end, 10) : -1;
+    if (v < 0 || errno) {
+        snprintf(t->err, sizeof(t->err), "scale: %s holds '%.*s', which does not start with "
+                 "an integer to scale (a limit of max or -1 has none)", path, line, t->old_text);
+        return -1;
+    }
+    if (v > LLONG_MAX / PCT_MAX) {
+        snprintf(t->err, sizeof(t->err), "scale: %s holds %lld, too large to scale", path, v);
+        return -1;
+    }
+    scaled = (v * t->num[1] + 50) / 100;
+    if (scaled < 1)
+        scaled = 1;
+    snprintf(buf, sizeof(buf), "%lld%.*s%s", scaled, line - (int)(end - t->old_text), end,
+             t->old_text[line] ? "\n" : "");
+    if (write_str(path, buf, strlen(buf)) < 0)
+        return failed(t, "write");
+    fprintf(stderr, "fault: %s = %lld%.*s (was %.*s: %ld%%) for %ld ms\n", path, scaled,
+            line - (int)(end - t->old_text), end, line, t->old_text, t->num[1], t->hold_ms);
+    return 0;
+}
+
 static int undo_write(target *t)
 {
     if (write_str(t->word[0], t->old_text, t->old_len) < 0)
@@ -711,6 +755,8 @@ static const action actions[] = {
       apply_hog, undo_hog },
     { "write",  2, { { W_TEXT, "PATH" }, { W_TEXT, "VALUE" } },   0, HELD,     0,
       apply_write, undo_write },
+    { "scale",  2, { { W_TEXT, "PATH" }, { W_PCT, "PCT" } },      0, HELD,     0,
+      apply_scale, undo_write },
     { "bounce", 2, { { W_NAME, "NAME" }, { W_CPULIST, "CPULIST" } }, 1, ONCE,  0,
       apply_bounce, NULL },
 };
@@ -777,6 +823,9 @@ static void parse_words(const action *a, target *t)
             break;
         case W_CPU:     /* CPU_SET past the set would write out of it */
             t->num[j] = num_in(w, label, 0, CPU_SETSIZE - 1);
+            break;
+        case W_PCT:
+            t->num[j] = num_in(w, label, 1, PCT_MAX);
             break;
         case W_CPULIST: /* a bad list is a usage error before any wait */
             t->ncpus = parse_cpulist(w, t->cpus, CPU_SETSIZE);
@@ -916,7 +965,7 @@ static void say_once(const action *a, const target *t, const held *h, enum end h
         return;
     }
     if (!a->victim)
-        return;     /* write said it as it wrote */
+        return;     /* write and scale said it as they wrote */
     fprintf(stderr, "fault: %s %s (tid %d, pid %d)%s%s", a->name, t->word[0], t->tid, t->pid,
             a->nargs > 1 ? " " : "", a->nargs > 1 ? t->word[1] : "");
     if (h->n && how == END_GONE)
