@@ -197,6 +197,20 @@ SKIP: {
     is($rc, 1, 'scale of "max 100000": exit 1');
     like($err, qr/\Q$file\E.*'max 100000'/, 'naming the file and what it holds') or diag($err);
     is(slurp($file), "max 100000\n", 'and leaving it as it was');
+
+    # The file gone before the restore (a scenario removed its group while
+    # the fault held): done, saying there is nothing to restore.
+    my $gone = "$dir/gone.weight";
+    open($fh, '>', $gone) or die "$gone: $!";
+    print $fh "100\n";
+    close($fh);
+    my $kid = fork();
+    die "fork: $!" unless defined $kid;
+    if (!$kid) { sleep(0.2); unlink($gone); _exit(0) }
+    ($rc, $err) = run_fault(args => ['--hold-ms', 500, 'scale', $gone, 50]);
+    waitpid($kid, 0);
+    is($rc, 0, 'scale: a file removed during the hold ends it cleanly') or diag($err);
+    like($err, qr/\Q$gone\E went away with its group: nothing to restore/, 'saying so');
 }
 
 # Usage errors come before any wait for a victim (none is named here).
