@@ -131,7 +131,11 @@
 #define PREEMPT_RT_PRIO 10
 #define PREEMPT_NICE (-10)
 /* calibration: ktw*.late_p99_us and late_p99_us_worst (SCHED_FIFO); idle n=5 min 28.4 p50 31.2 max 67.6; loaded n=5 min 38.7 p50 45.1 max 77.3 (up to 6062 while others' SCHED_FIFO hogs ran: inconclusive); threshold 500 (6.5x the worst seen; ktw0 made SCHED_OTHER at nice 19 gives 4588-154141; provisional (shared machine)) */
-#define PREEMPT_P99_US 500.0
+/* 2026-12-07 soak (20 idle, 20 under stress-ng --cpu 1, alone; open-loop
+ * lateness): ktw*.late_p99_us idle 26.4 / 29.7 / 85.0, stress 23.9 /
+ * 28.2 / 79.4. Threshold 200 (2.4x the worst; was 500), for detection
+ * power (README). */
+#define PREEMPT_P99_US 200.0
 /* vm calibration (TCG guest, 5 idle runs + the run-vm ones): late_p99_us_worst
  * 2736 / 3490 / 3998 us (a TCG vCPU's timer and wakeup cost ms); threshold
  * 10000 (2.5x the worst; the fault, SCHED_OTHER at nice 19 beside a
@@ -733,7 +737,7 @@ KT_SCENARIO(preempt_storm, .timeout_s = 20,
     kt_err err, err_fifo;
     kt_work *w;
     preempt_watch p = { 0 };
-    uint64_t wall;
+    uint64_t wall, woken = 0;
     double p99_worst = 0, missed_worst = -INFINITY, due;
     unsigned worst_p99 = 0, worst_missed = 0;
     kt_hist all;
@@ -779,8 +783,10 @@ KT_SCENARIO(preempt_storm, .timeout_s = 20,
     kt_verdict_note(v, "%zu preempters (%s) every %d us for %d us, %d spinners pinned to CPUs "
                     "%s; %.0f ms window: %.0f wakeups due per preempter", p.n, how,
                     PREEMPT_PERIOD_US, PREEMPT_COMPUTE_US, c.n, c.list, (double)wall / 1e6, due);
-    note_hist(v, "wake lateness (all preempters)", &s);
-    CLAIM_AS(v, "wakeups", s.count, at_least, PREEMPT_MIN_WAKEUPS);
+    /* open loop: the histogram holds every wakeup that fell due, those a
+     * late wake passed included; the wakeups that happened are counted
+     * below */
+    note_hist(v, "wake lateness (all preempters, every wakeup due)", &s);
     for (size_t i = 0; i < p.n; i++) {
         kt_work_result r;
         kt_hist_summary rs;
@@ -809,7 +815,9 @@ KT_SCENARIO(preempt_storm, .timeout_s = 20,
             missed_worst = missed;
             worst_missed = r.index;
         }
+        woken += got;
     }
+    CLAIM_AS(v, "wakeups", woken, at_least, PREEMPT_MIN_WAKEUPS);
     kt_verdict_note(v, "worst p99: ktw%u (%.1f us); most missed: ktw%u (%.3f)", worst_p99,
                     p99_worst, worst_missed, missed_worst);
     note_series(v, p.rate);

@@ -14,7 +14,9 @@
 # to N trials (default 20) and stops as soon as more than N - ceil(0.95 N)
 # missed (the size cannot reach 95% any more), so only caught sizes cost
 # all N. The sizes of a row are bisected: the scenario is assumed to catch
-# every size above one it catches.
+# every size above one it catches. A row's start (the last table's
+# answer) is tried first and then the size next to it, so a row whose
+# answer has not moved costs one caught size and one missed.
 #
 # False alarms come from healthy runs recorded by `make soak` (the
 # calibrate.pl raw file, build/soak.raw by default, or --soak FILE): the
@@ -37,6 +39,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use Cwd qw(getcwd);
 use Getopt::Long;
 use File::Temp qw(tempdir);
 use POSIX qw(ceil);
@@ -60,7 +63,9 @@ my $fault = $KtTest::FAULT;
 # victim              the thread to wait for before the fault (host mode)
 # args                sub(size, scenario pid) -> list of fault argument lists,
 #                     run one after another (() when it cannot be applied)
+# start               the size tried first (the last table's answer)
 # vm                  1: a guest row (runs only with KTSTR_VM=1), 2: both
+# env                 more environment for a guest row (KTSTR_SCHEDULER)
 my @rows = $rows_file ? do_rows($rows_file) : catalog_rows();
 
 sub do_rows {
@@ -109,65 +114,133 @@ my @SKEW = (5, 10, 20, 30, 50, 70);           # % of a weight taken away
 # The host catalog's rows: every scenario a graded fault fits (README:
 # Detection power says which do not, and why).
 sub catalog_rows {
-    my ($cpu) = allowed_cpus();
-    $cpu //= 0;
+    my @cpus = allowed_cpus();
+    my ($cpu, $ncpu) = ($cpus[0] // 0, scalar(@cpus) || 1);
     my $b = sub { "build/scenarios/$_[0].t" };
     return (
-        { scenario => 'fair_equal_hogs', bin => $b->('fairness'), fault => 'renice',
+        { scenario => 'fair_equal_hogs', start => 3, bin => $b->('fairness'), fault => 'renice',
           unit => 'nice', sizes => \@NICE, victim => 'ktw1', args => renice('ktw1'),
           labels => qr/^(share_spread|jain|ktw\d+\.share_of_mean)$/ },
-        { scenario => 'fair_nice_weights', bin => $b->('fairness'), fault => 'renice',
+        { scenario => 'fair_nice_weights', start => 1, bin => $b->('fairness'), fault => 'renice',
           unit => 'nice', sizes => [1, 2, 3, 4, 5], args => renice('ktw0'),
           labels => qr/^ratio_nice5$/ },
-        { scenario => 'fair_cgroup_weights', bin => $b->('fairness'), fault => 'weight_skew',
+        { scenario => 'fair_cgroup_weights', start => 20, bin => $b->('fairness'), fault => 'weight_skew',
           unit => '%', sizes => \@SKEW, args => weight_skew('fairheavy'),
           labels => qr/^cgroup_ratio/ },
-        { scenario => 'cg_nested_weights', bin => $b->('cgroups'), fault => 'weight_skew',
+        { scenario => 'cg_nested_weights', start => 20, bin => $b->('cgroups'), fault => 'weight_skew',
           unit => '%', sizes => \@SKEW, args => weight_skew('nestA', 'a1'),
           labels => qr/^nested_ratio/ },
-        { scenario => 'cg_bandwidth_max', bin => $b->('cgroups'), fault => 'quota_raise',
+        { scenario => 'cg_bandwidth_max', start => 50, bin => $b->('cgroups'), fault => 'quota_raise',
           unit => '%', sizes => [5, 10, 20, 50, 100], args => quota_raise('capped'),
           labels => qr/^group_cpu_share/ },
-        { scenario => 'lat_wakeup_idle', bin => $b->('latency'), fault => 'stall_per_s',
+        { scenario => 'lat_wakeup_idle', start => 20, bin => $b->('latency'), fault => 'stall_per_s',
           unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
           labels => qr/^wake_/ },
+        { scenario => 'lat_wakeup_loaded', bin => $b->('latency'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
+          labels => qr/^wake_/ },
+        # the spinner on the first CPU made SCHED_FIFO: the pair moves to
+        # the other CPU rather than wait (none caught up to 70 ms)
         { scenario => 'lat_wakeup_loaded', bin => $b->('latency'), fault => 'fifo_per_100ms',
           unit => 'ms', sizes => \@DUTY, victim => 'ktw2', args => fifo_duty('ktw2', 50),
           labels => qr/^wake_/ },
-        { scenario => 'lat_timer_periodic', bin => $b->('latency'), fault => 'stall_per_s',
+        { scenario => 'lat_timer_periodic', start => 20, bin => $b->('latency'), fault => 'stall_per_s',
           unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
           labels => qr/^(late_|tick_period_us)/ },
-        { scenario => 'wake_fanout', bin => $b->('latency'), fault => 'stall_per_s',
+        { scenario => 'wake_fanout', start => 50, bin => $b->('latency'), fault => 'stall_per_s',
           unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
           labels => qr/^(wake_|round_us)/ },
-        { scenario => 'preempt_storm', bin => $b->('messaging'), fault => 'stall_per_s',
+        { scenario => 'preempt_storm', start => 20, bin => $b->('messaging'), fault => 'stall_per_s',
           unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
           labels => qr/(late_p99_us|missed_frac)/ },
-        { scenario => 'msg_schbench', bin => $b->('messaging'), fault => 'stall_per_s',
+        # the first spinner (after 2 x ncpu preempters) made SCHED_FIFO 50,
+        # above the preempters' 10: the ones due on its CPU wait it out
+        { scenario => 'preempt_storm', bin => $b->('messaging'), fault => 'fifo_per_100ms',
+          unit => 'ms', sizes => \@DUTY, victim => 'ktw' . 2 * $ncpu,
+          args => fifo_duty('ktw' . 2 * $ncpu, 50), labels => qr/(late_p99_us|missed_frac)/ },
+        { scenario => 'msg_schbench', start => 200, bin => $b->('messaging'), fault => 'stall_per_s',
           unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
           labels => qr/(served|req_p\d+_us)/ },
-        { scenario => 'bursty_gets_its_time', bin => $b->('messaging'), fault => 'renice',
+        { scenario => 'bursty_gets_its_time', start => 8, bin => $b->('messaging'), fault => 'renice',
           unit => 'nice', sizes => \@NICE, args => renice('ktw0'),
           labels => qr/^ktw0\.cpu_/ },
-        { scenario => 'starve_none', bin => $b->('starvation'), fault => 'fifo_per_100ms',
+        { scenario => 'starve_none', start => 40, bin => $b->('starvation'), fault => 'fifo_per_100ms',
           unit => 'ms', sizes => \@DUTY, args => fifo_duty('ktw0', 10),
           labels => qr/(gap|share)/ },
-        { scenario => 'rt_periodic_deadlines', bin => $b->('realtime'), fault => 'fifo_hog_per_100ms',
+        { scenario => 'rt_periodic_deadlines', start => 20, bin => $b->('realtime'), fault => 'fifo_hog_per_100ms',
           unit => 'ms', sizes => \@DUTY,
           args => sub { (['--hold-ms', $_[0], '--period-ms', 100, '--for-ms', 1600,
                           'hog', $cpu, 61]) },
           labels => qr/^(missed|late_)/ },
-        { scenario => 'lock_mutex_fair', bin => $b->('locks'), fault => 'renice',
-          unit => 'nice', sizes => \@NICE, args => renice('ktw0'),
+        # renice moves no lock share (a waiter sleeps, whatever its nice:
+        # none caught up to 19), a locker held off its CPU does
+        { scenario => 'lock_mutex_fair', bin => $b->('locks'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
           labels => qr/^(acq_|wait_)/ },
-        { scenario => 'renice_midrun', bin => $b->('midrun'), fault => 'renice',
+        { scenario => 'renice_midrun', start => 2, bin => $b->('midrun'), fault => 'renice',
           unit => 'nice', sizes => [1, 2, 3, 4, 5], args => renice('ktw0'),
           labels => qr/^ratio_/ },
-        { scenario => 'cache_stays_put', bin => $b->('churn'), fault => 'migrations_per_s',
+        { scenario => 'cache_stays_put', start => 20, bin => $b->('churn'), fault => 'migrations_per_s',
           unit => '/s', sizes => [2, 5, 10, 20, 50, 100],
           args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
-                          join(',', allowed_cpus())]) },
+                          join(',', @cpus)]) },
           labels => qr/^migrations_per_s/ },
+        { scenario => 'msg_pipe_mix', bin => $b->('messaging'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, victim => 'ktw1', args => freeze('ktw1'),
+          labels => qr/(backlog|lat_p\d+_us)/ },
+        # the forker (or thread spawner) held off its CPU: its rate falls
+        { scenario => 'churn_fork', bin => $b->('churn'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
+          labels => qr/(rate_of_asked|spawns_per_s|spawn_p99)/ },
+        { scenario => 'churn_thread', bin => $b->('churn'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
+          labels => qr/(rate_of_asked|spawns_per_s|spawn_p99)/ },
+        { scenario => 'churn_pagefault', bin => $b->('churn'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
+          labels => qr/(rate_of_mean|max_gap|pages_per_s)/ },
+        { scenario => 'affinity_churn', bin => $b->('midrun'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'), labels => qr/gap/ },
+        { scenario => 'cgroup_churn', bin => $b->('midrun'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, args => freeze('ktw0'), labels => qr/gap/ },
+        # the worker moved into the heavier group reniced: its share after
+        # the move falls short of the group's weight
+        { scenario => 'cg_move_gets_share', bin => $b->('midrun'), fault => 'renice',
+          unit => 'nice', sizes => [1, 2, 3, 4, 5], victim => 'ktw2', args => renice('ktw2'),
+          labels => qr/^ratio_/ },
+        { scenario => 'cg_nested_move', bin => $b->('midrun'), fault => 'renice',
+          unit => 'nice', sizes => [1, 2, 3, 4, 5], victim => 'ktw1', args => renice('ktw1'),
+          labels => qr/^ratio_/ },
+        # the VMM's first vCPU thread: the host scheduler's share for it
+        { scenario => 'vcpu_overcommit_fair', bin => $b->('vcpu'), fault => 'renice',
+          unit => 'nice', sizes => \@NICE, victim => 'CPU 0/KVM', args => renice('CPU 0/KVM'),
+          labels => qr/^(jain|spread|share)/ },
+        { scenario => 'vcpu_spin_busy', bin => $b->('vcpu'), fault => 'stall_per_s',
+          unit => 'ms', sizes => \@STALL, victim => 'CPU 0/KVM',
+          args => sub { (['--hold-ms', $_[0], '--period-ms', 1000, 'stop', 'CPU 0/KVM']) },
+          labels => qr/share/ },
+
+        # Guest rows (KTSTR_VM=1): the fault runs inside the guest.
+        { vm => 1, scenario => 'fair_nice_weights', bin => $b->('fairness'), fault => 'renice',
+          unit => 'nice', sizes => [1, 2, 3, 4, 5], args => renice('ktw0'),
+          labels => qr/^ratio_nice5$/ },
+        { vm => 1, scenario => 'lat_timer_periodic', bin => $b->('latency'),
+          fault => 'stall_per_s', unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
+          labels => qr/^(late_|tick_period_us)/ },
+        { vm => 1, scenario => 'starve_none', bin => $b->('starvation'),
+          fault => 'fifo_per_100ms', unit => 'ms', sizes => \@DUTY, args => fifo_duty('ktw0', 10),
+          labels => qr/(gap|share)/ },
+        { vm => 1, scenario => 'llc_cache_stays', bin => $b->('placement'),
+          fault => 'migrations_per_s', unit => '/s', sizes => [2, 5, 10, 20, 50],
+          args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
+                          '0,2']) },
+          labels => qr/^cross_llc/ },
+        # a userspace sched_ext scheduler that stalls: scx_userland's
+        # process stopped for size ms of every second
+        { vm => 1, scenario => 'scx_ext_progress', bin => $b->('scx'), fault => 'sched_stall_per_s',
+          unit => 'ms', sizes => \@STALL,
+          env => { KTSTR_SCHEDULER => getcwd() . "/build/scx/scx_userland" },
+          args => sub { (['--hold-ms', $_[0], '--period-ms', 1000, 'stop', 'scx_userland']) },
+          labels => qr/(max_gap_ms|cpu_use)/ },
     );
 }
 
@@ -202,11 +275,14 @@ sub trial {
     my ($row, $size) = @_;
     my $pt;
     if ($vm) {
-        my @f = $row->{args}->($size, 0);
+        # in a guest the fault starts with the body: it lets the workers
+        # set their own knobs first
+        my @f = map { ['--after-ms', 300, @$_] } $row->{args}->($size, 0);
         return 'error: the fault has no arguments in a guest' unless @f;
         my $env = join(' ; ', map { join(' ', @$_) } @f);
         my $r = run_prog(prog => $row->{bin}, args => ['--filter', $row->{scenario}, '--verbose'],
-                         env => { KTSTR_GUEST_FAULT => "$fault $env", KTSTR_STRICT => undef });
+                         env => { KTSTR_STRICT => undef, %{ $row->{env} // {} },
+                                  KTSTR_GUEST_FAULT => "$fault $env" });
         $pt = point_of($r->{out});
         return "error: no test point (stderr: $r->{err})" unless $pt;
     } else {
@@ -252,6 +328,9 @@ sub evaluate {
         $e{inconclusive}++ if $t eq 'inconclusive';
         last if $e{n} - $e{caught} > $trials - $need;
     }
+    # progress, for whoever watches a long run
+    printf STDERR "# power: %s %s%s: caught %d/%d%s\n", $row->{scenario}, $size, $row->{unit},
+        $e{caught}, $e{n}, $e{inconclusive} ? " ($e{inconclusive} inconclusive)" : '';
     $e{ok} = !$e{error} && $e{caught} >= $need;
     return \%e;
 }
@@ -291,11 +370,23 @@ for my $row (@rows) {
     my %res;
     my ($lo, $hi) = (-1, scalar @s);    # lo: known missed (or none), hi: known caught
     my $error;
+    # the row's start (the size the last table found) is tried first,
+    # then its neighbour on the side the result points to; a start that
+    # is off costs more evaluations, never another answer
+    my @first;
+    if (defined $row->{start}) {
+        my ($i) = grep { $s[$_] == $row->{start} } 0 .. $#s;
+        die "power.pl: $row->{scenario}: start $row->{start} is not one of its sizes\n"
+            unless defined $i;
+        @first = ($i);
+    }
     while ($lo + 1 < $hi) {
-        my $mid = int(($lo + $hi) / 2);
+        my $mid = @first ? shift @first : int(($lo + $hi) / 2);
+        next if $mid <= $lo || $mid >= $hi;
         my $e = $res{$mid} = evaluate($row, $s[$mid]);
         if ($e->{error}) { $error = $e->{error}; last }
         if ($e->{ok}) { $hi = $mid } else { $lo = $mid }
+        push @first, ($e->{ok} ? $mid - 1 : $mid + 1) if defined $row->{start} && keys %res == 1;
     }
     my ($a, $m) = @{ $healthy{ $row->{scenario} } // [0, 0] };
     my %line = (row => $row, secs => time - $t0, fa => "$a/$m", wilson => wilson_upper($a, $m),

@@ -19,12 +19,13 @@ plan skip_all => "$cases or $KtTest::FAULT is not built (run make)"
 my $dir = tempdir(CLEANUP => 1);
 
 sub rows_file {
-    my ($name, $sizes) = @_;
+    my ($name, $sizes, $start) = @_;
+    $start = defined $start ? "start => $start," : '';
     my $f = "$dir/$name.pl";
     open(my $fh, '>', $f) or die "$f: $!";
     print $fh <<"ROW";
 ({ scenario => 'power_stub', bin => '$cases', fault => 'renice', unit => 'nice',
-   sizes => [$sizes], labels => qr/^stub_nice\$/, victim => 'ktw0',
+   sizes => [$sizes], $start labels => qr/^stub_nice\$/, victim => 'ktw0',
    args => sub { (['renice', 'ktw0', \$_[0]]) } });
 ROW
     close($fh);
@@ -56,6 +57,18 @@ like($r->{out}, qr{^power: power_stub renice 3nice caught 3/3 false_alarms 1/40$
 # 2 is missed at once: one miss of 3 trials already rules out 95%
 like($r->{out}, qr{^\| power_stub \| renice \| 3nice \| 3/3 \| 2nice 0/1 \| 1/40 \| 0\.129 \| \d+ \|$}m,
      'the table: the next smaller size stopped after one miss; the Wilson 95% bound of 1/40 is 0.129');
+
+# A start at the answer costs two sizes: it, caught, and the one below,
+# missed; a start off the answer still finds it.
+$r = power('--trials', 2, '--rows', rows_file('start', '1, 2, 3, 4, 5, 6, 7, 8', 3));
+is_deeply([ $r->{err} =~ /^# power: power_stub (\d+)nice: /mg ], [3, 2],
+          'start 3: size 3, then 2, and no other') or diag($r->{err});
+like($r->{out}, qr{^power: power_stub renice 3nice caught 2/2 }m, 'and the answer is 3');
+$r = power('--trials', 2, '--rows', rows_file('start_off', '1, 2, 3, 4, 5, 6, 7, 8', 7));
+like($r->{out}, qr{^power: power_stub renice 3nice caught 2/2 }m, 'start 7: the answer is still 3')
+    or diag($r->{err});
+$r = power('--rows', rows_file('start_bad', '1, 2, 3', 5));
+like($r->{err}, qr{power_stub: start 5 is not one of its sizes}, 'a start not among the sizes is refused');
 
 $r = power('--trials', 2, '--rows', rows_file('weak', '1, 2'), '--soak', "$dir/none");
 is($r->{exit}, 0, 'a row never caught is a result, not an error') or diag($r->{err});
