@@ -69,8 +69,15 @@
  * p50 20 max 228 (an inconclusive point, 1.68 CPUs taken by other jobs);
  * loaded n=5 min 4.1 p50 6.2 max 8.0; threshold 500 (2.2x the worst seen,
  * 63x the worst loaded; ktw0 frozen while it holds the lock stalls every
- * waiter for the 1.4 s) */
-#define WAIT_MAX_MS 500.0
+ * waiter for the 1.4 s). Tightened for detection power (README),
+ * 2026-12-07, from the soak of that day (20 idle, 20 under stress-ng
+ * --cpu 1, nothing else running): idle 1.43 / 1.78 / 4.86, stress 3.06 /
+ * 4.35 / 5.85. Threshold 20 (2.5x the 8.0 loaded above; the 228 came
+ * with others' load, inconclusive since issue 16); a locker held off its
+ * CPU while it holds the lock now fails it from 20 ms on. VM mode keeps
+ * 500 (not calibrated in a guest for 20). */
+#define WAIT_MAX_MS 20.0
+#define VM_WAIT_MAX_MS 500.0
 /* calibration: wait_p99_us_worst; provisional (shared machine); idle n=5
  * min 183 p50 362 max 2277 (an inconclusive point); loaded n=5 min 146 p50
  * 179 max 257; threshold 5000 (2.2x the worst seen) */
@@ -204,7 +211,8 @@ KT_SCENARIO(lock_mutex_fair, .timeout_s = 20,
      * the others went on). */
     kt_verdict_timing(v, true);
     CLAIM_AS(v, "acq_min_of_mean", mean > 0 ? (double)lo / mean : NAN, at_least, ACQ_MIN_OF_MEAN);
-    CLAIM_AS(v, "wait_max_ms", ms_of(wait_max), at_most, WAIT_MAX_MS);
+    CLAIM_AS(v, "wait_max_ms", ms_of(wait_max), at_most,
+             ctx->in_vm ? VM_WAIT_MAX_MS : WAIT_MAX_MS);
     CLAIM_AS(v, "wait_p99_us_worst", wait_p99_worst, at_most, WAIT_P99_US);
     for (size_t i = 0; i < n; i++)
         CLAIM_SERIES(v, s[i], each_at_least, ACQ_INTERVAL_MIN);

@@ -60,7 +60,8 @@ my $fault = $KtTest::FAULT;
 # fault, unit         what is dialled, as the line prints it
 # sizes               ascending: a larger size is a larger fault
 # labels              the claims that name the property (a regex)
-# victim              the thread to wait for before the fault (host mode)
+# victim, ready       the thread to wait for before the fault (host mode),
+#                     and when it is ready (wait_victim's default: run 5 ms)
 # args                sub(size, scenario pid) -> list of fault argument lists,
 #                     run one after another (() when it cannot be applied)
 # start               the size tried first (the last table's answer)
@@ -210,6 +211,18 @@ sub catalog_rows {
         { scenario => 'cg_nested_move', bin => $b->('midrun'), fault => 'renice',
           unit => 'nice', sizes => [1, 2, 3, 4, 5], victim => 'ktw1', args => renice('ktw1'),
           labels => qr/^ratio_/ },
+        # the pinned ktw0 pinned elsewhere for size ms, once its own pin
+        # is in place: the excursion the scenario must see
+        { scenario => 'aff_pinned_stays', bin => $b->('affinity'), fault => 'moved_for',
+          unit => 'ms', sizes => [1, 2, 5, 10, 20, 50, 100],
+          ready => sub { slurp("$_[0]/status") =~ /^Cpus_allowed_list:\s*$cpus[0]\s*$/m },
+          args => sub { (['--hold-ms', $_[0], 'pin', 'ktw0', $cpus[-1]]) },
+          labels => qr/(cpus_used|migrations)/ },
+        # the SCHED_OTHER spinner beside the SCHED_IDLE one reniced: the
+        # idle one's share grows as the other's weight falls
+        { scenario => 'policy_idle_yields', bin => $b->('policy'), fault => 'renice',
+          unit => 'nice', sizes => \@NICE, args => renice('ktw0'),
+          labels => qr/^idle_share$/ },
         # the VMM's first vCPU thread: the host scheduler's share for it
         { scenario => 'vcpu_overcommit_fair', bin => $b->('vcpu'), fault => 'renice',
           unit => 'nice', sizes => \@NICE, victim => 'CPU 0/KVM', args => renice('CPU 0/KVM'),
@@ -289,7 +302,8 @@ sub trial {
         my $pid = start_scenario(bin => $row->{bin}, scenario => $row->{scenario},
                                  out => "$dir/out", err => "$dir/err");
         my $why = '';
-        if (wait_victim(pid => $pid, name => $row->{victim} // 'ktw0')) {
+        if (wait_victim(pid => $pid, name => $row->{victim} // 'ktw0',
+                        ($row->{ready} ? (ready => $row->{ready}) : ()))) {
             my @f = $row->{args}->($size, $pid);
             $why = 'the fault could not be placed' unless @f;
             for my $f (@f) {
