@@ -234,27 +234,24 @@ sub catalog_rows {
           labels => qr/share/ },
 
         # Guest rows (KTSTR_VM=1): the fault runs inside the guest.
-        { vm => 1, scenario => 'fair_nice_weights', bin => $b->('fairness'), fault => 'renice',
+        { vm => 1, scenario => 'fair_nice_weights', start => 1, bin => $b->('fairness'), fault => 'renice',
           unit => 'nice', sizes => [1, 2, 3, 4, 5], args => renice('ktw0'),
           labels => qr/^ratio_nice5$/ },
-        { vm => 1, scenario => 'lat_timer_periodic', bin => $b->('latency'),
+        { vm => 1, scenario => 'lat_timer_periodic', start => 50, bin => $b->('latency'),
           fault => 'stall_per_s', unit => 'ms', sizes => \@STALL, args => freeze('ktw0'),
           labels => qr/^(late_|tick_period_us)/ },
         { vm => 1, scenario => 'starve_none', bin => $b->('starvation'),
           fault => 'fifo_per_100ms', unit => 'ms', sizes => \@DUTY, args => fifo_duty('ktw0', 10),
           labels => qr/(gap|share)/ },
-        { vm => 1, scenario => 'llc_cache_stays', bin => $b->('placement'),
+        { vm => 1, scenario => 'llc_cache_stays', start => 10, bin => $b->('placement'),
           fault => 'migrations_per_s', unit => '/s', sizes => [2, 5, 10, 20, 50],
           args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
                           '0,2']) },
           labels => qr/^cross_llc/ },
-        # a userspace sched_ext scheduler that stalls: scx_userland's
-        # process stopped for size ms of every second
-        { vm => 1, scenario => 'scx_ext_progress', bin => $b->('scx'), fault => 'sched_stall_per_s',
-          unit => 'ms', sizes => \@STALL,
-          env => { KTSTR_SCHEDULER => getcwd() . "/build/scx/scx_userland" },
-          args => sub { (['--hold-ms', $_[0], '--period-ms', 1000, 'stop', 'scx_userland']) },
-          labels => qr/(max_gap_ms|cpu_use)/ },
+        # No sched_ext row yet: the graded defect tried, scx_userland
+        # stopped for S ms of every second, is no defect to measure, as
+        # scx_ext_progress already fails under a healthy scx_userland
+        # (cpu_use 0.49-0.93 of 0.8 in 9 of 10 idle runs: README).
     );
 }
 
