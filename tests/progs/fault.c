@@ -61,6 +61,8 @@
  * Prints what it did on stderr; exits 0 on success, 1 when the victim never
  * appeared or the action failed, 2 on a usage error.
  */
+#include <ktstr.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -163,23 +165,11 @@ static long num_in(const char *s, const char *what, long lo, long hi)
     return x;
 }
 
+/* The library's clock (CLOCK_MONOTONIC), signed for the arithmetic of
+ * holds and periods. */
 static long long now_ns(void)
 {
-    struct timespec t;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &t) < 0) {
-        perror("fault: clock_gettime");
-        exit(1);
-    }
-    return t.tv_sec * NS_PER_S + t.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    return (long long)kt_now_ns();
 }
 
 /* Sleeps until MONOTONIC time ns (at once when it has passed); -1 when a
@@ -308,7 +298,7 @@ static int find_thread(const char *name, const opts *o, int *pid)
                     name, o->under > 0 ? " under the given pid" : "", o->wait_ms);
             exit(1);
         }
-        sleep_ms(10);
+        kt_sleep_ms(10);
     }
 }
 
@@ -501,7 +491,6 @@ static int apply_hog(target *t)
         return failed(t, "fork for the hog on CPU");
     if (t->hog == 0) {
         cpu_set_t set;
-        struct timespec now;
         long long ns;
 
         CPU_ZERO(&set);
@@ -511,9 +500,7 @@ static int apply_hog(target *t)
         if (prio > 0 && set_policy(0, SCHED_FIFO, prio) < 0)
             _exit(4);
         do {
-            if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
-                _exit(5);
-            ns = now.tv_sec * NS_PER_S + now.tv_nsec;
+            ns = now_ns();
             if (!t->spin[0])
                 t->spin[0] = ns;
         } while (ns < t->until_ns);
@@ -733,7 +720,7 @@ static int apply_bounce(target *t)
             return -1;
         }
         moves++;
-        sleep_ms(t->every_ms);
+        kt_sleep_ms((unsigned)t->every_ms);
     } while (elapsed_ms(t0) < t->hold_ms);
     if (sched_setaffinity(t->tid, sizeof(old), &old) < 0 && errno != ESRCH)
         return failed(t, "bounce: restoring the affinity of");
@@ -1050,7 +1037,7 @@ int main(int argc, char **argv)
     if (a->victim) {
         t.tid = find_thread(t.word[0], &o, &t.pid);
         if (o.after_ms > 0)
-            sleep_ms(o.after_ms);
+            kt_sleep_ms((unsigned)o.after_ms);
     }
     if (!held_fault) {
         if (a->apply(&t) < 0) {

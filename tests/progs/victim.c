@@ -25,6 +25,8 @@
  * are right to 50 us per change. Exits 2 on bad arguments, 1 when a system
  * call fails.
  */
+#include <ktstr.h>
+
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -45,15 +47,10 @@ static void bad(const char *what)
     exit(2);
 }
 
+/* The library's clock (CLOCK_MONOTONIC), signed for differences. */
 static long long now_ns(void)
 {
-    struct timespec t;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &t) < 0) {
-        perror("victim: clock_gettime");
-        exit(1);
-    }
-    return t.tv_sec * 1000000000LL + t.tv_nsec;
+    return (long long)kt_now_ns();
 }
 
 /* How many CPUs this thread may run on now. */

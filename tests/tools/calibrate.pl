@@ -82,7 +82,7 @@ sub run_file {
             if (!$r->is_ok) {
                 $fails{$m}++;
                 push @{ $failed_at{$m} }, $name;
-            } elsif ($r->has_skip && ($r->explanation // '') =~ /^inconclusive: /) {
+            } elsif ($inc) {
                 $inconc{$m}++;
                 push @{ $inconc_at{$m} }, $name;
             }
