@@ -66,7 +66,10 @@ my $fault = $KtTest::FAULT;
 #                     run one after another (() when it cannot be applied)
 # start               the size tried first (the last table's answer)
 # vm                  1: a guest row (runs only with KTSTR_VM=1), 2: both
-# env                 more environment for a guest row (KTSTR_SCHEDULER)
+# env                 more environment for a guest row
+# scheduler           sub(size) -> the sched_ext scheduler of a guest row
+#                     (KTSTR_SCHEDULER), for a fault that is the
+#                     scheduler's own; such a row needs no args
 my @rows = $rows_file ? do_rows($rows_file) : catalog_rows();
 
 sub do_rows {
@@ -248,18 +251,25 @@ sub catalog_rows {
           args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
                           '0,2']) },
           labels => qr/^cross_llc/ },
-        # No sched_ext row yet: the graded defect tried, scx_userland
-        # stopped for S ms of every second, is no defect to measure, as
-        # scx_ext_progress already fails under a healthy scx_userland
-        # (cpu_use 0.49-0.93 of 0.8 in 9 of 10 idle runs: README).
+        # The sched_ext row: builtin:lazy leaves CPU 1 idle for the first
+        # size ms of every 100 ms while tasks wait (builtin:lazy:0 is its
+        # healthy self, the soak's). scx_userland stopped for S ms of every
+        # second was no defect to measure: scx_ext_progress already fails
+        # under a healthy scx_userland (README).
+        { vm => 1, scenario => 'scx_ext_progress', start => 30, bin => $b->('scx'),
+          fault => 'cpu1_idle_per_100ms', unit => 'ms', sizes => [5, 10, 20, 30, 50, 70],
+          scheduler => sub { "builtin:lazy:$_[0]" },
+          labels => qr/^(cpu_use|ktw\d+\.max_gap_ms)$/ },
     );
 }
 
 for my $r (@rows) {
-    for my $k (qw(scenario bin fault unit sizes labels args)) {
+    for my $k (qw(scenario bin fault unit sizes labels), $r->{scheduler} ? () : 'args') {
         die "power.pl: a row" . ($r->{scenario} ? " ($r->{scenario})" : '') . " has no $k\n"
             unless defined $r->{$k};
     }
+    die "power.pl: $r->{scenario}: a scheduler row runs in guests only (vm => 1)\n"
+        if $r->{scheduler} && ($r->{vm} // 0) != 1;
     die "power.pl: $r->{scenario}: sizes must ascend\n"
         if grep { $r->{sizes}[$_] <= $r->{sizes}[$_ - 1] } 1 .. $#{ $r->{sizes} };
 }
@@ -288,12 +298,14 @@ sub trial {
     if ($vm) {
         # in a guest the fault starts with the body: it lets the workers
         # set their own knobs first
-        my @f = map { ['--after-ms', 300, @$_] } $row->{args}->($size, 0);
-        return 'error: the fault has no arguments in a guest' unless @f;
+        my @f = map { ['--after-ms', 300, @$_] } $row->{args} ? $row->{args}->($size, 0) : ();
+        return 'error: the fault has no arguments in a guest' unless @f || $row->{scheduler};
         my $env = join(' ; ', map { join(' ', @$_) } @f);
         my $r = run_prog(prog => $row->{bin}, args => ['--filter', $row->{scenario}, '--verbose'],
                          env => { KTSTR_STRICT => undef, %{ $row->{env} // {} },
-                                  KTSTR_GUEST_FAULT => "$fault $env" });
+                                  KTSTR_GUEST_FAULT => @f ? "$fault $env" : undef,
+                                  $row->{scheduler}
+                                      ? (KTSTR_SCHEDULER => $row->{scheduler}->($size)) : () });
         $pt = point_of($r->{out});
         return "error: no test point (stderr: $r->{err})" unless $pt;
     } else {

@@ -14,6 +14,7 @@
 #include "runner/runner.h"
 #include "runner/sched.h"
 #include "runner/vm.h"
+#include "scx/scx.h"
 
 /* A day: longer is almost surely a unit mistake (ms for s). */
 #define TIMEOUT_MAX 86400
@@ -77,7 +78,8 @@ void kt__cli_usage(FILE *fp, const char *prog)
             "                 same guest run in one, booted once; 0: a guest per point\n"
             "  --shard I/N    run the I-th of N round-robin slices of the selection\n"
             "  --scheduler S  the sched_ext scheduler under test: builtin:fifo,\n"
-            "                 builtin:fifo_partial, builtin:stall, or a program and\n"
+            "                 builtin:fifo_partial, builtin:stall, builtin:lazy:P (CPU 1\n"
+            "                 left idle P ms of every 100 ms), or a program and\n"
             "                 its arguments (\"/path/scx_simple -v\")\n"
             "  --artifacts D  write D/<scenario>.json per point (claims, notes, host),\n"
             "                 and .csv and .svg where it recorded series\n"
@@ -205,22 +207,18 @@ static int parse_topology(const char *what, const char *s, kt__cli *c, kt_err *e
     return 0;
 }
 
-/* builtin:NAME of the three built-ins, or a program that exists and runs. */
+/* builtin:NAME of a built-in (lib/scx says which), or a program that
+ * exists and runs. */
 static int parse_scheduler(const char *what, const char *s, kt__cli *c, kt_err *err)
 {
-    static const char *const builtins[] = { "builtin:fifo", "builtin:fifo_partial",
-                                            "builtin:stall" };
     char buf[1024], *argv[64];
     kt_err why;
 
     if (strncmp(s, "builtin:", 8) == 0) {
-        for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-            if (strcmp(s, builtins[i]) == 0) {
-                c->scheduler = s;
-                return 0;
-            }
-        return kt_err_set(err, EINVAL, "%s '%s': no such built-in (builtin:fifo, "
-                          "builtin:fifo_partial or builtin:stall)", what, s);
+        if (kt__scx_builtin_check(s, &why) < 0)
+            return kt_err_set(err, EINVAL, "%s: %s", what, why.msg);
+        c->scheduler = s;
+        return 0;
     }
     if (kt__sched_argv(s, buf, sizeof(buf), argv, 64, &why) < 0)
         return kt_err_set(err, EINVAL, "%s: %s", what, why.msg);

@@ -277,6 +277,7 @@ int kt__sched_start(kt__sched *s, const char *spec, unsigned attach_s, const cha
     s->pid = -1;
     s->out_fd = s->kmsg_fd = -1;
     s->h.map_fd = s->h.link_fd = s->h.select_fd = s->h.enqueue_fd = s->h.btf_fd = -1;
+    s->h.dispatch_fd = s->h.init_fd = -1;
     s->out = (kt__vec)KT__VEC_INIT(char *);
     s->klog = (kt__vec)KT__VEC_INIT(char *);
     s->dump = (kt__vec)KT__VEC_INIT(char *);

@@ -26,6 +26,7 @@
 #define CMD_COMMON_ATTRS (1 << 16)     /* BPF_COMMON_ATTRS, Linux 7.x */
 #define SWITCH_PARTIAL_DEFAULT (1u << 3)
 #define LOG_SIZE 16384
+#define PROG_F_SLEEPABLE (1U << 4)     /* BPF_F_SLEEPABLE */
 #define ENOTSUPP_KERNEL 524            /* include/linux/errno.h, not UAPI */
 
 /* The fifth bpf() argument with BPF_COMMON_ATTRS: where the kernel writes
@@ -36,52 +37,89 @@ struct common_attr {
     uint32_t log_level;
 };
 
+/* What programs a built-in has. */
+enum progs { PROGS_NONE, PROGS_STALL, PROGS_LAZY };
+
 typedef struct builtin {
     const char *name;        /* after "builtin:" */
     const char *ops_name;
     bool partial;            /* SCX_OPS_SWITCH_PARTIAL: SCHED_EXT tasks only */
     uint32_t timeout_ms;     /* 0: the kernel's default watchdog */
-    bool stall;              /* a select_cpu and an enqueue that never dispatch */
+    enum progs progs;        /* stall: a select_cpu and an enqueue that never
+                              * dispatch; lazy: builtin_lazy.c's four */
+    bool pct;                /* takes ":P", 0-100 */
 } builtin;
 
 static const builtin builtins[] = {
-    { "fifo", "ktstr_fifo", false, 0, false },
-    { "fifo_partial", "ktstr_fifo_partial", true, 0, false },
-    { "stall", "ktstr_stall", true, 3000, true },
+    { "fifo", "ktstr_fifo", false, 0, PROGS_NONE, false },
+    { "fifo_partial", "ktstr_fifo_partial", true, 0, PROGS_NONE, false },
+    { "stall", "ktstr_stall", true, 3000, PROGS_STALL, false },
+    { "lazy", "ktstr_lazy", false, 0, PROGS_LAZY, true },
 };
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+#define BUILTIN_LIST "builtin:fifo, builtin:fifo_partial, builtin:stall, builtin:lazy:P"
 
-static const builtin *find_builtin(const char *spec)
+/* The built-in spec names ("builtin:" optional), and its argument in
+ * *pct (0 when it takes none); NULL when the name is unknown or the
+ * argument is missing, not a whole number or over 100. */
+static const builtin *find_builtin(const char *spec, unsigned *pct)
 {
+    *pct = 0;
     if (!spec)
         return NULL;
     if (!strncmp(spec, "builtin:", 8))
         spec += 8;
-    for (size_t i = 0; i < NBUILTINS; i++)
-        if (!strcmp(builtins[i].name, spec))
-            return &builtins[i];
+    for (size_t i = 0; i < NBUILTINS; i++) {
+        const builtin *b = &builtins[i];
+        size_t n = strlen(b->name);
+        const char *arg = spec + n;
+        unsigned long v = 0;
+        char *end;
+
+        if (strncmp(b->name, spec, n) || (b->pct ? *arg != ':' : *arg != '\0'))
+            continue;
+        if (!b->pct)
+            return b;
+        if (arg[1] < '0' || arg[1] > '9')
+            return NULL;
+        v = strtoul(arg + 1, &end, 10);
+        if (*end || v > 100)
+            return NULL;
+        *pct = (unsigned)v;
+        return b;
+    }
     return NULL;
 }
 
 static int unknown(const char *spec, kt_err *err)
 {
     return kt_err_set(err, EINVAL,
-                      "unknown built-in scheduler \"%s\" (built-ins: builtin:fifo, "
-                      "builtin:fifo_partial, builtin:stall)", spec ? spec : "(null)");
+                      "unknown built-in scheduler \"%s\" (built-ins: " BUILTIN_LIST
+                      ", P the ms of every 100 ms that CPU 1 is left idle, 0-100)",
+                      spec ? spec : "(null)");
+}
+
+int kt__scx_builtin_check(const char *spec, kt_err *err)
+{
+    unsigned pct;
+
+    return find_builtin(spec, &pct) ? 0 : unknown(spec, err);
 }
 
 const char *kt__scx_builtin_ops_name(const char *spec)
 {
-    const builtin *b = find_builtin(spec);
+    unsigned pct;
+    const builtin *b = find_builtin(spec, &pct);
 
     return b ? b->ops_name : NULL;
 }
 
 bool kt__scx_builtin_has_enqueue(const char *spec)
 {
-    const builtin *b = find_builtin(spec);
+    unsigned pct;
+    const builtin *b = find_builtin(spec, &pct);
 
-    return b && b->stall;
+    return b && b->progs == PROGS_STALL;
 }
 
 /* Appends printf-style text to err's message (cut at its end). */
@@ -180,6 +218,15 @@ int kt__scx_layout_of(const kt__btf *b, kt__scx_layout *l, kt_err *err)
         ops_field(b, l, "enqueue", &l->enqueue_off, &l->enqueue_size, &l->enqueue_index,
                   err) < 0)
         return -1;
+    /* only builtin:lazy needs these: its load says when they are missing */
+    if (ops_field(b, l, "dispatch", &l->dispatch_off, &l->dispatch_size, &l->dispatch_index,
+                  NULL) < 0)
+        l->dispatch_size = 0;
+    if (ops_field(b, l, "init", &l->init_off, &l->init_size, &l->init_index, NULL) < 0)
+        l->init_size = 0;
+    l->enq_last = kt__btf_enum_value(b, "SCX_OPS_ENQ_LAST", &partial, NULL) == 0 && partial > 0
+                      ? (uint64_t)partial
+                      : 0;
     /* The enum is in every sched_ext BTF seen; its value has been 1 << 3
      * since sched_ext was merged (6.12), the fallback for a BTF without it. */
     l->switch_partial = kt__btf_enum_value(b, "SCX_OPS_SWITCH_PARTIAL", &partial, NULL) == 0 &&
@@ -221,10 +268,26 @@ static int put_uint(uint8_t *value, uint32_t off, uint32_t size, uint64_t v, con
     }
 }
 
-int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_fd,
-                          int enqueue_fd, uint8_t *value, kt_err *err)
+/* A program's fd into its member's slot; fd -1 is a missing program. */
+static int put_prog(const char *spec, uint8_t *value, uint32_t off, uint32_t size, int fd,
+                    const char *member, kt_err *err)
 {
-    const builtin *bi = find_builtin(spec);
+    if (fd < 0)
+        return kt_err_set(err, EBADF, "%s: no %s program to put in the ops", spec, member);
+    if (size == 0)
+        return kt_err_set(err, ENOENT, "%s: this kernel's sched_ext_ops has no member %s",
+                          spec, member);
+    /* a function pointer member holds the program's fd on the way in */
+    return put_uint(value, off, size, (uint64_t)fd, member, err);
+}
+
+int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_fd,
+                          int enqueue_fd, int dispatch_fd, int init_fd, uint8_t *value,
+                          kt_err *err)
+{
+    unsigned pct;
+    const builtin *bi = find_builtin(spec, &pct);
+    uint64_t flags;
     size_t n;
 
     if (!bi)
@@ -235,21 +298,27 @@ int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_
         return kt_err_set(err, ERANGE, "sched_ext_ops.name (%u bytes) cannot hold \"%s\"",
                           l->name_size, bi->ops_name);
     memcpy(value + l->name_off, bi->ops_name, n);
-    if (put_uint(value, l->flags_off, l->flags_size, bi->partial ? l->switch_partial : 0,
-                 "flags", err) < 0 ||
+    flags = bi->partial ? l->switch_partial : 0;
+    if (bi->progs == PROGS_LAZY) {
+        if (!l->enq_last)
+            return kt_err_set(err, ENOENT, "%s: this kernel's BTF has no SCX_OPS_ENQ_LAST", spec);
+        flags |= l->enq_last;
+    }
+    if (put_uint(value, l->flags_off, l->flags_size, flags, "flags", err) < 0 ||
         put_uint(value, l->timeout_off, l->timeout_size, bi->timeout_ms, "timeout_ms", err) < 0)
         return -1;
-    if (!bi->stall)
+    if (bi->progs == PROGS_NONE)
         return 0;
-    if (select_fd < 0 || enqueue_fd < 0)
-        return kt_err_set(err, EBADF, "%s: no %s program to put in the ops", spec,
-                          select_fd < 0 ? "select_cpu" : "enqueue");
-    /* a function pointer member holds the program's fd on the way in */
-    if (put_uint(value, l->select_cpu_off, l->select_cpu_size, (uint64_t)select_fd,
-                 "select_cpu", err) < 0)
+    if (put_prog(spec, value, l->select_cpu_off, l->select_cpu_size, select_fd, "select_cpu",
+                 err) < 0 ||
+        put_prog(spec, value, l->enqueue_off, l->enqueue_size, enqueue_fd, "enqueue", err) < 0)
         return -1;
-    return put_uint(value, l->enqueue_off, l->enqueue_size, (uint64_t)enqueue_fd, "enqueue",
-                    err);
+    if (bi->progs != PROGS_LAZY)
+        return 0;
+    if (put_prog(spec, value, l->dispatch_off, l->dispatch_size, dispatch_fd, "dispatch",
+                 err) < 0)
+        return -1;
+    return put_prog(spec, value, l->init_off, l->init_size, init_fd, "init", err);
 }
 
 /* ---- bpf() --------------------------------------------------------------- */
@@ -397,8 +466,8 @@ static const struct bpf_insn enqueue_insns[] = {
 /* Loads insns[0..n) as the struct_ops program for member `member` (its
  * index) of sched_ext_ops; 0 with *fd set, or -1 with err. */
 static int load_prog(const char *spec, const kt__scx_layout *l, const char *member,
-                     uint32_t index, const struct bpf_insn *insns, uint32_t n, int *fd,
-                     kt_err *err)
+                     uint32_t index, const struct bpf_insn *insns, uint32_t n, bool sleepable,
+                     int *fd, kt_err *err)
 {
     union bpf_attr attr;
     char *log = calloc(1, LOG_SIZE);
@@ -414,6 +483,7 @@ static int load_prog(const char *spec, const kt__scx_layout *l, const char *memb
     attr.log_buf = (uint64_t)(uintptr_t)log;
     attr.log_size = LOG_SIZE;
     attr.log_level = 1;
+    attr.prog_flags = sleepable ? PROG_F_SLEEPABLE : 0;
     snprintf(attr.prog_name, sizeof(attr.prog_name), "ktstr_%s", member);
     attr.expected_attach_type = index;
     attr.attach_btf_id = l->ops_type_id;
@@ -433,10 +503,45 @@ static int load_stall_progs(const char *spec, const kt__scx_layout *l, kt__scx_h
                             kt_err *err)
 {
     if (load_prog(spec, l, "select_cpu", l->select_cpu_index, select_insns,
-                  sizeof(select_insns) / sizeof(select_insns[0]), &h->select_fd, err) < 0)
+                  sizeof(select_insns) / sizeof(select_insns[0]), false, &h->select_fd, err) < 0)
         return -1;
     return load_prog(spec, l, "enqueue", l->enqueue_index, enqueue_insns,
-                     sizeof(enqueue_insns) / sizeof(enqueue_insns[0]), &h->enqueue_fd, err);
+                     sizeof(enqueue_insns) / sizeof(enqueue_insns[0]), false, &h->enqueue_fd,
+                     err);
+}
+
+/* builtin:lazy's four programs (builtin_lazy.c), each into its fd. */
+static int load_lazy_progs(const char *spec, unsigned pct, const kt__btf *b,
+                           const kt__scx_layout *l, kt__scx_handle *h, kt_err *err)
+{
+    kt__scx_prog *progs = calloc(KT__SCX_LAZY_PROGS, sizeof(*progs));
+    const struct { const char *member; uint32_t size, index; int *fd; } slot[] = {
+        { "init", l->init_size, l->init_index, &h->init_fd },
+        { "select_cpu", l->select_cpu_size, l->select_cpu_index, &h->select_fd },
+        { "enqueue", l->enqueue_size, l->enqueue_index, &h->enqueue_fd },
+        { "dispatch", l->dispatch_size, l->dispatch_index, &h->dispatch_fd },
+    };
+    int rc = 0;
+
+    if (!progs)
+        return kt_err_sys(err, ENOMEM, "%s: its programs", spec);
+    if (kt__scx_lazy_progs(b, pct, progs, err) < 0)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < KT__SCX_LAZY_PROGS; i++) {
+        const kt__scx_prog *p = &progs[i];
+        size_t j = 0;
+
+        while (j < sizeof(slot) / sizeof(slot[0]) && strcmp(slot[j].member, p->member))
+            j++;
+        if (j == sizeof(slot) / sizeof(slot[0]) || slot[j].size == 0)
+            rc = kt_err_set(err, ENOENT, "%s: this kernel's sched_ext_ops has no member %s",
+                            spec, p->member);
+        else
+            rc = load_prog(spec, l, p->member, slot[j].index, p->insns, p->n, p->sleepable,
+                           slot[j].fd, err);
+    }
+    free(progs);
+    return rc;
 }
 
 static int create_map(const char *spec, const builtin *bi, const kt__scx_layout *l,
@@ -498,13 +603,15 @@ static int attach(const char *spec, kt__scx_handle *h, kt_err *err)
 static void handle_init(kt__scx_handle *h)
 {
     memset(h, 0, sizeof(*h));
-    h->btf_fd = h->select_fd = h->enqueue_fd = h->map_fd = h->link_fd = -1;
+    h->btf_fd = h->select_fd = h->enqueue_fd = h->dispatch_fd = h->init_fd = -1;
+    h->map_fd = h->link_fd = -1;
 }
 
 int kt__scx_builtin_load_btf(const char *spec, const char *btf_path, kt__scx_handle *h,
                              kt_err *err)
 {
-    const builtin *bi = find_builtin(spec);
+    unsigned pct;
+    const builtin *bi = find_builtin(spec, &pct);
     kt__scx_layout l;
     kt__btf btf;
     uint8_t *value = NULL;
@@ -520,19 +627,29 @@ int kt__scx_builtin_load_btf(const char *spec, const char *btf_path, kt__scx_han
         return -1;
     }
     rc = kt__scx_layout_of(&btf, &l, err);
-    kt__btf_free(&btf);
-    if (rc < 0)
+    if (rc < 0) {
+        kt__btf_free(&btf);
         return -1;
-    snprintf(h->spec, sizeof(h->spec), "builtin:%s", bi->name);
+    }
+    if (bi->pct)
+        snprintf(h->spec, sizeof(h->spec), "builtin:%s:%u", bi->name, pct);
+    else
+        snprintf(h->spec, sizeof(h->spec), "builtin:%s", bi->name);
     snprintf(h->ops_name, sizeof(h->ops_name), "%s", bi->ops_name);
     value = malloc(l.value_size);
-    if (!value)
+    if (!value) {
+        kt__btf_free(&btf);
         return kt_err_sys(err, ENOMEM, "%s: the ops value (%u bytes)", h->spec, l.value_size);
+    }
     rc = load_btf_obj(h->spec, h, err);
-    if (rc == 0 && bi->stall)
+    if (rc == 0 && bi->progs == PROGS_STALL)
         rc = load_stall_progs(h->spec, &l, h, err);
+    if (rc == 0 && bi->progs == PROGS_LAZY)
+        rc = load_lazy_progs(h->spec, pct, &btf, &l, h, err);
+    kt__btf_free(&btf);
     if (rc == 0)
-        rc = kt__scx_builtin_value(h->spec, &l, h->select_fd, h->enqueue_fd, value, err);
+        rc = kt__scx_builtin_value(h->spec, &l, h->select_fd, h->enqueue_fd, h->dispatch_fd,
+                                   h->init_fd, value, err);
     if (rc == 0)
         rc = create_map(h->spec, bi, &l, h, err);
     if (rc == 0)
@@ -554,7 +671,8 @@ int kt__scx_builtin_load(const char *spec, kt__scx_handle *h, kt_err *err)
 
 void kt__scx_builtin_unload(kt__scx_handle *h)
 {
-    int *fds[] = { &h->link_fd, &h->map_fd, &h->enqueue_fd, &h->select_fd, &h->btf_fd };
+    int *fds[] = { &h->link_fd, &h->map_fd, &h->dispatch_fd, &h->init_fd, &h->enqueue_fd,
+                   &h->select_fd, &h->btf_fd };
 
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0)

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/bpf.h>
 
 #include "base/vec.h"
 #include "ktstr/error.h"
@@ -128,13 +129,18 @@ typedef struct kt__scx_layout {
     uint32_t select_cpu_index; /* the program's expected_attach_type */
     uint32_t enqueue_off, enqueue_size;
     uint32_t enqueue_index;  /* the program's expected_attach_type */
+    /* dispatch and init: found when the BTF has them (size 0 if not);
+     * only builtin:lazy needs them */
+    uint32_t dispatch_off, dispatch_size, dispatch_index;
+    uint32_t init_off, init_size, init_index;
     uint64_t switch_partial; /* SCX_OPS_SWITCH_PARTIAL */
+    uint64_t enq_last;       /* SCX_OPS_ENQ_LAST, 0 when the BTF lacks it */
 } kt__scx_layout;
 
 /* What keeps a loaded built-in attached: closing link_fd unregisters it
  * (so does exiting). Every fd is -1 when not open. */
 typedef struct kt__scx_handle {
-    int btf_fd, select_fd, enqueue_fd, map_fd, link_fd;
+    int btf_fd, select_fd, enqueue_fd, dispatch_fd, init_fd, map_fd, link_fd;
     char spec[32];           /* "builtin:fifo" */
     char ops_name[32];       /* "ktstr_fifo" */
 } kt__scx_handle;
@@ -149,12 +155,37 @@ const char *kt__scx_builtin_ops_name(const char *spec);
 int kt__scx_layout_of(const kt__btf *b, kt__scx_layout *l, kt_err *err);
 
 /* Fills value[0..l->value_size) for built-in spec: zeros, then the ops
- * name, flags and timeout_ms, and select_fd and enqueue_fd in the
- * select_cpu and enqueue slots when the built-in has programs (ignored
- * otherwise). 0 or -1 with err (unknown spec, a missing program, a field
- * of a size it cannot hold). Pure: the tests read it back. */
+ * name, flags and timeout_ms, and the program fds in the select_cpu,
+ * enqueue, dispatch and init slots of the programs the built-in has
+ * (the others ignored). 0 or -1 with err (unknown spec, a missing
+ * program, a field of a size it cannot hold). Pure: the tests read it
+ * back. */
 int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_fd,
-                          int enqueue_fd, uint8_t *value, kt_err *err);
+                          int enqueue_fd, int dispatch_fd, int init_fd, uint8_t *value,
+                          kt_err *err);
+
+/* Checks spec names a built-in, with its argument where it takes one
+ * (builtin:lazy:P, P 0-100); 0, or -1 with err naming what is wrong and
+ * listing the built-ins. */
+int kt__scx_builtin_check(const char *spec, kt_err *err);
+
+/* One hand-assembled struct_ops program: the sched_ext_ops member it
+ * fills and its instructions. */
+#define KT__SCX_PROG_MAX 32
+typedef struct kt__scx_prog {
+    const char *member;      /* "enqueue" */
+    struct bpf_insn insns[KT__SCX_PROG_MAX];
+    uint32_t n;
+    bool sleepable;          /* BPF_F_SLEEPABLE: init, whose kfunc allocates */
+} kt__scx_prog;
+
+/* builtin:lazy:pct's programs (init, select_cpu, enqueue, dispatch:
+ * builtin_lazy.c says what each does) assembled against BTF b: kfunc ids
+ * and SCX_* flags read from it. 0, or -1 with err naming the kfunc or
+ * enumerator b lacks, or a pct over 100. Pure. */
+#define KT__SCX_LAZY_PROGS 4
+int kt__scx_lazy_progs(const kt__btf *b, unsigned pct, kt__scx_prog progs[KT__SCX_LAZY_PROGS],
+                       kt_err *err);
 
 /* The BTF object handed to BPF_BTF_LOAD (struct_ops maps need a btf_fd,
  * whatever it describes): one INT named "int". len gets its size. */

@@ -85,4 +85,20 @@ like($r->{err}, qr{--trials must be at least 1, not 0}, '--trials 0 is refused, 
 $r = power('--rows', rows_file('down', '3, 2'));
 like($r->{err}, qr{power_stub: sizes must ascend}, 'sizes out of order are refused');
 
+# A row whose fault is its scheduler runs in guests; on the host it is
+# refused, and a row with neither fault arguments nor a scheduler too.
+my $f = "$dir/sched_row.pl";
+open(my $fh, '>', $f) or die "$f: $!";
+print $fh "({ scenario => 'power_stub', bin => '$cases', fault => 'lazy', unit => 'ms',\n"
+        . "   sizes => [1], labels => qr/x/, scheduler => sub { \"builtin:lazy:\$_[0]\" } });\n";
+close($fh);
+$r = power('--rows', $f);
+like($r->{err}, qr{power_stub: a scheduler row runs in guests only}, 'a scheduler row on the host is refused');
+open($fh, '>', $f) or die "$f: $!";
+print $fh "({ scenario => 'power_stub', bin => '$cases', fault => 'x', unit => 'ms',\n"
+        . "   sizes => [1], labels => qr/x/ });\n";
+close($fh);
+$r = power('--rows', $f);
+like($r->{err}, qr{a row \(power_stub\) has no args}, 'a row with no fault is refused, naming it');
+
 done_testing();

@@ -36,7 +36,7 @@ sub list { my $l = yaml_at(@_); ref $l eq 'ARRAY' ? @$l : () }
          'naming it');
     ($r) = run_case('vm_pass', KTSTR_SCHEDULER => 'builtin:nope');
     is($r->{exit}, 2, 'an unknown built-in is a usage error');
-    like($r->{err}, qr/no such built-in/, 'saying which exist');
+    like($r->{err}, qr/unknown built-in scheduler "builtin:nope" \(built-ins: builtin:fifo, /, 'saying which exist');
     ($r) = run_case('vm_pass', KTSTR_SCHEDULER => "$fake 'unclosed");
     is($r->{exit}, 2, 'an unclosed quote is a usage error');
     ($r) = run_case('vm_pass', KTSTR_SCHED_ATTACH_S => 'x');

@@ -506,7 +506,7 @@ static void expect_guest_layout(const kt__btf *b, const kt__btf_member *data,
     check_uint(l.flags_off, ==, d + flags->bit_offset / 8);
     check_uint(l.switch_partial, ==, 8);
     v = malloc(l.value_size);
-    if (check_int(kt__scx_builtin_value("builtin:stall", &l, 6, 7, v, &err), ==, 0)) {
+    if (check_int(kt__scx_builtin_value("builtin:stall", &l, 6, 7, -1, -1, v, &err), ==, 0)) {
         memcpy(&t32, v + l.timeout_off, 4);
         memcpy(&f64, v + l.flags_off, 8);
         memcpy(&e64, v + l.enqueue_off, 8);
@@ -521,6 +521,95 @@ static void expect_guest_layout(const kt__btf *b, const kt__btf_member *data,
                 break;
     }
     free(v);
+}
+
+/* builtin:lazy's programs against the guest kernel's BTF: each call of
+ * a kfunc names a FUNC of that name, every jump lands inside its
+ * program, each ends in exit, and the size and the flags read from the
+ * BTF are in the instructions. (The kernel's verifier passing them is
+ * tests/sensitivity/scx.t's to see, in a guest.) */
+static void expect_lazy_progs(const kt__btf *b)
+{
+    static const char *const members[] = { "init", "select_cpu", "enqueue", "dispatch" };
+    kt__scx_prog *p = calloc(KT__SCX_LAZY_PROGS, sizeof(*p));
+    kt__scx_layout l;
+    kt_err err = { 0 };
+    int64_t enq_last = 0;
+    unsigned kfuncs = 0, found_last = 0, found_pct = 0;
+    uint8_t *v;
+
+    if (!check(p != NULL) || !check_int(kt__scx_lazy_progs(b, 37, p, &err), ==, 0)) {
+        test_msg("%s", err.msg);
+        free(p);
+        return;
+    }
+    check_int(kt__btf_enum_value(b, "SCX_ENQ_LAST", &enq_last, &err), ==, 0);
+    for (int i = 0; i < KT__SCX_LAZY_PROGS; i++) {
+        const struct bpf_insn *in = p[i].insns;
+
+        check_str(p[i].member, members[i]);
+        check(p[i].sleepable == (i == 0));         /* init allocates its queue */
+        if (!check_uint(p[i].n, >, 1) || !check_uint(p[i].n, <=, KT__SCX_PROG_MAX))
+            continue;
+        check_uint(in[p[i].n - 1].code, ==, BPF_JMP | BPF_EXIT);
+        for (uint32_t j = 0; j < p[i].n; j++) {
+            uint8_t cls = in[j].code & 0x07, op = in[j].code & 0xf0;
+
+            if (in[j].code == (BPF_LD | BPF_DW | BPF_IMM)) {
+                uint64_t imm = (uint32_t)in[j].imm | (uint64_t)(uint32_t)in[j + 1].imm << 32;
+
+                found_last += imm == (uint64_t)enq_last;
+                j++;
+                continue;
+            }
+            if (in[j].code == (BPF_JMP | BPF_CALL) && in[j].src_reg == BPF_PSEUDO_KFUNC_CALL) {
+                kt__btf_type t;
+
+                kfuncs++;
+                if (check_int(kt__btf_type_at(b, (uint32_t)in[j].imm, &t, &err), ==, 0)) {
+                    check_uint(t.kind, ==, BTF_KIND_FUNC);
+                    check(!strncmp(t.name, "scx_bpf_", 8));
+                }
+                continue;
+            }
+            if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT) {
+                int64_t to = (int64_t)j + 1 + in[j].off;
+
+                check_int(to, >=, 0);
+                check_int(to, <, (int64_t)p[i].n);
+                found_pct += op == BPF_JLT && in[j].imm == 37;
+            }
+        }
+    }
+    check_uint(kfuncs, ==, 5);        /* create, select_cpu_dfl, insert, kick, move_to_local */
+    check_uint(found_last, ==, 1);    /* enqueue tests SCX_ENQ_LAST */
+    check_uint(found_pct, ==, 3);     /* enqueue once, dispatch twice */
+    check_int(kt__scx_lazy_progs(b, 101, p, &err), ==, -1);
+    check_str(err.msg, "builtin:lazy: 101 ms idle of every 100 ms is more than all");
+    /* its value: four programs and SCX_OPS_ENQ_LAST */
+    if (check_int(kt__scx_layout_of(b, &l, &err), ==, 0) && check_uint(l.dispatch_size, ==, 8) &&
+        check_uint(l.init_size, ==, 8) && check_uint(l.enq_last, ==, 2)) {
+        uint64_t fd[4] = { 0 }, flags = 0;
+
+        v = malloc(l.value_size);
+        if (check_int(kt__scx_builtin_value("builtin:lazy:37", &l, 3, 4, 5, 6, v, &err), ==, 0)) {
+            memcpy(&fd[0], v + l.select_cpu_off, 8);
+            memcpy(&fd[1], v + l.enqueue_off, 8);
+            memcpy(&fd[2], v + l.dispatch_off, 8);
+            memcpy(&fd[3], v + l.init_off, 8);
+            memcpy(&flags, v + l.flags_off, 8);
+            check_uint(fd[0], ==, 3);
+            check_uint(fd[1], ==, 4);
+            check_uint(fd[2], ==, 5);
+            check_uint(fd[3], ==, 6);
+            check_uint(flags, ==, 2);
+            check_str((char *)v + l.name_off, "ktstr_lazy");
+        }
+        check_int(kt__scx_builtin_value("builtin:lazy:37", &l, 3, 4, -1, 6, v, &err), ==, -1);
+        check_str(err.msg, "builtin:lazy:37: no dispatch program to put in the ops");
+        free(v);
+    }
+    free(p);
 }
 
 /* The guest kernel's BTF out of build/kernel/vmlinux into path; 0, or -1
@@ -607,12 +696,15 @@ static void t_guest_kernel(void)
     check_int(kt__btf_enum_value(&b, "SCX_OPS_SWITCH_PARTIAL", &partial, &err), ==, 0);
     check_int(partial, ==, 8);
     expect_guest_layout(&b, &data, &sel, &enq, &name, &timeout, &flags, vsize);
+    expect_lazy_progs(&b);
     kt__btf_free(&b);
 }
 
-/* This host's own BTF parses, whatever kernel it runs. */
+/* This host's own BTF parses, whatever kernel it runs; where it has no
+ * sched_ext, builtin:lazy's programs name the first kfunc missing. */
 static void t_host_btf(void)
 {
+    kt__scx_prog *p = calloc(KT__SCX_LAZY_PROGS, sizeof(*p));
     kt__btf b;
     kt_err err = { 0 };
 
@@ -626,6 +718,11 @@ static void t_host_btf(void)
     }
     check_uint(kt__btf_count(&b), >, 10000);
     check_uint(kt__btf_find(&b, "task_struct", BTF_KIND_STRUCT, &err), >, 0);
+    if (p && !kt__btf_find(&b, "scx_bpf_create_dsq", BTF_KIND_FUNC, NULL)) {
+        check_int(kt__scx_lazy_progs(&b, 10, p, &err), ==, -1);
+        check_str(err.msg, "builtin:lazy: " KT__SCX_VMLINUX_BTF " has no kfunc scx_bpf_create_dsq");
+    }
+    free(p);
     kt__btf_free(&b);
 }
 

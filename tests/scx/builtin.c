@@ -124,7 +124,7 @@ static void expect_value(const char *spec, const kt__scx_layout *l, const char *
     kt_err err = { 0 };
 
     memset(v, 0xa5, l->value_size);       /* every byte must be written */
-    if (!check_int(kt__scx_builtin_value(spec, l, sel_fd, enq_fd, v, &err), ==, 0)) {
+    if (!check_int(kt__scx_builtin_value(spec, l, sel_fd, enq_fd, -1, -1, v, &err), ==, 0)) {
         test_msg("%s", err.msg);
         goto out;
     }
@@ -217,18 +217,19 @@ static void t_values(void)
     expect_value("builtin:fifo_partial", &l, "ktstr_fifo_partial", 8, 0, -1, -1);
     expect_value("builtin:stall", &l, "ktstr_stall", 8, 3000, 41, 42);
     /* fifo has no programs: the fds are ignored */
-    if (check_int(kt__scx_builtin_value("builtin:fifo", &l, 41, 42, v, &err), ==, 0)) {
+    if (check_int(kt__scx_builtin_value("builtin:fifo", &l, 41, 42, -1, -1, v, &err), ==, 0)) {
         check_uint(get(v, l.select_cpu_off, l.select_cpu_size), ==, 0);
         check_uint(get(v, l.enqueue_off, l.enqueue_size), ==, 0);
     }
     /* stall's programs are both needed */
-    check_int(kt__scx_builtin_value("builtin:stall", &l, 41, -1, v, &err), ==, -1);
+    check_int(kt__scx_builtin_value("builtin:stall", &l, 41, -1, -1, -1, v, &err), ==, -1);
     check_str(err.msg, "builtin:stall: no enqueue program to put in the ops");
-    check_int(kt__scx_builtin_value("builtin:stall", &l, -1, 42, v, &err), ==, -1);
+    check_int(kt__scx_builtin_value("builtin:stall", &l, -1, 42, -1, -1, v, &err), ==, -1);
     check_str(err.msg, "builtin:stall: no select_cpu program to put in the ops");
-    check_int(kt__scx_builtin_value("builtin:rr", &l, -1, -1, v, &err), ==, -1);
+    check_int(kt__scx_builtin_value("builtin:rr", &l, -1, -1, -1, -1, v, &err), ==, -1);
     check_str(err.msg, "unknown built-in scheduler \"builtin:rr\" (built-ins: builtin:fifo, "
-                       "builtin:fifo_partial, builtin:stall)");
+                       "builtin:fifo_partial, builtin:stall, builtin:lazy:P, P the ms of every "
+                       "100 ms that CPU 1 is left idle, 0-100)");
 }
 
 static void t_names(void)
@@ -243,6 +244,47 @@ static void t_names(void)
     check(kt__scx_builtin_ops_name(NULL) == NULL);
     check(kt__scx_builtin_has_enqueue("builtin:stall"));
     check(!kt__scx_builtin_has_enqueue("builtin:fifo"));
+    check(!kt__scx_builtin_has_enqueue("builtin:lazy:10"));
+}
+
+/* builtin:lazy takes its size, 0-100, and nothing else. */
+static void t_lazy_spec(void)
+{
+    static const char *const bad[] = { "builtin:lazy", "builtin:lazy:", "builtin:lazy:101",
+                                       "builtin:lazy:-1", "builtin:lazy:3x", "builtin:lazy: 3",
+                                       "builtin:lazy:+3", "builtin:lazy3", "builtin:fifo:10" };
+    kt_err err = { 0 };
+
+    check_str(kt__scx_builtin_ops_name("builtin:lazy:0"), "ktstr_lazy");
+    check_str(kt__scx_builtin_ops_name("builtin:lazy:100"), "ktstr_lazy");
+    check_int(kt__scx_builtin_check("builtin:lazy:30", &err), ==, 0);
+    check_int(kt__scx_builtin_check("builtin:fifo", &err), ==, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        check(kt__scx_builtin_ops_name(bad[i]) == NULL);
+        if (check_int(kt__scx_builtin_check(bad[i], &err), ==, -1))
+            check_contains(err.msg, bad[i]);
+        check_contains(err.msg, "builtin:lazy:P, P the ms of every 100 ms that CPU 1 is left idle");
+    }
+}
+
+/* builtin:lazy's value needs the members and the flag its programs
+ * rely on; a BTF without them gets the error naming which. */
+static void t_lazy_value(void)
+{
+    shape s = { .data_off = 64, .name_len = 128, .partial = 8 };
+    kt__scx_layout l;
+    kt_err err = { 0 };
+    uint8_t v[1024];
+
+    if (!check_int(layout(&s, &l, &err), ==, 0))
+        return;
+    check_uint(l.dispatch_size, ==, 0);        /* the fixture's ops have none */
+    check_uint(l.enq_last, ==, 0);
+    check_int(kt__scx_builtin_value("builtin:lazy:5", &l, 1, 2, 3, 4, v, &err), ==, -1);
+    check_str(err.msg, "builtin:lazy:5: this kernel's BTF has no SCX_OPS_ENQ_LAST");
+    l.enq_last = 2;
+    check_int(kt__scx_builtin_value("builtin:lazy:5", &l, 1, 2, 3, 4, v, &err), ==, -1);
+    check_str(err.msg, "builtin:lazy:5: this kernel's sched_ext_ops has no member dispatch");
 }
 
 static void t_missing(void)
@@ -277,8 +319,8 @@ static void t_missing(void)
     s.value_size = 0;
     s.name_len = 11;                               /* "ktstr_fifo" fits, no more */
     if (check_int(layout(&s, &l, &err), ==, 0)) {
-        check_int(kt__scx_builtin_value("builtin:fifo", &l, -1, -1, v, &err), ==, 0);
-        check_int(kt__scx_builtin_value("builtin:stall", &l, 3, 4, v, &err), ==, -1);
+        check_int(kt__scx_builtin_value("builtin:fifo", &l, -1, -1, -1, -1, v, &err), ==, 0);
+        check_int(kt__scx_builtin_value("builtin:stall", &l, 3, 4, -1, -1, v, &err), ==, -1);
         check_str(err.msg, "sched_ext_ops.name (11 bytes) cannot hold \"ktstr_stall\"");
     }
 }
@@ -326,7 +368,8 @@ static void t_load_no_scx(void)
  * the error, and is not loaded into from a unit test: a skip. */
 static void t_host(void)
 {
-    static const char *const specs[] = { "builtin:fifo", "builtin:fifo_partial", "builtin:stall" };
+    static const char *const specs[] = { "builtin:fifo", "builtin:fifo_partial", "builtin:stall",
+                                         "builtin:lazy:10" };
     kt__btf b;
     kt_err err = { 0 };
     uint32_t id;
@@ -398,6 +441,8 @@ int main(void)
     TEST(t_layout_moves(), "another BTF, another layout: nothing hard-coded");
     TEST(t_values(), "each built-in's value, byte by byte");
     TEST(t_names(), "built-in names and their ops names");
+    TEST(t_lazy_spec(), "builtin:lazy:P: P 0-100 or a clear error");
+    TEST(t_lazy_value(), "builtin:lazy's value: a BTF without its members or flag is refused");
     TEST(t_missing(), "a BTF lacking a type or member, or too small: clear errors");
     TEST(t_load_no_scx(), "loading against a BTF without sched_ext: the clear error, nothing open");
     TEST(t_host(), "this host's kernel: every built-in says it has no sched_ext");

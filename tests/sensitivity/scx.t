@@ -19,6 +19,10 @@
 #       class but never runs again: the ejection catches it (the class
 #       claims hold; builtin:fifo, which switches every task, passes as
 #       the claims follow switch_all)
+#   builtin:lazy:70 on scx_ext_progress: CPU 1 left idle 70 ms of every
+#       100 ms while tasks wait (cpu_use); builtin:lazy:0, the same
+#       scheduler without the defect, passes: its programs load, and
+#       the defect is what fails it
 #
 # Skips with the reason when there is no guest kernel, no QEMU or no
 # build/scx (make scx) for the example schedulers.
@@ -85,6 +89,20 @@ for my $name (qw(scx_attached_under_churn scx_task_classes scx_ext_progress scx_
     ($r, $pt) = run_under('scx_expected_eject', KTSTR_SCHEDULER => 'builtin:fifo_partial');
     fails_on('builtin:fifo_partial, scx_expected_eject', $r, $pt, 'sched.ejected');
     like(($pt && $pt->{msgs}[0]) // '', qr/it stayed attached$/, 'scx_expected_eject: it says why');
+}
+
+{
+    my ($r, $pt) = run_under('scx_ext_progress', KTSTR_SCHEDULER => 'builtin:lazy:0');
+    ok($pt && $pt->{ok} && !$pt->{skip}, 'builtin:lazy:0, scx_ext_progress: ok')
+        or diag($r->{out}, $r->{err});
+    is(yaml_at($pt, 'scheduler', 'name'), 'ktstr_lazy', 'builtin:lazy:0: ktstr_lazy was attached');
+    ($r, $pt) = run_under('scx_ext_progress', KTSTR_SCHEDULER => 'builtin:lazy:70');
+    fails_on('builtin:lazy:70, scx_ext_progress', $r, $pt, 'cpu_use');
+    $r = run_prog(prog => $scen, args => ['--filter', 'scx_ext_progress'],
+                  env => { %env, KTSTR_SCHEDULER => 'builtin:lazy:170' });
+    is($r->{exit}, 2, 'builtin:lazy:170: a usage error');
+    like($r->{err}, qr/builtin:lazy:170.*0-100/, 'builtin:lazy:170 is refused, naming it')
+        or diag($r->{out}, $r->{err});
 }
 
 SKIP: {
