@@ -175,7 +175,13 @@ static const lat_bounds host_lat = { TIMER_MIN_TICKS, TIMER_P99_US, TIMER_MAX_US
  * -> 300 (3.7x); wake_p99_us_worst idle 393 / 676 / 803, loaded 3637 / 5046 / 6062 -> 20000
  * (3.3x); wake_max_us_worst idle 1185 / 2599 / 8431, loaded 10390 / 14300 / 34350 -> 100000
  * (2.9x); wake_mean_spread_us idle 2.1 / 3.7 / 19.5, loaded 9.6 / 29.8 / 80.8 -> 150 (1.9x) */
-static const lat_bounds vm_lat = { 1000, 10000.0, 100000.0, 300, 20000.0, 100000.0, 150.0 };
+/* 2026-12-08 VM soak under load (20 runs, stress-ng --cpu 1 on the host,
+ * the default guest): late_p99_us 3113 / 4751 / 18612, and 12 more runs
+ * up to 9372 (host steal 4-8%, under the inconclusive rule's 20%: a late
+ * wake of a mostly idle vCPU, not starvation). 10000 failed one healthy
+ * run in 20; late_p99_us now 40000 (2.15x the worst). late_max_us 7496 /
+ * 12790 / 38490: 100000 holds (2.6x). */
+static const lat_bounds vm_lat = { 1000, 40000.0, 100000.0, 300, 20000.0, 100000.0, 150.0 };
 
 static const lat_bounds *lat_of(const kt_ctx *ctx)
 {
