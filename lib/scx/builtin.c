@@ -186,7 +186,7 @@ int kt__scx_layout_of(const kt__btf *b, kt__scx_layout *l, kt_err *err)
 {
     kt__btf_member data;
     uint64_t size;
-    int64_t partial;
+    int64_t partial, enq_last;
 
     memset(l, 0, sizeof(*l));
     l->value_type_id = kt__btf_find(b, "bpf_struct_ops_sched_ext_ops", BTF_KIND_STRUCT, NULL);
@@ -224,8 +224,8 @@ int kt__scx_layout_of(const kt__btf *b, kt__scx_layout *l, kt_err *err)
         l->dispatch_size = 0;
     if (ops_field(b, l, "init", &l->init_off, &l->init_size, &l->init_index, NULL) < 0)
         l->init_size = 0;
-    l->enq_last = kt__btf_enum_value(b, "SCX_OPS_ENQ_LAST", &partial, NULL) == 0 && partial > 0
-                      ? (uint64_t)partial
+    l->enq_last = kt__btf_enum_value(b, "SCX_OPS_ENQ_LAST", &enq_last, NULL) == 0 && enq_last > 0
+                      ? (uint64_t)enq_last
                       : 0;
     /* The enum is in every sched_ext BTF seen; its value has been 1 << 3
      * since sched_ext was merged (6.12), the fallback for a BTF without it. */
