@@ -251,6 +251,12 @@ sub catalog_rows {
           args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
                           '0,2']) },
           labels => qr/^cross_llc/ },
+        # its shape has one LLC per node: CPUs 0 and 2 are on two nodes
+        { vm => 1, scenario => 'numa_stays_home', start => 10, bin => $b->('placement'),
+          fault => 'migrations_per_s', unit => '/s', sizes => [2, 5, 10, 20, 50],
+          args => sub { (['--every-ms', int(1000 / $_[0]), '--hold-ms', 10000, 'bounce', 'ktw0',
+                          '0,2']) },
+          labels => qr/^cross_node/ },
         # The sched_ext row: builtin:lazy leaves CPU 1 idle for the first
         # size ms of every 100 ms while tasks wait (builtin:lazy:0 is its
         # healthy self, the soak's). scx_userland stopped for S ms of every
