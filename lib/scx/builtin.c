@@ -60,11 +60,12 @@ static const builtin builtins[] = {
 #define BUILTIN_LIST "builtin:fifo, builtin:fifo_partial, builtin:stall, builtin:lazy:P"
 
 /* The built-in spec names ("builtin:" optional), and its argument in
- * *pct (0 when it takes none); NULL when the name is unknown or the
- * argument is missing, not a whole number or over 100. */
+ * *pct when pct is not NULL (0 when it takes none); NULL when the name is
+ * unknown or the argument is missing, not a whole number or over 100. */
 static const builtin *find_builtin(const char *spec, unsigned *pct)
 {
-    *pct = 0;
+    if (pct)
+        *pct = 0;
     if (!spec)
         return NULL;
     if (!strncmp(spec, "builtin:", 8))
@@ -85,7 +86,8 @@ static const builtin *find_builtin(const char *spec, unsigned *pct)
         v = strtoul(arg + 1, &end, 10);
         if (*end || v > 100)
             return NULL;
-        *pct = (unsigned)v;
+        if (pct)
+            *pct = (unsigned)v;
         return b;
     }
     return NULL;
@@ -101,23 +103,19 @@ static int unknown(const char *spec, kt_err *err)
 
 int kt__scx_builtin_check(const char *spec, kt_err *err)
 {
-    unsigned pct;
-
-    return find_builtin(spec, &pct) ? 0 : unknown(spec, err);
+    return find_builtin(spec, NULL) ? 0 : unknown(spec, err);
 }
 
 const char *kt__scx_builtin_ops_name(const char *spec)
 {
-    unsigned pct;
-    const builtin *b = find_builtin(spec, &pct);
+    const builtin *b = find_builtin(spec, NULL);
 
     return b ? b->ops_name : NULL;
 }
 
 bool kt__scx_builtin_has_enqueue(const char *spec)
 {
-    unsigned pct;
-    const builtin *b = find_builtin(spec, &pct);
+    const builtin *b = find_builtin(spec, NULL);
 
     return b && b->progs == PROGS_STALL;
 }
@@ -285,8 +283,7 @@ int kt__scx_builtin_value(const char *spec, const kt__scx_layout *l, int select_
                           int enqueue_fd, int dispatch_fd, int init_fd, uint8_t *value,
                           kt_err *err)
 {
-    unsigned pct;
-    const builtin *bi = find_builtin(spec, &pct);
+    const builtin *bi = find_builtin(spec, NULL);
     uint64_t flags;
     size_t n;
 
